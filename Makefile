@@ -1,0 +1,46 @@
+# catalog-er: the two commands are `make demo` and `make test`; both set up .venv from pyproject first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := demo-out
+BENCH_DIR := bench-out
+BENCH_SIZES ?= 10000 100000 1000000
+
+.PHONY: demo test lint bench bench-small clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/catalog-er synth --out $(DEMO_DIR)/catalog --tracks 20000 --seed 7
+	$(BIN)/catalog-er resolve --tracks $(DEMO_DIR)/catalog/tracks.parquet \
+		--artists $(DEMO_DIR)/catalog/artists.parquet --engagement $(DEMO_DIR)/catalog/engagement.parquet \
+		--out $(DEMO_DIR)/result --keep-candidates
+	$(BIN)/catalog-er evaluate --truth $(DEMO_DIR)/catalog --out $(DEMO_DIR)/result
+	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(VENV)/.bench-installed
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python tests/benchmarks/bench_resolve.py --sizes $(BENCH_SIZES) --out $(BENCH_DIR) --seed 20261126
+
+bench-small: $(VENV)/.bench-installed
+	$(BIN)/python tests/benchmarks/bench_resolve.py --sizes 10000 --out $(BENCH_DIR) --seed 20261126
+
+clean:
+	rm -rf $(DEMO_DIR) $(BENCH_DIR)

@@ -1,0 +1,160 @@
+"""Candidate pairs, sub-quadratically: exact ISRC blocks plus MinHash LSH over text shingles.
+
+Each blocker emits pairs as two int64 arrays of row indices (``left < right``); the union is deduplicated
+once at the end. LSH banding works one band at a time (a natural shard key): rows whose band of the
+signature is identical share a bucket, and every pair inside a bucket is a candidate. Buckets above
+``max_bucket_size`` are skipped and counted (a popular title like "Intro" would otherwise add ~n²/2 pairs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from resolver.config import BlockingConfig
+from resolver.features import TrackFeatures
+from resolver.minhash import batch_signatures, lsh_bands
+
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class CandidatePairs:
+    """Deduplicated candidate pairs: ``left``/``right`` are ``(n_pairs,)`` int64 row indices, left < right."""
+
+    left: np.ndarray
+    right: np.ndarray
+    pairs_by_blocker: dict[str, int] = field(default_factory=dict)
+    """Pairs each blocker proposed before deduplication."""
+    skipped_buckets: dict[str, int] = field(default_factory=dict)
+    """Buckets skipped for exceeding the size cap, per blocker."""
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def pairs_within_groups(group_keys: np.ndarray, *, max_group_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """All row pairs that share a key.
+
+    Args:
+        group_keys: ``(n,)`` integer key per row; rows with key -1 belong to no group.
+        max_group_size: groups larger than this are skipped.
+
+    Returns:
+        ``(left, right, skipped_groups)``; ``left``/``right`` int64 row indices with ``left < right``.
+    """
+    valid_rows = np.flatnonzero(group_keys != -1)
+    order = valid_rows[np.argsort(group_keys[valid_rows], kind="stable")]
+    sorted_keys = group_keys[order]
+    if len(order) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0
+    boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate(([0], boundaries))
+    sizes = np.diff(np.concatenate((starts, [len(order)])))
+    too_big = sizes > max_group_size
+    keep = (sizes >= 2) & ~too_big
+    starts, sizes = starts[keep], sizes[keep]
+    lefts, rights = [], []
+    for offset in range(1, int(sizes.max(initial=1))):
+        has = sizes > offset
+        run_starts, run_sizes = starts[has], sizes[has]
+        count = run_sizes - offset
+        first = np.repeat(run_starts, count) + _ramp(count)
+        lefts.append(order[first])
+        rights.append(order[first + offset])
+    if not lefts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), int(too_big.sum())
+    left = np.concatenate(lefts)
+    right = np.concatenate(rights)
+    return np.minimum(left, right), np.maximum(left, right), int(too_big.sum())
+
+
+def _ramp(counts: np.ndarray) -> np.ndarray:
+    """``[0..c0-1, 0..c1-1, ...]`` for the given counts."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    return np.arange(total) - np.repeat(ends - counts, counts)
+
+
+def shingle_tokens(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Character 3-grams of ASCII strings, each padded with one space either side.
+
+    Args:
+        texts: ``(n,)`` object array of folded ASCII strings; "" yields no shingle.
+
+    Returns:
+        ``(tokens, set_ids)``: uint32 3-gram codes (three bytes packed) and the int64 row of each.
+    """
+    padded = [f" {t} " if t else "" for t in texts]
+    joined = np.frombuffer("\x00".join(padded).encode("ascii", "replace"), dtype=np.uint8)
+    if len(joined) < 3:
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    row_of_byte = np.cumsum(joined == 0)
+    wide = joined.astype(np.uint32)
+    codes = (wide[:-2] << np.uint32(16)) | (wide[1:-1] << np.uint32(8)) | wide[2:]
+    valid = (joined[:-2] != 0) & (joined[1:-1] != 0) & (joined[2:] != 0)
+    return codes[valid], row_of_byte[:-2][valid].astype(np.int64)
+
+
+def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: BlockingConfig
+                        ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs whose 3-gram MinHash signatures agree on at least one LSH band.
+
+    Bands and rows come from datasketch's optimum for ``threshold``. Returns ``(left, right, skipped)``.
+    """
+    tokens, set_ids = shingle_tokens(texts)
+    signatures = batch_signatures(tokens, set_ids, len(texts), num_perm=config.num_perm, seed=config.seed)
+    empty = np.bincount(set_ids, minlength=len(texts)) == 0
+    bands, rows = lsh_bands(threshold=threshold, num_perm=config.num_perm)
+    lefts, rights, skipped = [], [], 0
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            key = np.zeros(len(texts), dtype=np.uint64)
+            for column in range(rows):
+                key = (key ^ block[:, column]) * _BAND_MIX
+            keys = key.view(np.int64).copy()
+            keys[keys == -1] = -2  # -1 means "no group": keep it for rows without shingles
+            keys[empty] = -1
+            left, right, band_skipped = pairs_within_groups(keys, max_group_size=config.max_bucket_size)
+            lefts.append(left)
+            rights.append(right)
+            skipped += band_skipped
+    left, right = _dedupe(np.concatenate(lefts), np.concatenate(rights), len(texts))
+    return left, right, skipped
+
+
+def isrc_candidate_pairs(isrc: np.ndarray, *, config: BlockingConfig) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of tracks sharing a valid normalized ISRC ("" = none). Returns ``(left, right, skipped)``."""
+    _, codes = np.unique(isrc, return_inverse=True)
+    codes = codes.astype(np.int64)
+    codes[isrc == ""] = -1
+    return pairs_within_groups(codes, max_group_size=config.max_isrc_block_size)
+
+
+def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.unique(left.astype(np.int64) * n + right)
+    return codes // n, codes % n
+
+
+def candidate_pairs(features: TrackFeatures, config: BlockingConfig) -> CandidatePairs:
+    """Union of the ISRC, title+artist LSH and title-only LSH blockers, deduplicated."""
+    text = np.array(
+        [f"{t} {a}".strip() for t, a in zip(features.title_core, features.primary_artist, strict=True)],
+        dtype=object,
+    )
+    blockers = {
+        "isrc": isrc_candidate_pairs(features.isrc, config=config),
+        "title_artist_lsh": lsh_candidate_pairs(text, threshold=config.text_threshold, config=config),
+        "title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.title_threshold, config=config),
+    }
+    left = np.concatenate([b[0] for b in blockers.values()])
+    right = np.concatenate([b[1] for b in blockers.values()])
+    left, right = _dedupe(left, right, len(features))
+    return CandidatePairs(
+        left=left,
+        right=right,
+        pairs_by_blocker={name: len(b[0]) for name, b in blockers.items()},
+        skipped_buckets={name: b[2] for name, b in blockers.items()},
+    )

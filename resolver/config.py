@@ -1,0 +1,112 @@
+"""Every threshold and weight of the resolver, in user units, validated once.
+
+Each default carries a one-line reason. Build a config with ``ResolverConfig()`` or
+``ResolverConfig.from_mapping({...})``; invalid values raise :class:`ConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or of the wrong type."""
+
+
+@dataclass(frozen=True)
+class BlockingConfig:
+    """Candidate generation: exact ISRC blocks plus MinHash LSH over normalized text shingles."""
+
+    num_perm: int = 64
+    """MinHash permutations per signature; 64 keeps the signature matrix at 256 bytes a track."""
+    text_threshold: float = 0.45
+    """Jaccard of title+artist character 3-grams at which LSH should find a pair (a typo in a short
+    title with an artist variant still lands above 0.5)."""
+    title_threshold: float = 0.6
+    """Jaccard of title-only 3-grams for the second LSH pass, which catches duplicates whose artist
+    credit is missing or very different; stricter because titles alone collide more."""
+    max_bucket_size: int = 200
+    """LSH buckets larger than this are skipped (logged): they are popular titles like "Intro" that
+    would add ~n²/2 useless pairs; the title+artist pass still pairs same-artist members."""
+    max_isrc_block_size: int = 200
+    """An ISRC shared by more tracks than this is treated as a data error, not evidence."""
+    seed: int = 1
+    """Seed of the MinHash permutations (datasketch's default), so signatures are reproducible."""
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Fellegi–Sunter scoring: u from random pairs, m and the prior by EM on candidate pairs."""
+
+    random_pairs_for_u: int = 300_000
+    """Random record pairs used to estimate u-probabilities (how often levels agree by chance)."""
+    em_max_iterations: int = 60
+    """EM usually converges in 10–30 iterations; this is only a safety cap."""
+    em_tolerance: float = 1e-6
+    """Stop when no m-probability moves more than this between iterations."""
+    probability_floor: float = 1e-5
+    """Smallest m or u kept for any level, so one unseen level cannot force a probability to 0 or 1."""
+    pair_output_threshold: float = 0.05
+    """Pairs at or above this confidence are written to pairs.parquet (the contract says 0.05)."""
+    seed: int = 0
+    """Seed for random-pair sampling."""
+
+
+@dataclass(frozen=True)
+class ClusteringConfig:
+    """Pairs → groups: connected components over confident pairs, split by average linkage."""
+
+    merge_threshold: float = 0.5
+    """A pair joins two tracks into a candidate group at this posterior probability or above."""
+    max_component_size: int = 2000
+    """Components larger than this are split by raising the edge threshold before linkage (a true
+    duplicate group is a handful of deliveries; thousands means a chain through bad edges)."""
+
+
+@dataclass(frozen=True)
+class ResolverConfig:
+    """All settings of a resolution run."""
+
+    blocking: BlockingConfig = BlockingConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    clustering: ClusteringConfig = ClusteringConfig()
+
+    def __post_init__(self) -> None:
+        _check_range("blocking.num_perm", self.blocking.num_perm, 8, 1024)
+        _check_range("blocking.text_threshold", self.blocking.text_threshold, 0.05, 0.95)
+        _check_range("blocking.title_threshold", self.blocking.title_threshold, 0.05, 0.95)
+        _check_range("blocking.max_bucket_size", self.blocking.max_bucket_size, 2, 100_000)
+        _check_range("blocking.max_isrc_block_size", self.blocking.max_isrc_block_size, 2, 100_000)
+        _check_range("scoring.random_pairs_for_u", self.scoring.random_pairs_for_u, 1_000, 50_000_000)
+        _check_range("scoring.em_max_iterations", self.scoring.em_max_iterations, 1, 10_000)
+        _check_range("scoring.em_tolerance", self.scoring.em_tolerance, 0.0, 0.1)
+        _check_range("scoring.probability_floor", self.scoring.probability_floor, 1e-12, 0.01)
+        _check_range("scoring.pair_output_threshold", self.scoring.pair_output_threshold, 0.0, 1.0)
+        _check_range("clustering.merge_threshold", self.clustering.merge_threshold, 0.01, 0.99)
+        _check_range("clustering.max_component_size", self.clustering.max_component_size, 3, 1_000_000)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Mapping[str, Any]]) -> ResolverConfig:
+        """Build from ``{"blocking": {...}, "scoring": {...}, "clustering": {...}}``; unknown keys fail."""
+        sections = {"blocking": BlockingConfig, "scoring": ScoringConfig, "clustering": ClusteringConfig}
+        unknown = set(values) - set(sections)
+        if unknown:
+            raise ConfigError(f"unknown config section(s): {sorted(unknown)}; expected {sorted(sections)}")
+        built = {}
+        for name, section_type in sections.items():
+            given = dict(values.get(name, {}))
+            known = {f.name for f in fields(section_type)}
+            extra = set(given) - known
+            if extra:
+                raise ConfigError(f"unknown key(s) in config section {name!r}: {sorted(extra)}")
+            built[name] = section_type(**given)
+        return cls(**built)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")

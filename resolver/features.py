@@ -1,0 +1,94 @@
+"""Column-level normalization: a validated tracks table → numpy feature columns, one row per track.
+
+Parsing runs once per *distinct* raw value (titles and credits repeat a lot across deliveries) and the
+results are scattered back with an index array, so the Python work is per distinct string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from resolver.normalize import fold, normalize_isrc, parse_artist_credit, parse_title
+
+
+@dataclass(frozen=True)
+class TrackFeatures:
+    """Normalized columns of ``n`` tracks; every array has shape ``(n,)``.
+
+    Strings are numpy ``object`` arrays of ``str`` ("" when missing); numbers use NaN or -1 for missing.
+    """
+
+    track_id: np.ndarray
+    title_core: np.ndarray
+    version_kind: np.ndarray
+    version_detail: np.ndarray
+    artist_names: np.ndarray
+    """All credited names (display credit plus feat. names found in the title), sorted, space-joined."""
+    primary_artist: np.ndarray
+    isrc: np.ndarray
+    duration_ms: np.ndarray
+    """float64 milliseconds, NaN when missing."""
+    album_core: np.ndarray
+    label: np.ndarray
+    release_year: np.ndarray
+    """int32, -1 when missing or unparsable."""
+
+    def __len__(self) -> int:
+        return len(self.track_id)
+
+
+def _map_distinct(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], object]) -> list[object]:
+    """Apply ``parse`` to each distinct non-null value; return one result per row (None where null)."""
+    distinct = pc.unique(column)
+    parsed = [None if value is None else parse(value) for value in distinct.to_pylist()]
+    positions = pc.index_in(column, value_set=distinct).to_numpy(zero_copy_only=False)
+    lookup = np.empty(len(parsed) + 1, dtype=object)
+    lookup[: len(parsed)] = parsed
+    positions = np.where(np.isnan(positions.astype(float)), len(parsed), positions).astype(np.int64)
+    return lookup[positions].tolist()
+
+
+def _strings(values: Sequence[str | None]) -> np.ndarray:
+    return np.array([v or "" for v in values], dtype=object)
+
+
+def _artist_key(names: Sequence[str]) -> str:
+    return " ".join(sorted(set(names)))
+
+
+def extract_track_features(tracks: pa.Table) -> TrackFeatures:
+    """Normalize a validated tracks table (``resolver.records.TRACK_SCHEMA``) into feature columns."""
+    titles = _map_distinct(tracks["title"], parse_title)
+    credits = _map_distinct(tracks["artist"], parse_artist_credit)
+    artist_names = []
+    primary = []
+    for title, credit in zip(titles, credits, strict=True):
+        names = list(credit or ()) + list(title.featured)
+        artist_names.append(_artist_key(names))
+        primary.append(credit[0] if credit else (title.featured[0] if title.featured else ""))
+    albums = _map_distinct(tracks["album"], lambda raw: parse_title(raw).core)
+    labels = _map_distinct(tracks["label"], fold)
+    isrcs = _map_distinct(tracks["isrc"], normalize_isrc)
+    duration = tracks["duration_ms"].to_numpy(zero_copy_only=False).astype(np.float64)
+    year_text = pc.utf8_slice_codeunits(tracks["release_date"], 0, 4)
+    release_year = pc.cast(
+        pc.if_else(pc.match_substring_regex(year_text, r"^[0-9]{4}$"), year_text, None), pa.int32()
+    )
+    return TrackFeatures(
+        track_id=np.array(tracks["track_id"].to_pylist(), dtype=object),
+        title_core=_strings([t.core for t in titles]),
+        version_kind=_strings([t.version_kind for t in titles]),
+        version_detail=_strings([t.version_detail for t in titles]),
+        artist_names=_strings(artist_names),
+        primary_artist=_strings(primary),
+        isrc=_strings(isrcs),
+        duration_ms=duration,
+        album_core=_strings(albums),
+        label=_strings(labels),
+        release_year=pc.fill_null(release_year, -1).to_numpy(zero_copy_only=False).astype(np.int32),
+    )

@@ -1,0 +1,125 @@
+"""Scored pairs → groups of duplicates, without chaining unrelated tracks through one bad edge.
+
+1. Connected components over pairs at or above ``merge_threshold`` (scipy, vectorized).
+2. Every component of three or more is *completed*: all its member pairs are scored, including those
+   blocking never proposed, so a group is judged on all its pairs, not on a spanning chain.
+3. A component where some member pair falls below the threshold (say two different ISRCs and
+   conflicting version tags) is re-clustered by average linkage on ``1 − probability`` (scipy's
+   hierarchical clustering), cut at ``1 − merge_threshold``: a group survives only where its members
+   are, on average, more likely duplicates than not.
+4. Components above ``max_component_size`` are first cut by raising the edge threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import squareform
+
+from resolver.blocking import pairs_within_groups
+from resolver.config import ClusteringConfig
+
+PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Scores pairs given ``(left, right)`` row arrays; returns ``(n_pairs,)`` probabilities."""
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """``labels``: ``(n,)`` int64 group per row (singletons have their own label).
+
+    ``member_left``/``member_right``/``member_probability``: every pair of rows that share a group of two or
+    more, with its probability (the evidence for proposals), ``left < right``.
+    """
+
+    labels: np.ndarray
+    member_left: np.ndarray
+    member_right: np.ndarray
+    member_probability: np.ndarray
+    split_components: int
+    """Components that linkage split because some member pair disagreed."""
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def _lookup_probability(query_left: np.ndarray, query_right: np.ndarray, known_codes: np.ndarray,
+                        known_probability: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of query pairs found in a sorted code table; returns ``(found_mask, probability)``."""
+    codes = query_left * n + query_right
+    position = np.clip(np.searchsorted(known_codes, codes), 0, max(len(known_codes) - 1, 0))
+    found = known_codes[position] == codes if len(known_codes) else np.zeros(len(codes), bool)
+    probability = np.where(found, known_probability[position] if len(known_codes) else 0.0, np.nan)
+    return found, probability
+
+
+def _average_linkage(size: int, pair_index: tuple[np.ndarray, np.ndarray], probability: np.ndarray,
+                     threshold: float) -> np.ndarray:
+    """Labels of one component's members by average linkage on 1 − probability."""
+    distance = np.ones((size, size))
+    distance[pair_index] = 1.0 - probability
+    distance[pair_index[1], pair_index[0]] = 1.0 - probability
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    return fcluster(tree, t=1.0 - threshold, criterion="distance").astype(np.int64)
+
+
+def _cap_component_sizes(labels: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
+                         config: ClusteringConfig) -> np.ndarray:
+    """Re-cut components larger than the cap using ever stricter edge thresholds."""
+    for strict in (0.8, 0.95, 0.99, 0.999):
+        sizes = np.bincount(labels)
+        if sizes.max(initial=0) <= config.max_component_size:
+            break
+        oversized = sizes[labels] > config.max_component_size
+        keep = (probability >= config.merge_threshold) & ~(oversized[left] & (probability < strict))
+        labels = _components(len(labels), left[keep], right[keep])
+    return labels
+
+
+def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
+                  score: PairScorer, config: ClusteringConfig) -> Clustering:
+    """Group ``n`` rows from scored pairs (see the module docstring for the method)."""
+    confident = probability >= config.merge_threshold
+    labels = _components(n, left[confident], right[confident])
+    labels = _cap_component_sizes(labels, left, right, probability, config)
+
+    member_left, member_right, _ = pairs_within_groups(labels, max_group_size=config.max_component_size)
+    order = np.argsort(left * n + right)
+    known_codes, known_probability = (left * n + right)[order], probability[order]
+    found, member_probability = _lookup_probability(member_left, member_right, known_codes,
+                                                    known_probability, n)
+    if (~found).any():
+        member_probability[~found] = score(member_left[~found], member_right[~found])
+
+    disagreeing = np.unique(labels[member_left[member_probability < config.merge_threshold]])
+    new_labels = labels.copy()
+    next_label = int(labels.max(initial=-1)) + 1
+    for component in disagreeing:
+        members = np.flatnonzero(labels == component)
+        local = np.full(n, -1, dtype=np.int64)
+        local[members] = np.arange(len(members))
+        in_component = labels[member_left] == component
+        sub_labels = _average_linkage(
+            len(members),
+            (local[member_left[in_component]], local[member_right[in_component]]),
+            member_probability[in_component],
+            config.merge_threshold,
+        )
+        new_labels[members] = next_label + sub_labels
+        next_label += int(sub_labels.max()) + 1
+
+    same_group = new_labels[member_left] == new_labels[member_right]
+    return Clustering(
+        labels=new_labels,
+        member_left=member_left[same_group],
+        member_right=member_right[same_group],
+        member_probability=member_probability[same_group],
+        split_components=len(disagreeing),
+    )

@@ -1,0 +1,168 @@
+"""Text normalization for titles, artist credits, version tags and ISRCs.
+
+Everything here works on one string at a time and is applied to the *distinct* values of a column by
+:mod:`resolver.features`, so the cost is per distinct title or credit, not per track.
+
+Folding: Unicode NFKC (full-width → ASCII forms), transliteration of every script to Latin with
+``anyascii`` (a maintained table covering Cyrillic, Greek, kana, Hangul, CJK …), lower case, "&" → "and",
+apostrophes dropped, every other non-alphanumeric character → one space.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_APOSTROPHES = re.compile(r"['’`´]")
+
+ISRC_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
+"""ISO 3901: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation (5 digits)."""
+
+
+def fold(text: str) -> str:
+    """Fold ``text`` to lower-case ASCII words separated by single spaces (see the module docstring)."""
+    ascii_text = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    ascii_text = _APOSTROPHES.sub("", ascii_text.replace("&", " and "))
+    return _NON_ALNUM.sub(" ", ascii_text).strip()
+
+
+def normalize_isrc(raw: str | None) -> str | None:
+    """Return the 12-character ISRC in canonical form, or ``None`` when ``raw`` is missing or invalid.
+
+    Hyphens, spaces, dots and case are ignored: ``"us-rc1-76-07839"`` → ``"USRC17607839"``.
+    """
+    if raw is None:
+        return None
+    compact = re.sub(r"[\s\-_.]", "", raw).upper()
+    return compact if ISRC_PATTERN.match(compact) else None
+
+
+# --- version tags -------------------------------------------------------------------------------------
+
+# Qualifiers that name the same recording in another package: ignored when comparing titles.
+_REISSUE = re.compile(
+    r"\b(remaster(ed)?|deluxe|edition|album version|single version|original( mix| version)?|bonus( track)?"
+    r"|explicit|clean|mono|stereo|anniversary|expanded|reissue|digitally|lp version|main version)\b"
+)
+# Qualifiers that name a *different* recording, checked in this order (first match wins).
+_VERSION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("radio_edit", re.compile(r"\b(radio (edit|version|mix)|single edit|edit)\b")),
+    ("extended", re.compile(r"\b(extended|club mix|12 inch|long version)\b")),
+    ("sped_up", re.compile(r"\b(sped up|speed up|nightcore)\b")),
+    ("slowed", re.compile(r"\b(slowed|reverb)\b")),
+    ("acoustic", re.compile(r"\b(acoustic|unplugged|stripped)\b")),
+    ("instrumental", re.compile(r"\b(instrumental|karaoke|off vocal)\b")),
+    ("demo", re.compile(r"\b(demo|rough mix|early version)\b")),
+    ("rerecording", re.compile(r"\b(re ?record(ed|ing)?|(19|20)[0-9]{2} version|[a-z]+s version)\b")),
+    ("live", re.compile(r"\b(live|in concert|concert)\b")),
+    ("remix", re.compile(r"\b(remix(ed)?|rmx|mix|rework|bootleg|vip)\b")),
+)
+_FEATURING = re.compile(r"^(feat|ft|featuring|with|starring)\b\s*(.*)$")
+_INLINE_FEATURING = re.compile(r"\s(?:feat|ft|featuring)\s(.+)$")
+_BRACKETED = re.compile(r"[(\[{（【]([^)\]}）】]*)[)\]}）】]")
+_DASH_SUFFIX = re.compile(r"\s[-–—]\s")
+_DETAIL_STOPWORDS = frozenset({"at", "from", "in", "the", "on", "live", "remix", "mix", "remixed", "version"})
+
+
+@dataclass(frozen=True)
+class ParsedTitle:
+    """A title split into what identifies the song and what qualifies the recording.
+
+    ``core``: folded title without version, reissue or featuring qualifiers.
+    ``version_kind``: ``""`` for the plain recording, else kinds like ``"live"`` or ``"live|remix"``.
+    ``version_detail``: the distinguishing words of a live or remix tag (venue, remixer), may be ``""``.
+    ``featured``: folded names credited with feat./ft./with inside the title.
+    """
+
+    core: str
+    version_kind: str
+    version_detail: str
+    featured: tuple[str, ...]
+
+
+def _classify_qualifier(folded: str) -> tuple[str, str] | None:
+    """Return ``(kind, detail)`` for a version qualifier, ``("", "")`` for a reissue one, else None."""
+    for kind, pattern in _VERSION_KINDS:
+        match = pattern.search(folded)
+        if match is None:
+            continue
+        if kind == "remix" and _REISSUE.search(folded):
+            return ("", "")
+        if kind in ("live", "remix"):
+            detail = " ".join(w for w in folded.split() if w not in _DETAIL_STOPWORDS)
+            return (kind, detail)
+        return (kind, "")
+    if _REISSUE.search(folded):
+        return ("", "")
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def parse_title(raw: str) -> ParsedTitle:
+    """Split a raw catalog title into core title, version tag and featured artists.
+
+    Bracketed groups anywhere and everything after a spaced dash are qualifiers; a qualifier that is
+    neither a version, reissue nor featuring credit stays part of the core (``"(I Can't Get No)"``).
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    qualifiers = [m.group(1) for m in _BRACKETED.finditer(text)]
+    text = _BRACKETED.sub(" ", text)
+    head, *tails = _DASH_SUFFIX.split(text)
+    qualifiers.extend(tails)
+    core_parts = [head]
+    kinds: set[str] = set()
+    details: list[str] = []
+    featured: list[str] = []
+    for qualifier in qualifiers:
+        folded = fold(qualifier)
+        if not folded:
+            continue
+        feat = _FEATURING.match(folded)
+        if feat:
+            featured.extend(split_credit(feat.group(2)))
+            continue
+        classified = _classify_qualifier(folded)
+        if classified is None:
+            core_parts.append(qualifier)
+        elif classified[0]:
+            kinds.add(classified[0])
+            if classified[1]:
+                details.append(classified[1])
+    core = fold(" ".join(core_parts))
+    inline = _INLINE_FEATURING.search(" " + core)
+    if inline:
+        featured.extend(split_credit(inline.group(1)))
+        core = core[: max(inline.start() - 1, 0)].strip()
+    if not core:  # a title that is only a qualifier, e.g. "(Intro)": keep its words
+        core = fold(raw)
+    return ParsedTitle(core, "|".join(sorted(kinds)), " ".join(details), tuple(featured))
+
+
+# --- artist credits ------------------------------------------------------------------------------------
+
+_CREDIT_SEPARATORS = re.compile(r"(?<=\s)(?:feat|ft|featuring|with|x|and|vs|versus|presents|pres)(?=\s)|[,;/+]")
+
+
+def split_credit(folded_credit: str) -> list[str]:
+    """Split an already folded credit into artist names; "the" is dropped wherever it stands.
+
+    ``"daft punk feat pharrell williams"`` → ``["daft punk", "pharrell williams"]``;
+    ``"weeknd, the"`` → ``["weeknd"]``.
+    """
+    names = []
+    for part in _CREDIT_SEPARATORS.split(f" {folded_credit} "):
+        words = [w for w in part.split() if w != "the"]
+        if words:
+            names.append(" ".join(words))
+    return names
+
+
+@lru_cache(maxsize=200_000)
+def parse_artist_credit(raw: str) -> tuple[str, ...]:
+    """Folded artist names of a display credit, primary first (see :func:`split_credit`)."""
+    return tuple(split_credit(fold(raw)))

@@ -1,0 +1,118 @@
+"""Groups → merge proposals with a confidence and the evidence behind them.
+
+Group confidence is the mean probability over all member pairs: the expected share of the group's pairs
+that are true duplicates (1.0 only when every pair is certain). Each member also gets its own confidence,
+the mean probability of its pairs with the other members.
+
+Canonical rule (the suggested survivor), first difference wins:
+1. has a valid ISRC; 2. most filled metadata fields; 3. earliest release date; 4. smallest id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from resolver.records import PROPOSAL_SCHEMA
+
+CANONICAL_RULE = "valid ISRC, then most filled fields, then earliest release date, then smallest id"
+_METADATA_COLUMNS = ("artist", "album", "duration_ms", "isrc", "release_date", "label")
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """Per-pair explanation of member pairs, aligned with the member pair arrays.
+
+    ``levels``: ``(n_pairs, n_comparisons)`` int8; ``weights``: per comparison, log₂ weight per level.
+    """
+
+    comparison_names: tuple[str, ...]
+    level_labels: tuple[tuple[str, ...], ...]
+    weights: tuple[np.ndarray, ...]
+    levels: np.ndarray
+
+
+def proposal_id(entity_type: str, member_ids: list[str]) -> str:
+    """Stable id from the sorted members: the same group gets the same id on every run."""
+    digest = hashlib.sha1("\x1f".join(sorted(member_ids)).encode()).hexdigest()[:16]
+    return f"{entity_type}-{digest}"
+
+
+def canonical_order(tracks: pa.Table, has_valid_isrc: np.ndarray) -> np.ndarray:
+    """``(n,)`` int64 rank of every track under :data:`CANONICAL_RULE` (0 = best)."""
+    filled = np.zeros(tracks.num_rows, dtype=np.int64)
+    for column in _METADATA_COLUMNS:
+        filled += tracks[column].is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
+    release = pc.fill_null(tracks["release_date"], "9999").to_numpy(zero_copy_only=False).astype(str)
+    ids = tracks["track_id"].to_numpy(zero_copy_only=False).astype(str)
+    order = np.lexsort((ids, release, -filled, ~has_valid_isrc))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _pair_explanation(evidence: PairEvidence, row: int) -> dict[str, str]:
+    explained = {}
+    for column, name in enumerate(evidence.comparison_names):
+        level = int(evidence.levels[row, column])
+        if level < 0:
+            explained[name] = "null (0.0)"
+        else:
+            weight = float(evidence.weights[column][level])
+            explained[name] = f"{evidence.level_labels[column][level]} ({weight:+.1f})"
+    return explained
+
+
+def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canonical_rank: np.ndarray,
+                    member_left: np.ndarray, member_right: np.ndarray, member_probability: np.ndarray,
+                    evidence: PairEvidence, *, max_pairs_in_evidence: int = 10) -> pa.Table:
+    """One proposal row per group of two or more (``PROPOSAL_SCHEMA``), sorted by confidence, descending.
+
+    ``member_*`` arrays hold every pair inside a group (see :class:`resolver.graph.Clustering`), aligned
+    with ``evidence.levels``.
+    """
+    pair_group = labels[member_left]
+    order = np.argsort(pair_group, kind="stable")
+    pair_group = pair_group[order]
+    boundaries = np.flatnonzero(np.diff(pair_group)) + 1
+    starts = np.concatenate(([0], boundaries)) if len(order) else np.empty(0, np.int64)
+    ends = np.concatenate((boundaries, [len(order)])) if len(order) else np.empty(0, np.int64)
+    rows: dict[str, list] = {name: [] for name in PROPOSAL_SCHEMA.names}
+    for start, end in zip(starts, ends, strict=True):
+        pairs = order[start:end]
+        left, right, probability = member_left[pairs], member_right[pairs], member_probability[pairs]
+        members = np.unique(np.concatenate((left, right)))
+        per_member = {
+            int(m): float(np.mean(probability[(left == m) | (right == m)])) for m in members
+        }
+        canonical = int(members[np.argmin(canonical_rank[members])])
+        member_ids = [str(ids[m]) for m in members]
+        strongest = pairs[np.argsort(-probability, kind="stable")[:max_pairs_in_evidence]]
+        evidence_json = {
+            "canonical_rule": CANONICAL_RULE,
+            "group_confidence": "mean probability over all member pairs",
+            "member_confidence": {str(ids[m]): round(c, 4) for m, c in per_member.items()},
+            "pairs": [
+                {
+                    "left_id": str(ids[member_left[p]]),
+                    "right_id": str(ids[member_right[p]]),
+                    "confidence": round(float(member_probability[p]), 4),
+                    "signals": _pair_explanation(evidence, int(p)),
+                }
+                for p in strongest
+            ],
+            "pairs_total": len(pairs),
+        }
+        rows["proposal_id"].append(proposal_id(entity_type, member_ids))
+        rows["entity_type"].append(entity_type)
+        rows["canonical_id"].append(str(ids[canonical]))
+        rows["member_ids"].append(member_ids)
+        rows["confidence"].append(float(np.mean(probability)))
+        rows["evidence"].append(json.dumps(evidence_json, ensure_ascii=False, separators=(",", ":")))
+    table = pa.Table.from_pydict(rows, schema=PROPOSAL_SCHEMA)
+    return table.sort_by([("confidence", "descending"), ("proposal_id", "ascending")])

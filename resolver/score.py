@@ -1,0 +1,174 @@
+"""Signals → calibrated match probability + per-signal evidence (Fellegi–Sunter, as splink does).
+
+Each comparison maps a raw signal to ordered *levels* (null, then from "clearly different" up to
+"exact"), so every score explains itself: a pair's log₂ Bayes factor is the sum of one weight per
+comparison, ``log₂(m / u)`` of the level it fell in (null levels weigh 0).
+
+* ``u`` — how often a level occurs between two unrelated tracks — is counted on random track pairs.
+* ``m`` — how often it occurs between two deliveries of one recording — and the prior ``λ`` (the share of
+  candidate pairs that are duplicates) are estimated by EM on the catalog's own candidate pairs, so no
+  labels are needed and the model adapts to each catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from resolver.compare import MISSING, PairSignals
+from resolver.config import ScoringConfig
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One signal cut into ordered levels; ``levels(signals)`` returns int8 codes (-1 = null)."""
+
+    name: str
+    level_labels: tuple[str, ...]
+    levels: Callable[[PairSignals], np.ndarray]
+
+
+def _threshold_levels(values: np.ndarray, cut_points: tuple[float, ...]) -> np.ndarray:
+    """Level = number of cut points ``values`` reaches; NaN → -1. Cut points ascending."""
+    out = np.searchsorted(np.asarray(cut_points), values, side="right").astype(np.int8)
+    out[np.isnan(values)] = MISSING
+    return out
+
+
+def _duration_levels(signals: PairSignals) -> np.ndarray:
+    # Ascending levels = closer durations: >15 s, ≤15 s, ≤6 s, ≤3 s, ≤1 s.
+    delta = signals.duration_delta_ms
+    out = np.zeros(len(delta), dtype=np.int8)
+    for level, limit in enumerate((15_000, 6_000, 3_000, 1_000), start=1):
+        out[delta <= limit] = level
+    out[np.isnan(delta)] = MISSING
+    return out
+
+
+TRACK_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("title", ("<0.70", ">=0.70", ">=0.85", ">=0.95", "exact"),
+               lambda s: _threshold_levels(s.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))),
+    Comparison("artist", ("<0.50", ">=0.50", ">=0.80", ">=0.95", "exact"),
+               lambda s: _threshold_levels(s.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0))),
+    Comparison("isrc", ("different", "same"), lambda s: s.isrc_match),
+    Comparison("duration", (">15s", "<=15s", "<=6s", "<=3s", "<=1s"), _duration_levels),
+    Comparison("version", ("conflict", "same"), lambda s: s.version_match),
+    Comparison("album", ("different", "same"), lambda s: s.album_match),
+    Comparison("release_year", ("different", "same"), lambda s: s.release_year_match),
+)
+
+
+def comparison_levels(signals: PairSignals, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS
+                      ) -> np.ndarray:
+    """``(n_pairs, n_comparisons)`` int8 level matrix (-1 = null)."""
+    if len(signals) == 0:
+        return np.empty((0, len(comparisons)), dtype=np.int8)
+    return np.column_stack([c.levels(signals) for c in comparisons]).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class FellegiSunterModel:
+    """Trained parameters. ``m[c]`` and ``u[c]`` are arrays over the levels of comparison ``c``."""
+
+    comparisons: tuple[Comparison, ...]
+    m: tuple[np.ndarray, ...]
+    u: tuple[np.ndarray, ...]
+    prior: float
+    """λ: probability that a candidate pair is a duplicate."""
+    em_iterations: int
+
+    def weights(self) -> tuple[np.ndarray, ...]:
+        """log₂(m/u) per level, per comparison."""
+        return tuple(np.log2(m / u) for m, u in zip(self.m, self.u, strict=True))
+
+    def match_weight(self, levels: np.ndarray) -> np.ndarray:
+        """``(n_pairs,)`` log₂ Bayes factor of each pair (sum of level weights; null levels add 0)."""
+        total = np.zeros(len(levels), dtype=np.float64)
+        for column, weights in enumerate(self.weights()):
+            level = levels[:, column]
+            present = level != MISSING
+            total[present] += weights[level[present]]
+        return total
+
+    def probability(self, levels: np.ndarray) -> np.ndarray:
+        """``(n_pairs,)`` posterior probability that each pair is a duplicate."""
+        log_odds = np.log2(self.prior / (1.0 - self.prior)) + self.match_weight(levels)
+        return 1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60)))
+
+    def describe(self) -> dict[str, object]:
+        """JSON-ready table of m, u and weights per level (written to summary.json)."""
+        return {
+            "prior": self.prior,
+            "em_iterations": self.em_iterations,
+            "comparisons": {
+                c.name: {
+                    label: {"m": float(m[i]), "u": float(u[i]), "weight_log2": float(np.log2(m[i] / u[i]))}
+                    for i, label in enumerate(c.level_labels)
+                }
+                for c, m, u in zip(self.comparisons, self.m, self.u, strict=True)
+            },
+        }
+
+
+def _level_distribution(levels: np.ndarray, n_levels: int, weights: np.ndarray, floor: float) -> np.ndarray:
+    present = levels != MISSING
+    counts = np.bincount(levels[present], weights=weights[present], minlength=n_levels)[:n_levels]
+    total = counts.sum()
+    distribution = counts / total if total > 0 else np.full(n_levels, 1.0 / n_levels)
+    distribution = np.maximum(distribution, floor)
+    return distribution / distribution.sum()
+
+
+def estimate_u(random_levels: np.ndarray, comparisons: tuple[Comparison, ...], floor: float
+               ) -> tuple[np.ndarray, ...]:
+    """u-probabilities from the level matrix of random (almost surely unrelated) pairs."""
+    ones = np.ones(len(random_levels))
+    return tuple(
+        _level_distribution(random_levels[:, i], len(c.level_labels), ones, floor)
+        for i, c in enumerate(comparisons)
+    )
+
+
+def _initial_m(comparisons: tuple[Comparison, ...]) -> tuple[np.ndarray, ...]:
+    """Start EM believing duplicates mostly land in the top level."""
+    initial = []
+    for c in comparisons:
+        n = len(c.level_labels)
+        m = np.full(n, 0.1 / max(n - 1, 1))
+        m[-1] = 0.9
+        initial.append(m / m.sum())
+    return tuple(initial)
+
+
+def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
+                comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> FellegiSunterModel:
+    """Fit u on random pairs, then m and the prior by EM on the candidate pairs (u held fixed)."""
+    u = estimate_u(random_levels, comparisons, config.probability_floor)
+    model = FellegiSunterModel(comparisons, _initial_m(comparisons), u, prior=0.1, em_iterations=0)
+    if len(candidate_levels) == 0:
+        return model
+    for iteration in range(1, config.em_max_iterations + 1):
+        posterior = model.probability(candidate_levels)
+        prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+        m = tuple(
+            _level_distribution(candidate_levels[:, i], len(c.level_labels), posterior, config.probability_floor)
+            for i, c in enumerate(comparisons)
+        )
+        shift = max(float(np.abs(new - old).max()) for new, old in zip(m, model.m, strict=True))
+        model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=iteration)
+        if shift < config.em_tolerance:
+            break
+    return model
+
+
+def random_pairs(n_records: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n_pairs`` uniformly random pairs of distinct rows (int64 arrays, left < right)."""
+    if n_records < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n_records, size=n_pairs)
+    right = rng.integers(0, n_records - 1, size=n_pairs)
+    right = np.where(right >= left, right + 1, right)
+    return np.minimum(left, right), np.maximum(left, right)

@@ -1,0 +1,261 @@
+"""``catalog-er`` command line: each subcommand reads files, calls the core, writes files.
+
+Exit codes: 0 success, 2 unusable input (the message names the file, column or value), 1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from resolver.synthetic import generate_catalog
+from tqdm import tqdm
+
+from resolver.config import ConfigError, ResolverConfig
+from resolver.evaluate import Evaluation, evaluate
+from resolver.pipeline import resolve_tracks
+from service.errors import CatalogInputError, EmptyInputError, InputFileError
+from service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
+
+log = logging.getLogger("catalog_er")
+
+RESOLVE_STAGES = ("normalize", "blocking", "compare", "train", "score", "cluster", "propose")
+
+
+def _peak_memory_bytes() -> int:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _load_config(path: str | None) -> ResolverConfig:
+    if path is None:
+        return ResolverConfig()
+    try:
+        values = json.loads(Path(path).read_text())
+    except FileNotFoundError as error:
+        raise InputFileError(f"config file {path} does not exist", path=path) from error
+    except json.JSONDecodeError as error:
+        raise InputFileError(f"config file {path} is not valid JSON: {error}", path=path) from error
+    return ResolverConfig.from_mapping(values)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Resolve duplicate tracks in a Parquet dump and write proposals, pairs, rejected rows and a summary."""
+    config = _load_config(args.config)
+    out = Path(args.out)
+    started = time.perf_counter()
+    tracks = read_tracks(args.tracks)
+    rejected = [tracks.rejected]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rejected.parquet").unlink(missing_ok=True)  # never leave a stale report from an earlier run
+    if tracks.table.num_rows == 0:
+        write_rejected(rejected, out / "rejected.parquet")
+        raise EmptyInputError(f"{args.tracks}: no usable track rows ({tracks.rejected.num_rows:,} rejected; "
+                              f"reasons in {out / 'rejected.parquet'})", path=args.tracks)
+    inputs = {"tracks": str(args.tracks)}
+    if args.artists:
+        rejected.append(read_artists(args.artists).rejected)
+        inputs["artists"] = str(args.artists)
+    if args.engagement:
+        rejected.append(read_engagement(args.engagement, known_track_ids=tracks.table["track_id"]).rejected)
+        inputs["engagement"] = str(args.engagement)
+    if args.artists or args.engagement:
+        log.warning("artists/engagement are validated (bad rows reported) but artist resolution is not "
+                    "implemented yet: only track proposals are written")
+    with tqdm(total=len(RESOLVE_STAGES), desc="resolve", unit="stage", disable=args.quiet) as bar:
+        def on_stage(name: str) -> None:
+            bar.set_postfix_str(name)
+            if bar.n < bar.total and name != RESOLVE_STAGES[0]:
+                bar.update(1)
+
+        result = resolve_tracks(tracks.table, config, on_stage=on_stage)
+        bar.update(bar.total - bar.n)
+    write_table(result.proposals, out / "proposals.parquet")
+    write_table(result.pairs, out / "pairs.parquet")
+    if args.keep_candidates:
+        write_table(result.candidates, out / "candidates.parquet")
+    rejected_count = write_rejected(rejected, out / "rejected.parquet")
+    summary = {
+        "inputs": inputs,
+        "counts": {**result.counts, "rejected_rows": rejected_count},
+        "stage_seconds": result.stage_seconds,
+        "total_seconds": round(time.perf_counter() - started, 3),
+        "peak_memory_bytes": _peak_memory_bytes(),
+        "blocking": result.blocking,
+        "model": result.model.describe(),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    counts = result.counts
+    print(f"{counts['tracks']:,} tracks → {counts['candidate_pairs']:,} candidate pairs → "
+          f"{counts['proposals']:,} merge proposals covering {counts['tracks_in_proposals']:,} tracks "
+          f"({rejected_count:,} input problems reported) in {summary['total_seconds']:.1f} s; "
+          f"outputs in {out}/")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write a seeded synthetic catalog with ground truth."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=args.tracks, desc="synth", unit="track", disable=args.quiet) as bar:
+        catalog = generate_catalog(n_tracks=args.tracks, seed=args.seed, engagement_rows=args.engagement_rows,
+                                   progress=bar.update)
+    for name in ("tracks", "artists", "engagement", "truth_tracks", "truth_artists"):
+        write_table(getattr(catalog, name), out / f"{name}.parquet")
+    print(f"wrote {catalog.tracks.num_rows:,} tracks, {catalog.artists.num_rows:,} artists, "
+          f"{catalog.engagement.num_rows:,} engagement rows and ground truth to {out}/ (seed {args.seed})")
+    return 0
+
+
+def _read_required(path: Path) -> pa.Table:
+    if not path.is_file():
+        raise InputFileError(f"{path} does not exist (expected an output of 'catalog-er resolve' or "
+                             f"'catalog-er synth')", path=path)
+    return pq.read_table(path)
+
+
+def format_evaluation(evaluation: Evaluation) -> str:
+    """Human-readable table of one evaluation."""
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    lines = [
+        f"{evaluation.entity_type} resolution ({evaluation.entities:,} entities, "
+        f"{evaluation.true_pairs:,} true duplicate pairs)",
+        f"  pairwise   precision {pct(evaluation.pairwise_precision)}  recall {pct(evaluation.pairwise_recall)}"
+        f"  F1 {pct(evaluation.pairwise_f1)}",
+        f"  B-cubed    precision {pct(evaluation.bcubed_precision)}  recall {pct(evaluation.bcubed_recall)}"
+        f"  F1 {pct(evaluation.bcubed_f1)}",
+        f"  blocking   recall {pct(evaluation.blocking_recall)} over "
+        f"{'n/a' if evaluation.candidate_pairs is None else f'{evaluation.candidate_pairs:,}'} candidate pairs",
+        f"  calibration ECE {evaluation.expected_calibration_error:.4f} over "
+        f"{evaluation.scored_pairs_evaluated:,} pairs with confidence >= 0.05",
+        "    bin          pairs   mean conf  duplicates",
+    ]
+    for b in evaluation.calibration:
+        lines.append(f"    [{b.low:.1f}, {b.high:.1f})  {b.pairs:>8,}   {b.mean_confidence:.3f}      "
+                     f"{b.duplicate_share:.3f}")
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a resolve output directory against synthetic ground truth."""
+    truth_dir, out = Path(args.truth), Path(args.out)
+    truth = _read_required(truth_dir / "truth_tracks.parquet")
+    candidates_path = out / "candidates.parquet"
+    evaluation = evaluate(
+        "track", truth["track_id"], truth["recording_id"],
+        _read_required(out / "proposals.parquet"), _read_required(out / "pairs.parquet"),
+        pq.read_table(candidates_path) if candidates_path.is_file() else None,
+    )
+    print(format_evaluation(evaluation))
+    report = {"track": evaluation.to_dict()}
+    (out / "evaluation.json").write_text(json.dumps(report, indent=2))
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def format_proposal(row: dict[str, object]) -> str:
+    """A proposal as a short human-readable block: members, confidence and the strongest pair's signals."""
+    evidence = json.loads(str(row["evidence"]))
+    lines = [f"{row['proposal_id']}  confidence {row['confidence']:.3f}  keep {row['canonical_id']}  "
+             f"merge {', '.join(m for m in row['member_ids'] if m != row['canonical_id'])}"]
+    for pair in evidence["pairs"][:3]:
+        signals = ", ".join(f"{name} {value}" for name, value in pair["signals"].items())
+        lines.append(f"    {pair['left_id']} ~ {pair['right_id']}: {pair['confidence']:.3f}  [{signals}]")
+    return "\n".join(lines)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print the top proposals of a resolve output with titles and evidence."""
+    out = Path(args.out)
+    proposals = _read_required(out / "proposals.parquet")
+    if args.min_confidence is not None:
+        proposals = proposals.filter(pc.greater_equal(proposals["confidence"], args.min_confidence))
+    print(f"{proposals.num_rows:,} proposals in {out}/proposals.parquet; showing {min(args.top, proposals.num_rows)}")
+    titles = {}
+    if args.tracks:
+        tracks = pq.read_table(args.tracks, columns=["track_id", "title", "artist"])
+        titles = {r["track_id"]: f"{r['title']!s} / {r['artist']!s}" for r in tracks.to_pylist()}
+    for row in proposals.slice(0, args.top).to_pylist():
+        print(format_proposal(row))
+        for member in row["member_ids"]:
+            if member in titles:
+                print(f"      {member}: {titles[member]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``catalog-er`` argument parser with all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="catalog-er",
+        description="Find duplicate songs in music catalogs and propose merges with calibrated confidence.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    resolve = sub.add_parser("resolve", help="find duplicates in Parquet catalog dumps",
+                             description="Find duplicate tracks in a Parquet dump; see README 'Data contract'.")
+    resolve.add_argument("--tracks", required=True, metavar="T.parquet", help="tracks dump (track_id, title, ...)")
+    resolve.add_argument("--artists", metavar="A.parquet", help="artists dump (validated; used by a later issue)")
+    resolve.add_argument("--engagement", metavar="E.parquet",
+                         help="engagement dump (validated; used by a later issue)")
+    resolve.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
+    resolve.add_argument("--config", metavar="CONFIG.json",
+                         help='thresholds, e.g. {"clustering": {"merge_threshold": 0.6}}; see resolver/config.py')
+    resolve.add_argument("--keep-candidates", action="store_true",
+                         help="also write candidates.parquet (every candidate pair; for blocking recall)")
+    resolve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    resolve.set_defaults(handler=cmd_resolve)
+
+    synth = sub.add_parser("synth", help="generate a synthetic catalog with ground truth",
+                           description="Write tracks/artists/engagement Parquet plus truth_*.parquet.")
+    synth.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
+    synth.add_argument("--tracks", required=True, type=int, metavar="N", help="number of track rows")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--engagement-rows", type=int, default=None, metavar="N",
+                       help="engagement rows (default 5 per track)")
+    synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    synth.set_defaults(handler=cmd_synth)
+
+    evaluate_parser = sub.add_parser("evaluate", help="score resolve output against ground truth",
+                                     description="Pairwise P/R/F1, B-cubed F1, blocking recall and ECE.")
+    evaluate_parser.add_argument("--truth", required=True, metavar="DIR", help="directory written by synth")
+    evaluate_parser.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
+    evaluate_parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    evaluate_parser.set_defaults(handler=cmd_evaluate)
+
+    show = sub.add_parser("show", help="print the top merge proposals with their evidence",
+                          description="Print proposals from a resolve output directory, best first.")
+    show.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
+    show.add_argument("--top", type=int, default=10, metavar="N", help="how many proposals (default 10)")
+    show.add_argument("--min-confidence", type=float, default=None, metavar="P", help="only at or above P")
+    show.add_argument("--tracks", metavar="T.parquet", help="tracks dump, to print each member's title/artist")
+    show.set_defaults(handler=cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``catalog-er`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.handler(args)
+    except (CatalogInputError, ConfigError) as error:
+        print(f"catalog-er: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

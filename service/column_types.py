@@ -1,0 +1,232 @@
+"""Convert whole Parquet columns to the contract's Arrow types: text, whole numbers and lists of text.
+
+Every conversion is vectorized (per column, never per row) and returns a :class:`Converted`: the values in
+the target type plus masks of the values that were unusable or blank, so the caller can decide whether to
+drop the row or null the field. A column whose type cannot be used at all raises ``SchemaError``. The
+accepted inputs are listed in the ``service.parquet_io`` module docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from service.errors import SchemaError
+
+LIST_SEPARATOR = ";"
+"""Separator used to split a plain-text ``artist_ids`` / ``genres`` value into a list."""
+
+_LARGEST_EXACT_FLOAT_INTEGER = 2**53
+_INTEGER_TEXT = r"^-?\d{1,18}$"
+_NUMBER_TEXT = r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+@dataclass(frozen=True)
+class Converted:
+    """One column converted to its target type; ``values`` is null wherever ``unusable`` or ``blank``."""
+
+    values: pa.Array
+    original: pa.Array  # the column as read (dictionary decoded), to quote bad values
+    unusable: np.ndarray  # bool: a value was present but could not be converted
+    blank: np.ndarray  # bool: a text value was present but empty after stripping
+    problem: str = ""  # what is wrong with the unusable values, e.g. "cannot be read as a whole number"
+
+
+def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
+    """Convert a column to stripped ``string`` values, blank -> null.
+
+    Accepts text, integers and decimals (written as text), floats (whole ones without a fraction, NaN as
+    null, infinities unusable), UTF-8 binary (invalid UTF-8 is unusable) and, for ``release_date`` only,
+    dates and timestamps (``YYYY-MM-DD``). Any other type raises ``SchemaError`` naming ``file`` and
+    ``field``.
+    """
+    original = flat_array(column)
+    kind = original.type
+    unusable = np.zeros(len(original), dtype=bool)
+    problem = ""
+    if pa.types.is_null(kind):
+        text = pa.nulls(len(original), pa.string())
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = original.cast(pa.string())
+    elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        text, unusable = _decode_utf8(original)
+        problem = "is not valid UTF-8 text"
+    elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        text = original.cast(pa.string())
+    elif pa.types.is_floating(kind):
+        text, unusable = _float_text(original.cast(pa.float64()))
+        problem = "is not a finite number"
+    elif field == "release_date" and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        text = original.cast(pa.date32()).cast(pa.string())
+    else:
+        raise _type_error(file, field, kind, "string (text, or numbers that can be written as text)")
+    stripped = pc.utf8_trim_whitespace(text)
+    blank = numpy_mask(pc.equal(pc.utf8_length(stripped), 0))
+    values = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), stripped)
+    return Converted(values, original, unusable, blank, problem)
+
+
+def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
+    """Convert a column to ``int64`` whole numbers.
+
+    Accepts any integer type (``uint64`` values above the ``int64`` range are unusable), floats and
+    decimals with whole values (NaN is null) and numeric text such as ``" +215000 "`` or ``"2.15e5"``;
+    other values are unusable. Any other type raises ``SchemaError`` naming ``file`` and ``field``.
+    """
+    original = flat_array(column)
+    kind = original.type
+    unusable = np.zeros(len(original), dtype=bool)
+    if pa.types.is_null(kind):
+        values = pa.nulls(len(original), pa.int64())
+    elif pa.types.is_integer(kind):
+        if kind == pa.uint64():
+            unusable = numpy_mask(pc.greater(original, pa.scalar(2**63 - 1, pa.uint64())))
+            original_in_range = pc.if_else(pa.array(unusable), pa.scalar(None, kind), original)
+            values = original_in_range.cast(pa.int64())
+        else:
+            values = original.cast(pa.int64())
+    elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values, unusable = _float_whole(original.cast(pa.float64()))
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values, unusable = _text_whole(original.cast(pa.string()))
+    else:
+        raise _type_error(file, field, kind, "int64 (whole numbers, or text holding them)")
+    blank = np.zeros(len(original), dtype=bool)
+    return Converted(values, original, unusable, blank, "cannot be read as a whole number")
+
+
+def to_text_list(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
+    """Convert a column to ``list<string>``; plain text is split on ``LIST_SEPARATOR``.
+
+    Lists of text or numbers are cast element-wise; any column :func:`to_text` accepts becomes a list
+    (text split on ``LIST_SEPARATOR``, a number a one-element list). Elements are stripped and null or
+    blank elements removed. Any other type raises ``SchemaError`` naming ``file`` and ``field``.
+    """
+    original = flat_array(column)
+    kind = original.type
+    if pa.types.is_null(kind):
+        lists = pa.nulls(len(original), pa.list_(pa.string()))
+        return Converted(
+            lists, original, np.zeros(len(original), dtype=bool), np.zeros(len(original), dtype=bool)
+        )
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        try:
+            lists = original.cast(pa.list_(pa.string()))
+        except pa.ArrowException as error:
+            raise _type_error(file, field, kind, f"list<string> ({error})") from error
+        unusable = np.zeros(len(original), dtype=bool)
+        return Converted(_clean_lists(lists), original, unusable, unusable)
+    try:
+        text = to_text(original, file=file, field=field)
+    except SchemaError as error:
+        raise _type_error(file, field, kind, "list<string> (or text separated by ';')") from error
+    lists = _clean_lists(pc.split_pattern(text.values, LIST_SEPARATOR))
+    return Converted(lists, original, text.unusable, text.blank, text.problem)
+
+
+def flat_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous array, dictionary-encoded values decoded."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        chunks = [chunk.dictionary_decode() for chunk in chunks]
+        kind = kind.value_type
+    if len(chunks) == 1:
+        return chunks[0]
+    return pa.chunked_array(chunks, type=kind).combine_chunks()
+
+
+def numpy_mask(mask: pa.Array) -> np.ndarray:
+    """Arrow boolean -> numpy bool, null counted as False."""
+    return mask.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+# ---------------------------------------------------------------------------------------------- internals
+
+
+def _clean_lists(lists: pa.ListArray) -> pa.ListArray:
+    """Strip list elements and remove null or blank ones (all lists at once, over the flat values)."""
+    offsets = lists.offsets.to_numpy()
+    values = pc.utf8_trim_whitespace(lists.values.slice(offsets[0], offsets[-1] - offsets[0]))
+    parents = np.repeat(np.arange(len(lists)), np.diff(offsets))
+    keep = numpy_mask(pc.greater(pc.utf8_length(values), 0))
+    counts = np.bincount(parents[keep], minlength=len(lists))
+    new_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(
+        pa.array(new_offsets), values.filter(pa.array(keep)), type=pa.list_(pa.string()), mask=lists.is_null()
+    )
+
+
+def _decode_utf8(binary: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Binary -> string; values that are not valid UTF-8 become null and are marked unusable."""
+    invalid = np.zeros(len(binary), dtype=bool)
+
+    def find_invalid(values: pa.Array, start: int) -> None:  # bisection: a few casts per bad value
+        try:
+            values.cast(pa.string())
+        except pa.ArrowInvalid:
+            if len(values) == 1:
+                invalid[start] = True
+                return
+            half = len(values) // 2
+            find_invalid(values.slice(0, half), start)
+            find_invalid(values.slice(half), start + half)
+
+    find_invalid(binary, 0)
+    if invalid.any():
+        binary = pc.if_else(pa.array(invalid), pa.scalar(None, binary.type), binary)
+    return binary.cast(pa.string()), invalid
+
+
+def _float_text(numbers: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """float64 -> text: whole values without a fraction, NaN as null, infinities unusable."""
+    whole = _float_is_whole(numbers)
+    as_integer = pc.if_else(whole, numbers, 0.0).cast(pa.int64()).cast(pa.string())
+    text = pc.if_else(whole, as_integer, numbers.cast(pa.string()))
+    infinite = numpy_mask(pc.is_inf(numbers))
+    missing = pc.or_(pc.is_nan(numbers), pa.array(infinite))
+    return pc.if_else(missing, pa.scalar(None, pa.string()), text), infinite
+
+
+def _float_whole(numbers: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """float64 -> int64 where the value is whole; NaN is null; other values are unusable."""
+    whole = _float_is_whole(numbers)
+    values = pc.if_else(whole, numbers, pa.scalar(None, pa.float64())).cast(pa.int64())
+    unusable = numpy_mask(pc.is_valid(numbers)) & ~numpy_mask(whole) & ~numpy_mask(pc.is_nan(numbers))
+    return values, unusable
+
+
+def _float_is_whole(numbers: pa.Array) -> pa.Array:
+    """float64 -> boolean: finite, whole and small enough to be exact in a float64 (null -> False)."""
+    finite = pc.and_(pc.is_finite(numbers), pc.less_equal(pc.abs(numbers), _LARGEST_EXACT_FLOAT_INTEGER))
+    return pc.and_(finite, pc.equal(pc.floor(numbers), numbers)).fill_null(False)
+
+
+def _text_whole(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Numeric text -> int64: integers directly, other numbers through float64 when whole."""
+    stripped = pc.replace_substring_regex(pc.utf8_trim_whitespace(text), r"^\+", "")
+    present = numpy_mask(pc.greater(pc.utf8_length(stripped), 0))
+    is_integer = pc.match_substring_regex(stripped, _INTEGER_TEXT).fill_null(False)
+    all_present_are_integers = np.array_equal(present, numpy_mask(is_integer))
+    if all_present_are_integers and stripped.null_count + present.sum() == len(stripped):
+        return stripped.cast(pa.int64()), np.zeros(len(stripped), dtype=bool)  # all integers, no blanks
+    is_number = pc.and_(
+        pc.match_substring_regex(stripped, _NUMBER_TEXT).fill_null(False), pc.invert(is_integer)
+    )
+    integers = pc.if_else(is_integer, stripped, pa.scalar(None, pa.string())).cast(pa.int64())
+    numbers = pc.if_else(is_number, stripped, pa.scalar(None, pa.string())).cast(pa.float64())
+    whole_numbers, bad_numbers = _float_whole(numbers)
+    unusable = present & ~numpy_mask(is_integer) & (
+        ~numpy_mask(is_number) | bad_numbers | numpy_mask(pc.is_nan(numbers))
+    )
+    return pc.coalesce(integers, whole_numbers), unusable
+
+
+def _type_error(file: str, field: str, kind: pa.DataType, expected: str) -> SchemaError:
+    """The ``SchemaError`` for a column whose Arrow type cannot be converted to the ``expected`` one."""
+    return SchemaError(
+        f"{file}: column '{field}' has type {kind}, which cannot be used; expected {expected}", path=file
+    )

@@ -1,0 +1,544 @@
+"""Run Splink (DuckDB backend) on a ``tracks.parquet``, set up as a careful Splink user would.
+
+This is the *peer* for the catalog-er benchmark: the tool a user would otherwise reach for. It uses no
+catalog-er code at all, only DuckDB SQL for feature preparation and Splink's own training, prediction and
+clustering, so the benchmark can put F1, calibration, wall time and peak memory side by side.
+
+Usage::
+
+    python tests/benchmarks/splink_peer.py --tracks T.parquet --out DIR [--threshold 0.5] [--seed S]
+
+Outputs (in ``DIR``):
+
+* ``splink_pairs.parquet``: ``left_id, right_id, match_probability`` for every pair Splink scored
+  (all pairs produced by the prediction blocking rules), ``left_id < right_id``, sorted.
+* ``splink_clusters.parquet``: ``track_id, cluster_id`` from Splink's
+  ``cluster_pairwise_predictions_at_threshold`` at ``--threshold``; singletons included.
+* ``splink_summary.json``: seconds per phase (prepare, train, predict, cluster, write, total), number of
+  scored pairs, versions, and the settings used.
+* ``splink_model.json``: the trained Splink model (settings plus m/u parameters), for inspection.
+
+Everything runs in this one process with an in-memory DuckDB, so the caller can read peak memory from the
+child's ``ru_maxrss``. Splink >= 4 is required (``pip install -e '.[bench]'``); the Splink 4 and 5 entry
+points differ and both are handled here.
+
+Model choices (see ``build_settings``):
+
+* features, prepared in SQL: lower-case, accents stripped (``strip_accents``), punctuation collapsed to
+  spaces; ``title_norm`` (whole title), ``title_base`` (bracketed parts, " - Remastered"-style suffixes and
+  "feat. X" removed), ``artist_norm`` (primary credit, "feat. X" removed), ``album_norm`` (brackets
+  removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look like an ISRC) and ``duration_s``;
+* comparisons: title (exact ``title_norm`` with term-frequency adjustment / exact ``title_base`` with TF /
+  Jaro-Winkler of ``title_base`` >= 0.92 / >= 0.80 / else), artist (exact with TF / JW >= 0.92 / >= 0.80 /
+  else), duration (|diff| <= 2 s / 5 s / 15 s / else), ISRC exact, album exact (weak);
+* prediction blocking: ISRC; ``title_base``; ``artist_norm``; first 4 chars of ``title_base`` and of
+  ``artist_norm`` together (catches pairs with a typo in both title and artist);
+* training: prior from the deterministic rule "same ISRC" with an assumed recall (Splink's
+  ``estimate_probability_two_random_records_match``), u by random sampling with a fixed seed, m by EM on
+  ISRC blocks then on ``title_base`` blocks (each comparison is estimated in at least one session).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+INSTALL_HINT = "pip install -e '.[bench]'"
+
+DEFAULT_ISRC_RECALL = 0.7
+"""Assumed share of true duplicate pairs that share a normalized ISRC. Catalog dumps often lack ISRCs
+or carry a re-release's code, so "same ISRC" finds most but not all duplicates; Splink's docs use a
+recall guess of this order for a high-precision deterministic rule."""
+
+DEFAULT_U_MAX_PAIRS = 5e7
+"""Random pairs sampled to estimate u. Splink suggests 1e7 for model development and 1e8-1e9 for a final
+model; 5e7 keeps this phase to well under a minute on two cores while every level gets many counts."""
+
+# Punctuation, symbols and whitespace runs become a single space. Letters (any script), digits and
+# combining marks are kept, so Cyrillic, Japanese and Korean titles survive normalization.
+_NON_WORD = r"[^\p{L}\p{N}\p{M}]+"
+# Any (...), [...] or {...} part: "(Remastered 2011)", "[Deluxe Edition]", "(Live)", "(feat. X)".
+_BRACKETS = r"\s*[\(\[\{][^\)\]\}]*[\)\]\}]"
+# " - Remastered 2011", " - Radio Edit", " – Live" style suffixes.
+_DASH_SUFFIX = (
+    r"\s+[-–—]\s+[^-–—]*\b(remaster(ed)?|edit|version|mix|remix|live|mono|stereo|acoustic|demo|"
+    r"instrumental|single|bonus)\b.*$"
+)
+# Unbracketed featuring credit in a title or an artist string.
+_FEAT = r"\s+(feat\.?|ft\.?|featuring|with)\s+.*$"
+# A well-formed ISRC once hyphens/spaces are gone: country, registrant, year, designation.
+_ISRC = r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}"
+# Version keywords inside a bracketed or dash-suffixed part: these mark a *different* recording.
+_VERSION = (
+    r"[\(\[\{\-–—][^\)\]\}]*?\b(live|remix|mix|acoustic|unplugged|instrumental|karaoke|demo|"
+    r"cover|reprise|remake|orchestral|sped up|slowed)\b"
+)
+
+_PREPARE_SQL = """
+CREATE OR REPLACE MACRO splink_peer_norm(s) AS
+    nullif(trim(regexp_replace(strip_accents(lower(s)), '{non_word}', ' ', 'g')), '');
+
+CREATE OR REPLACE TABLE tracks_prepared AS
+SELECT
+    CAST(track_id AS VARCHAR) AS track_id,
+    splink_peer_norm(title) AS title_norm,
+    splink_peer_norm(regexp_replace(regexp_replace(regexp_replace(
+        lower(title), '{brackets}', '', 'g'), '{dash_suffix}', ''), '{feat}', '')) AS title_base,
+    splink_peer_norm(regexp_replace(regexp_replace(
+        lower(artist), '{brackets}', '', 'g'), '{feat}', '')) AS artist_norm,
+    splink_peer_norm(regexp_replace(lower(album), '{brackets}', '', 'g')) AS album_norm,
+    CASE
+        WHEN regexp_full_match(upper(regexp_replace(isrc, '[\\s\\-]', '', 'g')), '{isrc}')
+        THEN upper(regexp_replace(isrc, '[\\s\\-]', '', 'g'))
+    END AS isrc_norm,
+    CAST(duration_ms AS DOUBLE) / 1000.0 AS duration_s,
+    coalesce(nullif(array_to_string(list_sort(list_distinct(
+        regexp_extract_all(lower(title), '{version}', 1))), ' '), ''), 'none') AS version_tag
+FROM read_parquet('{path}');
+"""
+
+
+class PeerError(RuntimeError):
+    """The input cannot be run through Splink (missing columns, empty file, ...)."""
+
+
+def _log(msg: str) -> None:
+    """Progress line on stderr (stdout stays free for the caller)."""
+    print(f"[splink_peer] {msg}", file=sys.stderr, flush=True)
+
+
+def import_splink() -> tuple[ModuleType, ModuleType]:
+    """Import ``splink`` and ``duckdb`` or exit with an install hint."""
+    try:
+        import duckdb
+        import splink
+    except ImportError as exc:
+        raise SystemExit(
+            f"splink_peer: Splink with the DuckDB backend is not installed ({exc}).\n"
+            f"Install the benchmark extra: {INSTALL_HINT}"
+        ) from exc
+    major = int(str(splink.__version__).split(".")[0])
+    if major < 4:
+        raise SystemExit(
+            f"splink_peer: Splink {splink.__version__} is too old (need >= 4). Install: {INSTALL_HINT}"
+        )
+    return splink, duckdb
+
+
+def splink_major(splink: ModuleType) -> int:
+    """Major version of the imported Splink."""
+    return int(str(splink.__version__).split(".")[0])
+
+
+def prepare_sql(tracks_path: Path) -> str:
+    """SQL that builds ``tracks_prepared`` (Splink's input table) from ``tracks.parquet``."""
+    path = str(tracks_path.resolve()).replace("'", "''")
+    return _PREPARE_SQL.format(
+        non_word=_NON_WORD,
+        brackets=_BRACKETS,
+        dash_suffix=_DASH_SUFFIX,
+        feat=_FEAT,
+        version=_VERSION,
+        isrc=_ISRC,
+        path=path,
+    )
+
+
+def check_input(con: Any, tracks_path: Path) -> int:
+    """Validate the columns of ``tracks.parquet`` and return its row count."""
+    path = str(tracks_path.resolve()).replace("'", "''")
+    cols = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+    missing = {"track_id", "title", "artist", "album", "duration_ms", "isrc"} - cols
+    if missing:
+        raise PeerError(f"{tracks_path} lacks columns {sorted(missing)}")
+    n_rows, n_ids = con.execute(
+        f"SELECT count(*), count(DISTINCT track_id) FROM read_parquet('{path}')"
+    ).fetchall()[0]
+    if n_rows < 2:
+        raise PeerError(f"{tracks_path} has {n_rows} rows; need at least 2")
+    if n_ids != n_rows:
+        raise PeerError(f"{tracks_path}: track_id is not unique ({n_rows} rows, {n_ids} distinct ids)")
+    return int(n_rows)
+
+
+def prediction_blocking_rules(splink: ModuleType) -> list[Any]:
+    """Blocking rules for prediction, cheapest and most precise first."""
+    block_on = splink.block_on
+    return [
+        block_on("isrc_norm"),
+        block_on("title_base"),
+        block_on("artist_norm"),
+        block_on("substr(title_base, 1, 4)", "substr(artist_norm, 1, 4)"),
+    ]
+
+
+VERSION_DIFFERS_M = 0.01
+"""Fixed m of the "similar title but different version keyword" level: share of true duplicate pairs in
+which one side says e.g. "(Live)" and the other does not. EM cannot learn it (the level is essentially
+never seen inside the training blocks), so it is set from domain knowledge and frozen."""
+
+
+def build_settings(splink: ModuleType, version_aware: bool = False) -> Any:
+    """The Splink model: comparisons, prediction blocking rules, output options.
+
+    With ``version_aware`` the title comparison gets one extra level, checked before the plain title
+    levels: "base titles similar (Jaro-Winkler >= 0.8) but the version keywords differ" (``version_tag``:
+    "live", "remix", "acoustic", ... found in bracketed or dash-suffixed title parts; "none" if absent).
+    Its m is fixed at ``VERSION_DIFFERS_M``. This keeps "Song (Live)" / "Song (X Remix)" from getting the
+    strong "same base title" weight; it is the one piece of music-domain knowledge a careful user adds
+    after looking at their false positives. Without it the title levels are exactly those of the brief.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    version_levels: list[Any] = []
+    if version_aware:
+        version_levels = [
+            cll.And(
+                cll.JaroWinklerLevel("title_base", 0.80),
+                cll.Not(cll.ExactMatchLevel("version_tag")),
+            ).configure(
+                m_probability=VERSION_DIFFERS_M,
+                fix_m_probability=True,
+                label_for_charts="Similar base title, different version keyword (live/remix/...)",
+            )
+        ]
+    title = cl.CustomComparison(
+        output_column_name="title",
+        comparison_description="normalized title, then title without bracketed/featuring parts",
+        comparison_levels=[
+            cll.NullLevel("title_base"),
+            cll.ExactMatchLevel("title_norm", term_frequency_adjustments=True),
+            *version_levels,
+            cll.ExactMatchLevel("title_base", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("title_base", 0.92),
+            cll.JaroWinklerLevel("title_base", 0.80),
+            cll.ElseLevel(),
+        ],
+    )
+    artist = cl.JaroWinklerAtThresholds("artist_norm", [0.92, 0.80]).configure(
+        term_frequency_adjustments=True
+    )
+    duration = cl.CustomComparison(
+        output_column_name="duration_s",
+        comparison_description="absolute duration difference in seconds",
+        comparison_levels=[
+            cll.NullLevel("duration_s"),
+            cll.AbsoluteDifferenceLevel("duration_s", 2),
+            cll.AbsoluteDifferenceLevel("duration_s", 5),
+            cll.AbsoluteDifferenceLevel("duration_s", 15),
+            cll.ElseLevel(),
+        ],
+    )
+    return splink.SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="track_id",
+        comparisons=[
+            title,
+            artist,
+            duration,
+            cl.ExactMatch("isrc_norm"),
+            cl.ExactMatch("album_norm"),
+        ],
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(splink),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        max_iterations=25,
+        em_convergence=0.0001,
+    )
+
+
+def blocking_report(con: Any) -> dict[str, dict[str, int]]:
+    """Per prediction rule: pairs before de-duplication across rules, and the largest block."""
+    keys = {
+        "isrc_norm": "isrc_norm",
+        "title_base": "title_base",
+        "artist_norm": "artist_norm",
+        "substr4(title_base)+substr4(artist_norm)": (
+            "CASE WHEN title_base IS NOT NULL AND artist_norm IS NOT NULL "
+            "THEN substr(title_base, 1, 4) || chr(31) || substr(artist_norm, 1, 4) END"
+        ),
+    }
+    report: dict[str, dict[str, int]] = {}
+    for name, expr in keys.items():
+        pairs, largest = con.execute(
+            f"""
+            SELECT coalesce(sum(n * (n - 1) // 2), 0), coalesce(max(n), 0)
+            FROM (SELECT count(*) AS n FROM tracks_prepared WHERE ({expr}) IS NOT NULL GROUP BY {expr})
+            """
+        ).fetchall()[0]
+        report[name] = {"pairs_before_dedup": int(pairs), "largest_block": int(largest)}
+    return report
+
+
+def make_linker(splink: ModuleType, db_api: Any, settings: Any, verbose: bool) -> Any:
+    """Create a Linker over the ``tracks_prepared`` table, for Splink 4 or 5."""
+    if splink_major(splink) >= 5:
+        sdf = db_api.register("tracks_prepared")
+        return splink.Linker(sdf, settings, log_level=logging.INFO if verbose else logging.WARNING)
+    linker = splink.Linker("tracks_prepared", settings, db_api, set_up_basic_logging=verbose)
+    if not verbose:
+        logging.getLogger("splink").setLevel(logging.WARNING)
+    return linker
+
+
+def train(
+    splink: ModuleType, linker: Any, con: Any, seed: int, isrc_recall: float, u_max_pairs: float
+) -> dict[str, Any]:
+    """Estimate the prior, u (random sampling) and m (EM); return what was done, for the summary."""
+    block_on = splink.block_on
+    isrc_pairs = con.execute(
+        "SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "
+        "(SELECT count(*) AS n FROM tracks_prepared WHERE isrc_norm IS NOT NULL GROUP BY isrc_norm)"
+    ).fetchall()[0][0]
+    if isrc_pairs > 0:
+        prior_rules = [block_on("isrc_norm")]
+        prior_desc = "isrc_norm exact"
+        em_rules = [
+            ("isrc_norm", block_on("isrc_norm")),
+            ("title_norm+artist_norm", block_on("title_norm", "artist_norm")),
+        ]
+    else:
+        # No shared ISRC anywhere: fall back to exact title+artist as the deterministic rule.
+        prior_rules = [block_on("title_base", "artist_norm")]
+        prior_desc = "title_base + artist_norm exact (no shared ISRC in input)"
+        em_rules = [("artist_norm", block_on("artist_norm")), ("title_base", block_on("title_base"))]
+
+    linker.training.estimate_probability_two_random_records_match(prior_rules, recall=isrc_recall)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    em_kwargs: dict[str, Any] = {}
+    em_sig = inspect.signature(linker.training.estimate_parameters_using_expectation_maximisation)
+    if "estimate_without_term_frequencies" in em_sig.parameters:
+        em_kwargs["estimate_without_term_frequencies"] = False
+    for _, rule in em_rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, **em_kwargs)
+    prior = float(linker._settings_obj._probability_two_random_records_match)
+    return {
+        "prior_rule": prior_desc,
+        "prior_rule_recall": isrc_recall,
+        "probability_two_random_records_match": prior,
+        "u_max_pairs": u_max_pairs,
+        "u_seed": seed,
+        "em_blocking_rules": [name for name, _ in em_rules],
+    }
+
+
+def _sql_path(p: Path) -> str:
+    return str(p.resolve()).replace("'", "''")
+
+
+def write_pairs(con: Any, predict_table: str, path: Path) -> int:
+    """Write every scored pair with ``left_id < right_id``, sorted; return the count."""
+    con.execute(
+        f"""
+        COPY (
+            SELECT least(track_id_l, track_id_r) AS left_id,
+                   greatest(track_id_l, track_id_r) AS right_id,
+                   CAST(match_probability AS DOUBLE) AS match_probability
+            FROM {predict_table}
+            ORDER BY left_id, right_id
+        ) TO '{_sql_path(path)}' (FORMAT parquet)
+        """
+    )
+    return int(con.execute(f"SELECT count(*) FROM {predict_table}").fetchall()[0][0])
+
+
+def write_clusters(con: Any, cluster_table: str, path: Path) -> int:
+    """Write ``track_id, cluster_id`` sorted by track_id; return the number of clusters."""
+    con.execute(
+        f"""
+        COPY (
+            SELECT CAST(track_id AS VARCHAR) AS track_id, CAST(cluster_id AS VARCHAR) AS cluster_id
+            FROM {cluster_table}
+            ORDER BY track_id
+        ) TO '{_sql_path(path)}' (FORMAT parquet)
+        """
+    )
+    return int(con.execute(f"SELECT count(DISTINCT cluster_id) FROM {cluster_table}").fetchall()[0][0])
+
+
+def pairwise_scores(con: Any, clusters_path: Path, truth_path: Path) -> dict[str, float | int]:
+    """Pairwise precision/recall/F1 of the written clusters against ``truth(track_id, recording_id)``."""
+    c, t = _sql_path(clusters_path), _sql_path(truth_path)
+    tp, pred, true = con.execute(
+        f"""
+        WITH j AS (
+            SELECT c.cluster_id, t.recording_id
+            FROM read_parquet('{c}') c JOIN read_parquet('{t}') t USING (track_id)
+        )
+        SELECT
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM
+                (SELECT count(*) n FROM j GROUP BY cluster_id, recording_id)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) n FROM j GROUP BY cluster_id)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) n FROM j GROUP BY recording_id))
+        """
+    ).fetchall()[0]
+    precision = tp / pred if pred else 1.0
+    recall = tp / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "true_positive_pairs": int(tp),
+        "predicted_pairs": int(pred),
+        "true_pairs": int(true),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+    }
+
+
+@contextmanager
+def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.perf_counter() - start, 3)
+        _log(f"{name}: {timings[name]:.2f} s")
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Prepare, train, predict, cluster and write; return the summary dict (also written to JSON)."""
+    t_start = time.perf_counter()
+    splink, duckdb = import_splink()
+    tracks_path = Path(args.tracks)
+    if not tracks_path.is_file():
+        raise PeerError(f"no such file: {tracks_path}")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spill_dir = Path(tempfile.mkdtemp(prefix="duckdb_spill_", dir=out_dir))
+    timings: dict[str, float] = {}
+    summary: dict[str, Any] = {}
+    try:
+        config: dict[str, Any] = {"threads": args.threads, "temp_directory": str(spill_dir)}
+        if args.memory_limit:
+            config["memory_limit"] = args.memory_limit
+        con = duckdb.connect(":memory:", config=config)
+        from splink import DuckDBAPI
+
+        db_api = DuckDBAPI(connection=con)
+
+        with _phase(timings, "prepare"):
+            n_rows = check_input(con, tracks_path)
+            con.execute(prepare_sql(tracks_path))
+            blocking = blocking_report(con)
+            settings = build_settings(splink, version_aware=args.version_aware)
+            linker = make_linker(splink, db_api, settings, args.verbose)
+        _log(f"{n_rows} tracks; blocking (pairs before cross-rule dedup): {json.dumps(blocking)}")
+
+        with _phase(timings, "train"):
+            training = train(splink, linker, con, args.seed, args.isrc_recall, args.u_max_pairs)
+
+        with _phase(timings, "predict"):
+            df_predict = linker.inference.predict()
+        with _phase(timings, "cluster"):
+            df_clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+                df_predict, threshold_match_probability=args.threshold
+            )
+        with _phase(timings, "write"):
+            pairs_path = out_dir / "splink_pairs.parquet"
+            clusters_path = out_dir / "splink_clusters.parquet"
+            n_pairs = write_pairs(con, df_predict.physical_name, pairs_path)
+            n_clusters = write_clusters(con, df_clusters.physical_name, clusters_path)
+            n_above = int(
+                con.execute(
+                    f"SELECT count(*) FROM {df_predict.physical_name} "
+                    f"WHERE match_probability >= {float(args.threshold)}"
+                ).fetchall()[0][0]
+            )
+            linker.misc.save_model_to_json(str(out_dir / "splink_model.json"), overwrite=True)
+        timings["total"] = round(time.perf_counter() - t_start, 3)
+
+        summary = {
+            "tool": "splink",
+            "splink_version": str(splink.__version__),
+            "duckdb_version": str(duckdb.__version__),
+            "tracks": str(tracks_path),
+            "n_tracks": n_rows,
+            "threshold": args.threshold,
+            "seed": args.seed,
+            "threads": args.threads,
+            "memory_limit": args.memory_limit,
+            "model": "version-aware" if args.version_aware else "plain",
+            "seconds": timings,
+            "n_pairs": n_pairs,
+            "n_pairs_at_or_above_threshold": n_above,
+            "n_clusters": n_clusters,
+            "blocking": blocking,
+            "training": training,
+            "outputs": {
+                "pairs": pairs_path.name,
+                "clusters": clusters_path.name,
+                "model": "splink_model.json",
+            },
+        }
+        if args.truth:
+            summary["pairwise_vs_truth"] = pairwise_scores(con, clusters_path, Path(args.truth))
+            _log(f"pairwise vs truth: {json.dumps(summary['pairwise_vs_truth'])}")
+        con.close()
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+    (out_dir / "splink_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _log(f"{n_pairs} scored pairs, {n_clusters} clusters; total {timings['total']:.2f} s")
+    return summary
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line interface."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--tracks", required=True, help="tracks.parquet to deduplicate")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--threshold", type=float, default=0.5, help="match probability to cluster at")
+    p.add_argument("--seed", type=int, default=0, help="seed for u random sampling")
+    p.add_argument("--threads", type=int, default=_default_threads(), help="DuckDB threads")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. '6GB' (default: DuckDB's)")
+    p.add_argument(
+        "--isrc-recall", type=float, default=DEFAULT_ISRC_RECALL, help="assumed recall of the ISRC rule"
+    )
+    p.add_argument("--u-max-pairs", type=float, default=DEFAULT_U_MAX_PAIRS, help="pairs sampled for u")
+    p.add_argument("--truth", default=None, help="optional truth parquet (track_id, recording_id) for P/R/F1")
+    p.add_argument(
+        "--version-aware",
+        action="store_true",
+        help="add a fixed-m title level 'similar base title, different version keyword' (see build_settings)",
+    )
+    p.add_argument("--verbose", action="store_true", help="show Splink's INFO logging")
+    args = p.parse_args(argv)
+    if not 0.0 < args.threshold < 1.0:
+        p.error("--threshold must be in (0, 1)")
+    if not 0.0 < args.isrc_recall <= 1.0:
+        p.error("--isrc-recall must be in (0, 1]")
+    return args
+
+
+def main(argv: list[str] | None = None, runner: Callable[[argparse.Namespace], Any] = run) -> int:
+    """Entry point; returns a process exit code."""
+    args = parse_args(argv)
+    try:
+        runner(args)
+    except PeerError as exc:
+        _log(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
