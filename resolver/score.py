@@ -4,10 +4,11 @@ Each comparison maps a raw signal to ordered *levels* (null, then from "clearly 
 "exact"), so every score explains itself: a pair's log₂ Bayes factor is the sum of one weight per
 comparison, ``log₂(m / u)`` of the level it fell in (null levels weigh 0).
 
-* ``u`` — how often a level occurs between two unrelated tracks — is counted on random track pairs.
-* ``m`` — how often it occurs between two deliveries of one recording — and the prior ``λ`` (the share of
+* ``m`` — how often a level occurs between two deliveries of one recording —, ``u`` — how often it occurs
+  between two different recordings *that blocking made candidates* — and the prior ``λ`` (the share of
   candidate pairs that are duplicates) are estimated by EM on the catalog's own candidate pairs, so no
-  labels are needed and the model adapts to each catalog.
+  labels are needed and the model adapts to each catalog. EM starts from ISRC anchors (pairs sharing a
+  valid ISRC vs pairs with two different ones) and falls back to random-pair u where there are none.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Comparison:
     name: str
     level_labels: tuple[str, ...]
     levels: Callable[[PairSignals], np.ndarray]
+    fixed_m: tuple[float, ...] | None = None
+    """m-probabilities set by definition instead of learned (EM leaves them alone)."""
 
 
 def _threshold_levels(values: np.ndarray, cut_points: tuple[float, ...]) -> np.ndarray:
@@ -47,14 +50,32 @@ def _duration_levels(signals: PairSignals) -> np.ndarray:
     return out
 
 
+_TITLE_LEVELS = ("<0.70", ">=0.70", ">=0.85", ">=0.95", "exact")
+_ARTIST_LEVELS = ("null", "<0.50", ">=0.50", ">=0.80", ">=0.95", "exact")
+
+
+def _title_artist_levels(signals: PairSignals) -> np.ndarray:
+    """Joint level of title and artist similarity: ``title_level · 6 + artist_level`` (artist null = 0).
+
+    Title and artist agreement are strongly dependent among different recordings (a same-titled song by
+    the same artist is rare, each alone is common), so they form one comparison with a level per
+    combination instead of two independent ones whose weights would double count.
+    """
+    title = _threshold_levels(signals.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))
+    artist = _threshold_levels(signals.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0)) + 1
+    artist[np.isnan(signals.artist_similarity)] = 0
+    return (title.astype(np.int16) * len(_ARTIST_LEVELS) + artist).astype(np.int8)
+
+
 TRACK_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("title", ("<0.70", ">=0.70", ">=0.85", ">=0.95", "exact"),
-               lambda s: _threshold_levels(s.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))),
-    Comparison("artist", ("<0.50", ">=0.50", ">=0.80", ">=0.95", "exact"),
-               lambda s: _threshold_levels(s.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0))),
+    Comparison("title_artist",
+               tuple(f"title {t} / artist {a}" for t in _TITLE_LEVELS for a in _ARTIST_LEVELS),
+               _title_artist_levels),
     Comparison("isrc", ("different", "same"), lambda s: s.isrc_match),
     Comparison("duration", (">15s", "<=15s", "<=6s", "<=3s", "<=1s"), _duration_levels),
-    Comparison("version", ("conflict", "same"), lambda s: s.version_match),
+    # A live take, remix, instrumental or re-recording is a different recording by definition: the
+    # conflict level's m is fixed near zero so that no other agreement can outweigh it.
+    Comparison("version", ("conflict", "same"), lambda s: s.version_match, fixed_m=(1e-6, 1.0 - 1e-6)),
     Comparison("album", ("different", "same"), lambda s: s.album_match),
     Comparison("release_year", ("different", "same"), lambda s: s.release_year_match),
 )
@@ -131,32 +152,63 @@ def estimate_u(random_levels: np.ndarray, comparisons: tuple[Comparison, ...], f
     )
 
 
-def _initial_m(comparisons: tuple[Comparison, ...]) -> tuple[np.ndarray, ...]:
-    """Start EM believing duplicates mostly land in the top level."""
-    initial = []
-    for c in comparisons:
+def _initial_parameters(candidate_levels: np.ndarray, random_u: tuple[np.ndarray, ...],
+                        comparisons: tuple[Comparison, ...], floor: float
+                        ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], float]:
+    """Starting point for EM, anchored on ISRC where the catalog has it.
+
+    Candidate pairs sharing a valid ISRC are almost all duplicates and pairs with two different valid
+    ISRCs almost all not, so their level distributions start m and u. Without ISRC anchors, m starts
+    believing duplicates land in the top level and u starts from the random pairs.
+    """
+    names = [c.name for c in comparisons]
+    isrc = candidate_levels[:, names.index("isrc")] if "isrc" in names else np.full(len(candidate_levels), -1)
+    same, different = isrc == 1, isrc == 0
+    m, u = [], []
+    for i, c in enumerate(comparisons):
         n = len(c.level_labels)
-        m = np.full(n, 0.1 / max(n - 1, 1))
-        m[-1] = 0.9
-        initial.append(m / m.sum())
-    return tuple(initial)
+        if c.fixed_m is not None:
+            m.append(np.asarray(c.fixed_m, dtype=np.float64))
+            u.append(random_u[i] if same.sum() < 50 or different.sum() < 50 else _level_distribution(
+                candidate_levels[different, i], n, np.ones(int(different.sum())), floor))
+        elif c.name == "isrc" or same.sum() < 50 or different.sum() < 50:
+            top_heavy = np.full(n, 0.1 / max(n - 1, 1))
+            top_heavy[-1] = 0.9
+            m.append(top_heavy / top_heavy.sum())
+            u.append(random_u[i])
+        else:
+            m.append(_level_distribution(candidate_levels[same, i], n, np.ones(int(same.sum())), floor))
+            u.append(_level_distribution(candidate_levels[different, i], n, np.ones(int(different.sum())), floor))
+    return tuple(m), tuple(u), 0.1
 
 
 def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
                 comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> FellegiSunterModel:
-    """Fit u on random pairs, then m and the prior by EM on the candidate pairs (u held fixed)."""
-    u = estimate_u(random_levels, comparisons, config.probability_floor)
-    model = FellegiSunterModel(comparisons, _initial_m(comparisons), u, prior=0.1, em_iterations=0)
+    """Fit m, u and the prior by EM on the candidate pairs themselves.
+
+    u is the level distribution among *non-duplicate candidates*, not among random pairs: blocking
+    already selected pairs with similar text, so random-pair u would call every candidate a duplicate.
+    Random pairs only seed u when the catalog has no ISRC anchors (see :func:`_initial_parameters`).
+    """
+    random_u = estimate_u(random_levels, comparisons, config.probability_floor)
+    m, u, prior = _initial_parameters(candidate_levels, random_u, comparisons, config.probability_floor)
+    model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=0)
     if len(candidate_levels) == 0:
         return model
     for iteration in range(1, config.em_max_iterations + 1):
         posterior = model.probability(candidate_levels)
         prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
         m = tuple(
+            np.asarray(c.fixed_m) if c.fixed_m is not None else
             _level_distribution(candidate_levels[:, i], len(c.level_labels), posterior, config.probability_floor)
             for i, c in enumerate(comparisons)
         )
-        shift = max(float(np.abs(new - old).max()) for new, old in zip(m, model.m, strict=True))
+        u = tuple(
+            _level_distribution(candidate_levels[:, i], len(c.level_labels), 1.0 - posterior,
+                                config.probability_floor)
+            for i, c in enumerate(comparisons)
+        )
+        shift = max(float(np.abs(new - old).max()) for new, old in zip(m + u, model.m + model.u, strict=True))
         model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=iteration)
         if shift < config.em_tolerance:
             break

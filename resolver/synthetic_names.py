@@ -1,4 +1,4 @@
-"""Word lists, name and title generators, and name-variant functions for :mod:`resolver.synthetic`.
+"""Word lists, name and title generators, name variants and delivery text noise for :mod:`resolver.synthetic`.
 
 Every generator takes a ``random.Random`` that the caller seeds from the catalog's numpy Generator, so the
 output is a pure function of the seed; nothing here reads the clock, the environment or the disk.
@@ -52,10 +52,10 @@ _EN_TEMPLATES = (
 )
 
 # Titles that many artists use: the same title by different artists is a different recording.
-POPULAR_TITLES = _w("""Intro Outro Home Interlude Love Forever Stay Hello Run Angel Tonight Dreams Alive Crazy
+POPULAR_TITLES = (*_w("""Intro Outro Home Interlude Love Forever Stay Hello Run Angel Tonight Dreams Alive Crazy
 Beautiful Falling Heaven Fire Gold Paradise Closer Believe Sorry Lonely Hurt Smile Faded Animals Money Skit
-Breathe Sunrise Wonderland Underground Summertime""") + (
-    "Let It Go", "Without You", "I Love You", "Hold On", "Hold Me", "Home Again", "One More Time")
+Breathe Sunrise Wonderland Underground Summertime"""), "Let It Go", "Without You", "I Love You", "Hold On",
+                  "Hold Me", "One More Time")
 
 # --- Latin-with-accents words (titles) and names, per language ---------------------------------------------
 ACCENTED_WORDS = {
@@ -78,7 +78,7 @@ _ACCENTED_FIRST = {
              "Amélie Stéphane Frédéric André Émile"),
     "pt": _w("João Sebastião Antônio Inês Tânia Lúcia Mônica Fábio Márcio Cláudia Vitória Gonçalo Luís "
              "Flávia Tomé"),
-    "de": _w("Björn Jürgen Jörg Günter Käthe Bärbel Jörn Sönke Dörte Jürgen Anaïs Zoë Mätthias Tönnies"),
+    "de": _w("Björn Jürgen Jörg Günter Käthe Bärbel Jörn Sönke Dörte Zoë Özlem Ümit Gürkan Hänsel"),
     "nordic": _w("Søren Bjørn Sigurður Þóra Ásgeir Jónsi Björk Øystein Åsa Sæunn Jökull Hákon Líf Ólöf"),
 }
 _ACCENTED_LAST = {
@@ -206,24 +206,38 @@ def invented_word(rnd: random.Random, syllables: int = 0) -> str:
 
 
 def english_title(rnd: random.Random) -> str:
-    """A title of 1–5 English words from a template, e.g. ``"Heart of Glass"``, ``"Ain't No Sunshine"``."""
-    return rnd.choice(_EN_TEMPLATES).format(
-        N=_cap(rnd.choice(EN_NOUNS)), A=_cap(rnd.choice(EN_ADJECTIVES)), V=_cap(rnd.choice(EN_VERBS)),
-        P=_cap(_plural(rnd.choice(EN_NOUNS))), G=rnd.choice(EN_GERUNDS))
+    """A title of 1–5 English words from a template, e.g. ``"Heart of Glass"``, ``"Ain't No Sunshine"``.
+
+    Every placeholder is drawn on its own, so ``"{N} of {N}"`` gives ``"Heart of Glass"``."""
+    parts = rnd.choice(_EN_TEMPLATES).split("{")
+    out = [parts[0]]
+    for part in parts[1:]:
+        slot = part[0]
+        if slot == "N":
+            word = _cap(rnd.choice(EN_NOUNS))
+        elif slot == "A":
+            word = _cap(rnd.choice(EN_ADJECTIVES))
+        elif slot == "V":
+            word = _cap(rnd.choice(EN_VERBS))
+        elif slot == "P":
+            word = _cap(_plural(rnd.choice(EN_NOUNS)))
+        else:
+            word = rnd.choice(EN_GERUNDS)
+        out.append(word + part[2:])
+    return "".join(out)
 
 
 def native_title(rnd: random.Random, script: str, language: str) -> str:
     """A title in the entity's own script/language (accented languages, Cyrillic, Japanese, Korean)."""
     if script == "accented":
-        words = [rnd.choice(ACCENTED_WORDS[language]) for _ in range(rnd.choice((1, 2, 2, 3, 4)))]
+        words = rnd.sample(ACCENTED_WORDS[language], rnd.choice((1, 2, 2, 3, 4)))
         return _cap(" ".join(words)) if rnd.random() < 0.6 else " ".join(_cap(w) for w in words)
     if script == "cyrillic":
-        return _cap(" ".join(rnd.choice(CYRILLIC_WORDS) for _ in range(rnd.choice((1, 2, 2, 3, 4)))))
+        return _cap(" ".join(rnd.sample(CYRILLIC_WORDS, rnd.choice((1, 2, 2, 3, 4)))))
     if script == "japanese":
-        words = [rnd.choice(JAPANESE_WORDS) for _ in range(rnd.choice((1, 2, 2, 3)))]
-        return rnd.choice(("", "の", "と", " ")).join(words)
+        return rnd.choice(("", "の", "と", " ")).join(rnd.sample(JAPANESE_WORDS, rnd.choice((1, 2, 2, 3))))
     if script == "korean":
-        return " ".join(rnd.choice(KOREAN_WORDS) for _ in range(rnd.choice((1, 2, 2, 3))))
+        return " ".join(rnd.sample(KOREAN_WORDS, rnd.choice((1, 2, 2, 3))))
     return english_title(rnd)
 
 
@@ -379,17 +393,21 @@ def strip_accents(text: str) -> str:
 
 def has_accents(text: str) -> bool:
     """True when :func:`strip_accents` would change ``text``."""
-    return any(ord(c) in _STRIP_TABLE for c in text)
+    return text.translate(_STRIP_TABLE) != text
 
 
-_HALFWIDTH = {}
-for _code in range(0xFF61, 0xFFA0):
-    _HALFWIDTH[unicodedata.normalize("NFKC", chr(_code))] = chr(_code)
-for _code in range(0x30A1, 0x30FB):
-    _base, *_marks = unicodedata.normalize("NFD", chr(_code))
-    if _base in _HALFWIDTH and _marks in ([], ["\u3099"], ["\u309a"]):
-        _HALFWIDTH[chr(_code)] = _HALFWIDTH[_base] + {"\u3099": "ﾞ", "\u309a": "ﾟ"}.get("".join(_marks), "")
-_HALFWIDTH_TABLE = {ord(k): v for k, v in _HALFWIDTH.items() if len(k) == 1 and not k.isascii()}
+def _halfwidth_table() -> dict[int, str]:
+    """Full-width katakana (and kana punctuation) → half-width forms, voiced ones as two characters."""
+    halfwidth = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0xFF61, 0xFFA0)}
+    marks = {"\u3099": "ﾞ", "\u309a": "ﾟ"}
+    for code in range(0x30A1, 0x30FB):
+        base, *rest = unicodedata.normalize("NFD", chr(code))
+        if base in halfwidth and "".join(rest) in ("", *marks):
+            halfwidth[chr(code)] = halfwidth[base] + marks.get("".join(rest), "")
+    return {ord(k): v for k, v in halfwidth.items() if len(k) == 1 and not k.isascii()}
+
+
+_HALFWIDTH_TABLE = _halfwidth_table()
 _FULLWIDTH_TABLE = {c: c + 0xFEE0 for c in range(0x21, 0x7F)} | {0x20: 0x3000}
 
 
@@ -424,7 +442,9 @@ def _cjk_variant(rnd: random.Random, name: str) -> str:
 
 
 def _latin_variant(rnd: random.Random, name: str) -> str:
-    options = ["typo"]
+    options = ["typo", "typo", "case"]
+    if " " in name:
+        options.append("join")
     if name.startswith("The "):
         options += ["drop_the", "move_the", "move_the"]
     elif rnd.random() < 0.1:
@@ -444,6 +464,10 @@ def _latin_variant(rnd: random.Random, name: str) -> str:
         return name.replace(" & ", " and ") if " & " in name else name.replace(" and ", " & ", 1)
     if option == "strip":
         return strip_accents(name)
+    if option == "case":
+        return rnd.choice((name.upper(), name.lower(), title_case(name)))
+    if option == "join":
+        return name.replace(" ", rnd.choice(("-", "", ".")), 1)
     return typo(rnd, name)
 
 
@@ -502,3 +526,226 @@ def typo(rnd: random.Random, text: str) -> str:
         if out != text:
             return out
     return text[: positions[0]] + text[positions[0]] + text[positions[0] :]
+
+
+# --- delivery text: version tags, credits, albums, labels, ISRC formatting --------------------------------
+TITLE_TYPO_RATE = 0.08  # deliveries whose title has a 1–2 character typo
+ACCENT_DROP_RATE = 0.10  # deliveries of an accented title that lost its accents
+TITLE_CASE_RATES = (0.03, 0.04, 0.03)  # UPPER, lower, Title Case
+PUNCTUATION_RATE = 0.10  # deliveries with punctuation/whitespace noise in the title
+ARTIST_TYPO_RATE = 0.04  # deliveries whose credited name has a typo
+
+REISSUE_TAGS = {  # qualifiers that do NOT change the recording; "{year}" is the delivery's year
+    "remaster": ("Remastered", "Remastered {year}", "{year} Remaster", "{year} Remastered Version",
+                 "Remastered Version", "{year} Digital Remaster"),
+    "deluxe": ("Deluxe Edition", "Deluxe", "Bonus Track", "Expanded Edition"),
+    "other": ("Album Version", "LP Version", "Explicit", "Remastered", "{year} Remaster"),
+    "electronic": ("Original Mix", "Original Mix", "Album Version"),
+}
+FEAT_IN_TITLE = ("feat. {}", "feat. {}", "ft. {}", "featuring {}", "with {}", "Feat. {}", "Ft. {}")
+CREDIT_JOINS = (" feat. ", " feat. ", " ft. ", " & ", ", ", " x ", " featuring ", " Feat. ")
+VENUES = ("Wembley Stadium", "Madison Square Garden", "Red Rocks", "the Royal Albert Hall", "the Budokan",
+          "Glastonbury", "the Hollywood Bowl", "Montreux", "the BBC", "the Apollo", "the Olympia", "the Fillmore")
+CITIES = ("Tokyo", "Paris", "Berlin", "London", "Seoul", "Moscow", "Mexico City", "Chicago", "Rio", "Sydney",
+          "Amsterdam", "Reykjavik")
+COMPILATIONS = (
+    "Greatest Hits", "Greatest Hits", "The Very Best of {artist}", "{artist}: Gold", "Essentials",
+    "The Essential {artist}", "Now That's What I Call Music! {n}", "Summer Hits {year}", "Top 100 Hits of {year}",
+    "Hits of the {decade}s", "Ultimate {genre} Anthems", "Chillout Lounge, Vol. {n}", "Workout Mix {year}",
+    "Best of {year}", "{genre} Classics", "Love Songs", "Road Trip Anthems", "100 Greatest {genre} Songs",
+)
+DISTRIBUTORS = ("Waveline Distribution", "Bandhub Digital", "Openroute Music", "Streamforge", "IndieLoop",
+                "Pressplay Distro", "Selfmade Music Distribution", "Catalogue Digital Services")
+_PERSON_FIRST = frozenset(_LATIN_FIRST).union(*_ACCENTED_FIRST.values())
+_LABEL_SUFFIXES = ("Records", "Records", "Music", "Recordings", "Entertainment", "Music Group", "Sound", "Label")
+
+
+def derived_tags(rnd: random.Random, kind: str, artist: str, script: str, year: int, *, named: bool,
+                 taken: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Title tag spellings for one derived recording; every delivery picks one (empty for a cover).
+
+    ``named``: a remix must name its remixer (when its base has two derived recordings); ``taken``: tags of
+    sibling derived recordings, so two remixes of one song never share a remixer.
+    """
+    if kind == "live":
+        place = rnd.random()
+        if place < 0.4:
+            venue = rnd.choice(VENUES)
+            return ("Live", f"Live at {venue}", f"Live at {venue}")
+        if place < 0.75:
+            return ("Live", f"Live {rnd.choice(('from', 'in'))} {rnd.choice(CITIES)}")
+        return ("Live", "Live", "Live Version")
+    if kind == "remix":
+        if not named and rnd.random() < 0.2:
+            return ("Remix",)
+        remixer = person_name(rnd)
+        while f"{remixer} Remix" in taken:
+            remixer = person_name(rnd)
+        return (f"{remixer} Remix", f"{remixer} Remix", f"{remixer} Remix", f"{remixer} Mix")
+    if kind == "rerecording":
+        first = artist.split(" ")[0]
+        if script in ("latin", "accented") and first in _PERSON_FIRST:
+            return (f"{first}'s Version",)
+        return (f"{year} Version",) if rnd.random() < 0.5 else ("Re-Recorded", "Re-Recorded Version", "Rerecorded")
+    if kind == "demo":
+        return ("Demo", "Demo", "Demo Version", f"{year} Demo")
+    return {
+        "acoustic": ("Acoustic", "Acoustic Version", "Acoustic Session"),
+        "instrumental": ("Instrumental", "Instrumental Version"),
+        "radio_edit": ("Radio Edit", "Radio Edit", "Radio Version"),
+        "extended": ("Extended Mix", "Extended Version", "Extended"),
+        "sped_up": ("Sped Up", "Sped Up Version", "sped up"),
+        "slowed": ("Slowed + Reverb", "Slowed & Reverb", "Slowed", "slowed + reverb"),
+        "cover": (),
+    }[kind]
+
+
+def derived_album(rnd: random.Random, kind: str, title: str, album: str, artist: str,
+                  tags: tuple[str, ...]) -> str:
+    """The release a derived recording first came out on (a live album, a remix EP, ...)."""
+    if kind == "live":
+        place = tags[-1]
+        return place if place not in ("Live", "Live Version") else f"{artist} Live"
+    if kind == "rerecording":
+        return f"{album} ({tags[0]})"
+    options = {
+        "remix": (f"{title} (Remixes)", f"{title} (The Remixes) - EP"),
+        "acoustic": (f"{album} (Acoustic)", "Acoustic Sessions"),
+        "instrumental": (f"{album} (Instrumentals)", f"{album} (Instrumental Versions)"),
+        "radio_edit": (f"{title} (Radio Edit) - Single", f"{title} - Single"),
+        "extended": (f"{title} (Extended Mixes) - EP", f"{album} (Extended Versions)"),
+        "sped_up": (f"{title} (Sped Up) - Single",),
+        "slowed": (f"{title} (Slowed + Reverb) - Single",),
+        "demo": (f"{album} (Demos)", f"{album} (Deluxe Edition)"),
+        "cover": (f"{title} - Single", album),
+    }[kind]
+    return rnd.choice(options)
+
+
+def release_album(rnd: random.Random, kind: str, album: str, title: str, year: int) -> str:
+    """The album field of a delivery of an original recording, by delivery kind (not compilations)."""
+    if kind == "single":
+        return rnd.choice((f"{title} - Single", f"{title} (Single)", title, f"{title} - EP"))
+    if kind == "deluxe":
+        return rnd.choice((f"{album} (Deluxe Edition)", f"{album} [Deluxe]", f"{album} (Expanded Edition)",
+                           f"{album} (Deluxe Version)"))
+    if kind == "remaster":
+        return rnd.choice((f"{album} (Remastered)", f"{album} ({year} Remaster)", f"{album} [Remastered {year}]",
+                           f"{album} (Anniversary Edition)"))
+    return album
+
+
+def compilation_album(rnd: random.Random, artist: str, year: int, recorded_year: int, genre: str) -> str:
+    """A compilation's title; many are shared by unrelated compilations ("Greatest Hits")."""
+    return rnd.choice(COMPILATIONS).format(artist=artist, year=year, n=rnd.randint(1, 99),
+                                           decade=f"{recorded_year // 10 % 10 * 10:02d}", genre=genre.title())
+
+
+def label_name(rnd: random.Random) -> str:
+    """A record label name such as ``"Golden Harbor Records"``."""
+    head = _cap(rnd.choice(EN_NOUNS)) if rnd.random() < 0.5 else invented_word(rnd)
+    if rnd.random() < 0.3:
+        head = f"{_cap(rnd.choice(EN_ADJECTIVES))} {head}"
+    return f"{head} {rnd.choice(_LABEL_SUFFIXES)}"
+
+
+def label_variant(rnd: random.Random, label: str) -> str:
+    """The same label spelled another way (legal suffix, case)."""
+    return rnd.choice((f"{label} Ltd.", f"{label}, Inc.", f"{label} LLC", label.upper(), label.rsplit(" ", 1)[0]))
+
+
+def title_case(text: str) -> str:
+    """Naive per-word Title Case, as ingestion tools do it (``"DJ"`` → ``"Dj"``)."""
+    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
+
+
+def punctuation_noise(rnd: random.Random, text: str) -> str:
+    """One punctuation or whitespace edit: punctuation dropped, curly apostrophe, en dash, doubled space…"""
+    options = ["double_space", "trailing_space"]
+    if any(c in ",.!?'" for c in text):
+        options += ["strip", "strip"]
+    if "'" in text:
+        options.append("curly")
+    if " - " in text:
+        options.append("en_dash")
+    if " (" in text or " [" in text:
+        options.append("tight_bracket")
+    option = rnd.choice(options)
+    if option == "strip":
+        return " ".join(text.translate({ord(c): None for c in ",.!?'"}).split())
+    if option == "curly":
+        return text.replace("'", "\u2019")
+    if option == "en_dash":
+        return text.replace(" - ", " \u2013 ")
+    if option == "tight_bracket":
+        return text.replace(" (", "(").replace(" [", "[")
+    if option == "double_space" and " " in text:
+        return text.replace(" ", "  ", 1)
+    return text + " "
+
+
+def render_title(rnd: random.Random, core: str, *, accented: bool, featured: str | None,
+                 qualifiers: list[str]) -> str:
+    """One delivery's title: ``core`` with typo/accent noise, the featured credit and qualifiers in some
+    bracket style ("(x)", "[x]", " - x", or parentheses then a final dash), then case and punctuation noise."""
+    if rnd.random() < TITLE_TYPO_RATE:
+        core = typo(rnd, core)
+        if rnd.random() < 0.25:
+            core = typo(rnd, core)
+    if accented and rnd.random() < ACCENT_DROP_RATE:
+        core = strip_accents(core)
+    text = core
+    if featured is not None:
+        credit = rnd.choice(FEAT_IN_TITLE).format(featured)
+        text += f" ({credit})" if rnd.random() < 0.75 else f" [{credit}]"
+    if qualifiers:
+        style = rnd.random()
+        last = len(qualifiers) - 1
+        for k, qualifier in enumerate(qualifiers):
+            if style < 0.5 or (style >= 0.85 and k < last):
+                text += f" ({qualifier})"
+            elif style < 0.65:
+                text += f" [{qualifier}]"
+            else:
+                text += f" - {qualifier}"
+    roll = rnd.random()
+    upper, lower, titled = TITLE_CASE_RATES
+    if roll < upper:
+        text = text.upper()
+    elif roll < upper + lower:
+        text = text.lower()
+    elif roll < upper + lower + titled:
+        text = title_case(text)
+    if rnd.random() < PUNCTUATION_RATE:
+        text = punctuation_noise(rnd, text)
+    return text
+
+
+def render_credit(rnd: random.Random, name: str, featured: str | None) -> str:
+    """One delivery's artist display string: the credited name with noise, then the featured credit."""
+    if name.startswith("The ") and rnd.random() < 0.12:
+        name = f"{name[4:]}, The" if rnd.random() < 0.5 else name[4:]
+    if (" & " in name or " and " in name) and rnd.random() < 0.10:
+        name = name.replace(" & ", " and ") if " & " in name else name.replace(" and ", " & ", 1)
+    if rnd.random() < ARTIST_TYPO_RATE:
+        name = typo(rnd, name)
+    roll = rnd.random()
+    if roll < 0.03:
+        name = name.upper()
+    elif roll < 0.05:
+        name = name.lower()
+    return name if featured is None else name + rnd.choice(CREDIT_JOINS) + featured
+
+
+def noisy_isrc(rnd: random.Random, code: str) -> str:
+    """``code`` with formatting noise: ``US-RC1-76-07839``, lower case, spaces, padding."""
+    roll = rnd.random()
+    if roll < 0.35:
+        return f"{code[:2]}-{code[2:5]}-{code[5:7]}-{code[7:]}"
+    if roll < 0.55:
+        return code.lower()
+    if roll < 0.75:
+        return f"{code[:2]} {code[2:5]} {code[5:7]} {code[7:]}"
+    if roll < 0.90:
+        return f"{code[:2]}-{code[2:5]}-{code[5:7]}-{code[7:]}".lower()
+    return f" {code} "

@@ -11,31 +11,40 @@ Usage::
 Outputs (in ``DIR``):
 
 * ``splink_pairs.parquet``: ``left_id, right_id, match_probability`` for every pair Splink scored
-  (all pairs produced by the prediction blocking rules), ``left_id < right_id``, sorted.
-* ``splink_clusters.parquet``: ``track_id, cluster_id`` from Splink's
+  (all pairs produced by the prediction blocking rules), ``left_id < right_id``; rows are not sorted.
+* ``splink_clusters.parquet``: ``track_id, cluster_id`` (sorted by track_id) from Splink's
   ``cluster_pairwise_predictions_at_threshold`` at ``--threshold``; singletons included.
 * ``splink_summary.json``: seconds per phase (prepare, train, predict, cluster, write, total), number of
-  scored pairs, versions, and the settings used.
+  scored pairs, pairs per blocking rule, versions, and the settings and training choices used.
 * ``splink_model.json``: the trained Splink model (settings plus m/u parameters), for inspection.
 
-Everything runs in this one process with an in-memory DuckDB, so the caller can read peak memory from the
-child's ``ru_maxrss``. Splink >= 4 is required (``pip install -e '.[bench]'``); the Splink 4 and 5 entry
-points differ and both are handled here.
+Everything runs in this one process with an in-memory DuckDB (``--threads``, default: the CPUs this process
+may use), so the caller can read peak memory from the child's ``ru_maxrss``. DuckDB's default
+``memory_limit`` is 80 % of RAM and it fills it as cache on big inputs; pass ``--memory-limit`` to cap it
+(DuckDB then spills to a temporary directory inside ``DIR``, removed at the end). Splink >= 4 is required
+(``pip install -e '.[bench]'``); the Splink 4 and 5 entry points differ and both are handled here.
 
-Model choices (see ``build_settings``):
+Model choices (see ``build_settings`` and ``train``):
 
 * features, prepared in SQL: lower-case, accents stripped (``strip_accents``), punctuation collapsed to
   spaces; ``title_norm`` (whole title), ``title_base`` (bracketed parts, " - Remastered"-style suffixes and
   "feat. X" removed), ``artist_norm`` (primary credit, "feat. X" removed), ``album_norm`` (brackets
-  removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look like an ISRC) and ``duration_s``;
+  removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look like an ISRC), ``duration_s`` and
+  ``version_tag`` (live/remix/acoustic/... keywords; only used by ``--version-aware``);
 * comparisons: title (exact ``title_norm`` with term-frequency adjustment / exact ``title_base`` with TF /
   Jaro-Winkler of ``title_base`` >= 0.92 / >= 0.80 / else), artist (exact with TF / JW >= 0.92 / >= 0.80 /
   else), duration (|diff| <= 2 s / 5 s / 15 s / else), ISRC exact, album exact (weak);
 * prediction blocking: ISRC; ``title_base``; ``artist_norm``; first 4 chars of ``title_base`` and of
   ``artist_norm`` together (catches pairs with a typo in both title and artist);
 * training: prior from the deterministic rule "same ISRC" with an assumed recall (Splink's
-  ``estimate_probability_two_random_records_match``), u by random sampling with a fixed seed, m by EM on
-  ISRC blocks then on ``title_base`` blocks (each comparison is estimated in at least one session).
+  ``estimate_probability_two_random_records_match``), u by random sampling (hash-based, seeded with
+  ``--seed``), m by EM on ISRC blocks (trains title, artist, duration, album) then on exact
+  ``title_norm`` + ``artist_norm`` blocks (trains ISRC, duration, album). The second rule is strict on
+  purpose: EM on bare ``title_base`` blocks folds live/remix/instrumental versions of a song into the
+  "match" class and learns that differing ISRCs and durations are normal for matches.
+
+Determinism: same input, seed and thread count give the same clusters; match probabilities can differ
+in the last bit (DuckDB's parallel sums are not order-stable), and the row order of the pairs file varies.
 """
 
 from __future__ import annotations
@@ -340,7 +349,11 @@ def _sql_path(p: Path) -> str:
 
 
 def write_pairs(con: Any, predict_table: str, path: Path) -> int:
-    """Write every scored pair with ``left_id < right_id``, sorted; return the count."""
+    """Write every scored pair with ``left_id < right_id``; return the count.
+
+    Rows are not sorted: at 1M tracks there are >1e8 pairs and a global sort roughly doubles the write
+    time and DuckDB's memory. Row order may therefore vary between runs; the set of rows does not.
+    """
     con.execute(
         f"""
         COPY (
@@ -348,7 +361,6 @@ def write_pairs(con: Any, predict_table: str, path: Path) -> int:
                    greatest(track_id_l, track_id_r) AS right_id,
                    CAST(match_probability AS DOUBLE) AS match_probability
             FROM {predict_table}
-            ORDER BY left_id, right_id
         ) TO '{_sql_path(path)}' (FORMAT parquet)
         """
     )
