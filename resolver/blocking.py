@@ -34,18 +34,25 @@ class CandidatePairs:
         return len(self.left)
 
 
-def pairs_within_groups(group_keys: np.ndarray, *, max_group_size: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """All row pairs that share a key.
+def pairs_within_groups(group_keys: np.ndarray, *, max_group_size: int, sort_within: np.ndarray | None = None,
+                        window: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    """All row pairs that share a key; oversized groups fall back to a sorted neighbourhood.
 
     Args:
         group_keys: ``(n,)`` integer key per row; rows with key -1 belong to no group.
-        max_group_size: groups larger than this are skipped.
+        max_group_size: groups larger than this are not paired exhaustively.
+        sort_within: ``(n,)`` float, e.g. duration; with ``window > 0``, an oversized group is sorted by it
+            and each row is paired with its next ``window`` neighbours only (NaN sorts last).
+        window: neighbours per row in oversized groups; 0 skips oversized groups entirely.
 
     Returns:
-        ``(left, right, skipped_groups)``; ``left``/``right`` int64 row indices with ``left < right``.
+        ``(left, right, oversized_groups)``; ``left``/``right`` int64 row indices with ``left < right``.
     """
     valid_rows = np.flatnonzero(group_keys != -1)
-    order = valid_rows[np.argsort(group_keys[valid_rows], kind="stable")]
+    if sort_within is None:
+        order = valid_rows[np.argsort(group_keys[valid_rows], kind="stable")]
+    else:
+        order = valid_rows[np.lexsort((sort_within[valid_rows], group_keys[valid_rows]))]
     sorted_keys = group_keys[order]
     if len(order) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), 0
@@ -53,11 +60,12 @@ def pairs_within_groups(group_keys: np.ndarray, *, max_group_size: int) -> tuple
     starts = np.concatenate(([0], boundaries))
     sizes = np.diff(np.concatenate((starts, [len(order)])))
     too_big = sizes > max_group_size
-    keep = (sizes >= 2) & ~too_big
-    starts, sizes = starts[keep], sizes[keep]
+    exhaustive_span = np.where(too_big, 0, sizes)
+    neighbour_span = np.where(too_big, min(window + 1, max_group_size) if window else 0, 0)
+    span = np.maximum(exhaustive_span, neighbour_span)
     lefts, rights = [], []
-    for offset in range(1, int(sizes.max(initial=1))):
-        has = sizes > offset
+    for offset in range(1, int(span.max(initial=1))):
+        has = (sizes > offset) & (span > offset)
         run_starts, run_sizes = starts[has], sizes[has]
         count = run_sizes - offset
         first = np.repeat(run_starts, count) + _ramp(count)
@@ -78,7 +86,9 @@ def _ramp(counts: np.ndarray) -> np.ndarray:
 
 
 def shingle_tokens(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Character 3-grams of ASCII strings, each padded with one space either side.
+    """Character 3-grams of ASCII strings with their spaces removed, padded with one space either side.
+
+    Spaces are dropped first so that "kahoun zoudaipu" and "kahounzoudaipu" shingle alike.
 
     Args:
         texts: ``(n,)`` object array of folded ASCII strings; "" yields no shingle.
@@ -86,7 +96,7 @@ def shingle_tokens(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(tokens, set_ids)``: uint32 3-gram codes (three bytes packed) and the int64 row of each.
     """
-    padded = [f" {t} " if t else "" for t in texts]
+    padded = [f" {t.replace(' ', '')} " if t else "" for t in texts]
     joined = np.frombuffer("\x00".join(padded).encode("ascii", "replace"), dtype=np.uint8)
     if len(joined) < 3:
         return np.empty(0, np.uint32), np.empty(0, np.int64)
@@ -97,11 +107,16 @@ def shingle_tokens(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes[valid], row_of_byte[:-2][valid].astype(np.int64)
 
 
-def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: BlockingConfig
+def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: BlockingConfig,
+                        within: np.ndarray | None = None, duration_ms: np.ndarray | None = None
                         ) -> tuple[np.ndarray, np.ndarray, int]:
     """Pairs whose 3-gram MinHash signatures agree on at least one LSH band.
 
-    Bands and rows come from datasketch's optimum for ``threshold``. Returns ``(left, right, skipped)``.
+    Bands and rows come from datasketch's optimum for ``threshold``. With ``within`` (an int64 code per
+    row, -1 = none), only rows with the same code can share a bucket: LSH inside each artist, say.
+    Buckets above ``config.max_bucket_size`` (popular titles) are sorted by ``duration_ms`` and each
+    member is paired with its ``config.oversized_bucket_neighbours`` nearest in duration only.
+    Returns ``(left, right, oversized_buckets)``.
     """
     tokens, set_ids = shingle_tokens(texts)
     signatures = batch_signatures(tokens, set_ids, len(texts), num_perm=config.num_perm, seed=config.seed)
@@ -114,10 +129,16 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
             key = np.zeros(len(texts), dtype=np.uint64)
             for column in range(rows):
                 key = (key ^ block[:, column]) * _BAND_MIX
+            if within is not None:
+                key = (key ^ within.astype(np.uint64)) * _BAND_MIX
             keys = key.view(np.int64).copy()
             keys[keys == -1] = -2  # -1 means "no group": keep it for rows without shingles
             keys[empty] = -1
-            left, right, band_skipped = pairs_within_groups(keys, max_group_size=config.max_bucket_size)
+            if within is not None:
+                keys[within < 0] = -1
+            left, right, band_skipped = pairs_within_groups(
+                keys, max_group_size=config.max_bucket_size, sort_within=duration_ms,
+                window=config.oversized_bucket_neighbours if duration_ms is not None else 0)
             lefts.append(left)
             rights.append(right)
             skipped += band_skipped
@@ -125,12 +146,17 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
     return left, right, skipped
 
 
+def _string_codes(values: np.ndarray) -> np.ndarray:
+    """Dense int64 code per distinct string; "" (missing) gets -1."""
+    _, codes = np.unique(values, return_inverse=True)
+    codes = codes.astype(np.int64)
+    codes[values == ""] = -1
+    return codes
+
+
 def isrc_candidate_pairs(isrc: np.ndarray, *, config: BlockingConfig) -> tuple[np.ndarray, np.ndarray, int]:
     """Pairs of tracks sharing a valid normalized ISRC ("" = none). Returns ``(left, right, skipped)``."""
-    _, codes = np.unique(isrc, return_inverse=True)
-    codes = codes.astype(np.int64)
-    codes[isrc == ""] = -1
-    return pairs_within_groups(codes, max_group_size=config.max_isrc_block_size)
+    return pairs_within_groups(_string_codes(isrc), max_group_size=config.max_isrc_block_size)
 
 
 def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,19 +165,23 @@ def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np
 
 
 def candidate_pairs(features: TrackFeatures, config: BlockingConfig) -> CandidatePairs:
-    """Union of the ISRC, title+artist LSH and title-only LSH blockers, deduplicated."""
+    """Union of the blockers: ISRC, title+artist LSH, title LSH, and title LSH inside each artist."""
     text = np.array(
         [f"{t} {a}".strip() for t, a in zip(features.title_core, features.primary_artist, strict=True)],
         dtype=object,
     )
     blockers = {
         "isrc": isrc_candidate_pairs(features.isrc, config=config),
-        "title_artist_lsh": lsh_candidate_pairs(text, threshold=config.text_threshold, config=config),
-        "title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.title_threshold, config=config),
+        "artist_title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.artist_title_threshold,
+                                                config=config, within=_string_codes(features.primary_artist)),
+        "title_artist_lsh": lsh_candidate_pairs(text, threshold=config.text_threshold, config=config,
+                                                duration_ms=features.duration_ms),
+        "title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.title_threshold, config=config,
+                                         duration_ms=features.duration_ms),
     }
-    left = np.concatenate([b[0] for b in blockers.values()])
-    right = np.concatenate([b[1] for b in blockers.values()])
-    left, right = _dedupe(left, right, len(features))
+    n = len(features)
+    left, right = _dedupe(np.concatenate([b[0] for b in blockers.values()]),
+                          np.concatenate([b[1] for b in blockers.values()]), n)
     return CandidatePairs(
         left=left,
         right=right,
