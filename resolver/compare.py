@@ -41,10 +41,17 @@ class PairSignals:
         return len(self.title_similarity)
 
 
+_CHUNK_PAIRS = 1_000_000
+"""Pairs per rapidfuzz call: bounds the temporary Python lists to ~16 MB each."""
+
+
 def _similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
-    if len(left) == 0:
-        return np.empty(0, dtype=np.float32)
-    scores = process.cpdist(list(left), list(right), scorer=scorer, workers=-1, dtype=np.float32)
+    """Element-wise similarity in [0, 1] of two equal-length object arrays of strings (float32)."""
+    scores = np.empty(len(left), dtype=np.float32)
+    for start in range(0, len(left), _CHUNK_PAIRS):
+        stop = start + _CHUNK_PAIRS
+        scores[start:stop] = process.cpdist(list(left[start:stop]), list(right[start:stop]), scorer=scorer,
+                                            workers=-1, dtype=np.float32)
     return scores / np.float32(100.0)
 
 

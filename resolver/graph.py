@@ -83,6 +83,23 @@ def _cap_component_sizes(labels: np.ndarray, left: np.ndarray, right: np.ndarray
     return labels
 
 
+def _members_and_pairs(labels: np.ndarray, pair_left: np.ndarray, components: np.ndarray):
+    """Yield ``(component, member_rows, pair_indices)`` for each of ``components``, with two sorts in all
+    (not one scan of every row per component)."""
+    wanted = np.isin(labels, components)
+    rows = np.flatnonzero(wanted)
+    rows = rows[np.argsort(labels[rows], kind="stable")]
+    pairs = np.flatnonzero(wanted[pair_left])
+    pairs = pairs[np.argsort(labels[pair_left[pairs]], kind="stable")]
+    row_bounds = np.searchsorted(labels[rows], components, side="left"), np.searchsorted(
+        labels[rows], components, side="right")
+    pair_bounds = np.searchsorted(labels[pair_left[pairs]], components, side="left"), np.searchsorted(
+        labels[pair_left[pairs]], components, side="right")
+    for k, component in enumerate(components):
+        yield (component, rows[row_bounds[0][k]:row_bounds[1][k]],
+               pairs[pair_bounds[0][k]:pair_bounds[1][k]])
+
+
 def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
                   score: PairScorer, config: ClusteringConfig) -> Clustering:
     """Group ``n`` rows from scored pairs (see the module docstring for the method)."""
@@ -101,15 +118,13 @@ def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.n
     disagreeing = np.unique(labels[member_left[member_probability < config.merge_threshold]])
     new_labels = labels.copy()
     next_label = int(labels.max(initial=-1)) + 1
-    for component in disagreeing:
-        members = np.flatnonzero(labels == component)
-        local = np.full(n, -1, dtype=np.int64)
-        local[members] = np.arange(len(members))
-        in_component = labels[member_left] == component
+    local_index = np.full(n, -1, dtype=np.int64)
+    for _component, members, pair_rows in _members_and_pairs(labels, member_left, disagreeing):
+        local_index[members] = np.arange(len(members))
         sub_labels = _average_linkage(
             len(members),
-            (local[member_left[in_component]], local[member_right[in_component]]),
-            member_probability[in_component],
+            (local_index[member_left[pair_rows]], local_index[member_right[pair_rows]]),
+            member_probability[pair_rows],
             config.merge_threshold,
         )
         new_labels[members] = next_label + sub_labels

@@ -152,6 +152,20 @@ def estimate_u(random_levels: np.ndarray, comparisons: tuple[Comparison, ...], f
     )
 
 
+VETO_M = 1e-4
+"""A level whose fixed m is at or below this is a veto: pairs in it are never duplicates."""
+
+
+def vetoed(levels: np.ndarray, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> np.ndarray:
+    """``(n_pairs,)`` bool: the pair falls in a veto level of some comparison (see :data:`VETO_M`)."""
+    out = np.zeros(len(levels), dtype=bool)
+    for column, c in enumerate(comparisons):
+        if c.fixed_m is not None:
+            veto_levels = [level for level, m in enumerate(c.fixed_m) if m <= VETO_M]
+            out |= np.isin(levels[:, column], veto_levels)
+    return out
+
+
 def _initial_parameters(candidate_levels: np.ndarray, random_u: tuple[np.ndarray, ...],
                         comparisons: tuple[Comparison, ...], floor: float
                         ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], float]:
@@ -184,14 +198,29 @@ def _initial_parameters(candidate_levels: np.ndarray, random_u: tuple[np.ndarray
 
 def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
                 comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> FellegiSunterModel:
-    """Fit m, u and the prior by EM on the candidate pairs themselves.
+    """Fit m, u and the prior by EM on the candidate pairs themselves (a random sample of at most
+    ``config.em_sample_pairs`` of them).
 
     u is the level distribution among *non-duplicate candidates*, not among random pairs: blocking
     already selected pairs with similar text, so random-pair u would call every candidate a duplicate.
     Random pairs only seed u when the catalog has no ISRC anchors (see :func:`_initial_parameters`).
+
+    Vetoed pairs (conflicting version tags) are left out: they are different recordings by definition,
+    and most of them agree exactly on title and artist, so counting them would teach u that exact
+    title+artist agreement is common among different recordings — true only across versions.
     """
+    # u of a fixed comparison is counted over all candidates, vetoed ones included, and then held.
+    fixed_u = {i: _level_distribution(candidate_levels[:, i], len(c.level_labels), np.ones(len(candidate_levels)),
+                                      config.probability_floor)
+               for i, c in enumerate(comparisons) if c.fixed_m is not None}
+    candidate_levels = candidate_levels[~vetoed(candidate_levels, comparisons)]
+    if len(candidate_levels) > config.em_sample_pairs:
+        sample = np.random.default_rng(config.seed).choice(len(candidate_levels), config.em_sample_pairs,
+                                                           replace=False)
+        candidate_levels = candidate_levels[np.sort(sample)]
     random_u = estimate_u(random_levels, comparisons, config.probability_floor)
     m, u, prior = _initial_parameters(candidate_levels, random_u, comparisons, config.probability_floor)
+    u = tuple(fixed_u.get(i, level_u) for i, level_u in enumerate(u))
     model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=0)
     if len(candidate_levels) == 0:
         return model
@@ -204,6 +233,7 @@ def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config:
             for i, c in enumerate(comparisons)
         )
         u = tuple(
+            fixed_u[i] if i in fixed_u else
             _level_distribution(candidate_levels[:, i], len(c.level_labels), 1.0 - posterior,
                                 config.probability_floor)
             for i, c in enumerate(comparisons)

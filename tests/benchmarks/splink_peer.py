@@ -28,7 +28,7 @@ Model choices (see ``build_settings`` and ``train``):
 
 * features, prepared in SQL: lower-case, accents stripped (``strip_accents``), punctuation collapsed to
   spaces; ``title_norm`` (whole title), ``title_base`` (bracketed parts, " - Remastered"-style suffixes and
-  "feat. X" removed), ``artist_norm`` (primary credit, "feat. X" removed), ``album_norm`` (brackets
+  "feat. X" removed), ``artist_norm`` (primary credit: "feat./ft./with/x ..." removed), ``album_norm`` (brackets
   removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look like an ISRC), ``duration_s`` and
   ``version_tag`` (live/remix/acoustic/... keywords; only used by ``--version-aware``);
 * comparisons: title (exact ``title_norm`` with term-frequency adjustment / exact ``title_base`` with TF /
@@ -50,7 +50,6 @@ in the last bit (DuckDB's parallel sums are not order-stable), and the row order
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import os
@@ -85,8 +84,11 @@ _DASH_SUFFIX = (
     r"\s+[-–—]\s+[^-–—]*\b(remaster(ed)?|edit|version|mix|remix|live|mono|stereo|acoustic|demo|"
     r"instrumental|single|bonus)\b.*$"
 )
-# Unbracketed featuring credit in a title or an artist string.
-_FEAT = r"\s+(feat\.?|ft\.?|featuring|with)\s+.*$"
+# Unbracketed featuring credit in a title ("Song feat. X"). Not "with": "Stay With Me" is a title.
+_FEAT_TITLE = r"\s+(feat\.?|ft\.?|featuring)\s+.*$"
+# Secondary credits in an artist string ("A feat. B", "A ft. B", "A with B", "A x B"); "&" is kept
+# because it is part of many band names.
+_FEAT_ARTIST = r"\s+(feat\.?|ft\.?|featuring|with|x)\s+.*$"
 # A well-formed ISRC once hyphens/spaces are gone: country, registrant, year, designation.
 _ISRC = r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}"
 # Version keywords inside a bracketed or dash-suffixed part: these mark a *different* recording.
@@ -104,9 +106,9 @@ SELECT
     CAST(track_id AS VARCHAR) AS track_id,
     splink_peer_norm(title) AS title_norm,
     splink_peer_norm(regexp_replace(regexp_replace(regexp_replace(
-        lower(title), '{brackets}', '', 'g'), '{dash_suffix}', ''), '{feat}', '')) AS title_base,
+        lower(title), '{brackets}', '', 'g'), '{dash_suffix}', ''), '{feat_title}', '')) AS title_base,
     splink_peer_norm(regexp_replace(regexp_replace(
-        lower(artist), '{brackets}', '', 'g'), '{feat}', '')) AS artist_norm,
+        lower(artist), '{brackets}', '', 'g'), '{feat_artist}', '')) AS artist_norm,
     splink_peer_norm(regexp_replace(lower(album), '{brackets}', '', 'g')) AS album_norm,
     CASE
         WHEN regexp_full_match(upper(regexp_replace(isrc, '[\\s\\-]', '', 'g')), '{isrc}')
@@ -140,9 +142,7 @@ def import_splink() -> tuple[ModuleType, ModuleType]:
         ) from exc
     major = int(str(splink.__version__).split(".")[0])
     if major < 4:
-        raise SystemExit(
-            f"splink_peer: Splink {splink.__version__} is too old (need >= 4). Install: {INSTALL_HINT}"
-        )
+        raise SystemExit(f"splink_peer: Splink {splink.__version__} is too old (need >= 4). Install: {INSTALL_HINT}")
     return splink, duckdb
 
 
@@ -158,7 +158,8 @@ def prepare_sql(tracks_path: Path) -> str:
         non_word=_NON_WORD,
         brackets=_BRACKETS,
         dash_suffix=_DASH_SUFFIX,
-        feat=_FEAT,
+        feat_title=_FEAT_TITLE,
+        feat_artist=_FEAT_ARTIST,
         version=_VERSION,
         isrc=_ISRC,
         path=path,
@@ -172,9 +173,7 @@ def check_input(con: Any, tracks_path: Path) -> int:
     missing = {"track_id", "title", "artist", "album", "duration_ms", "isrc"} - cols
     if missing:
         raise PeerError(f"{tracks_path} lacks columns {sorted(missing)}")
-    n_rows, n_ids = con.execute(
-        f"SELECT count(*), count(DISTINCT track_id) FROM read_parquet('{path}')"
-    ).fetchall()[0]
+    n_rows, n_ids = con.execute(f"SELECT count(*), count(DISTINCT track_id) FROM read_parquet('{path}')").fetchall()[0]
     if n_rows < 2:
         raise PeerError(f"{tracks_path} has {n_rows} rows; need at least 2")
     if n_ids != n_rows:
@@ -237,9 +236,7 @@ def build_settings(splink: ModuleType, version_aware: bool = False) -> Any:
             cll.ElseLevel(),
         ],
     )
-    artist = cl.JaroWinklerAtThresholds("artist_norm", [0.92, 0.80]).configure(
-        term_frequency_adjustments=True
-    )
+    artist = cl.JaroWinklerAtThresholds("artist_norm", [0.92, 0.80]).configure(term_frequency_adjustments=True)
     duration = cl.CustomComparison(
         output_column_name="duration_s",
         comparison_description="absolute duration difference in seconds",
@@ -327,12 +324,8 @@ def train(
 
     linker.training.estimate_probability_two_random_records_match(prior_rules, recall=isrc_recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    em_kwargs: dict[str, Any] = {}
-    em_sig = inspect.signature(linker.training.estimate_parameters_using_expectation_maximisation)
-    if "estimate_without_term_frequencies" in em_sig.parameters:
-        em_kwargs["estimate_without_term_frequencies"] = False
     for _, rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, **em_kwargs)
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
     prior = float(linker._settings_obj._probability_two_random_records_match)
     return {
         "prior_rule": prior_desc,
@@ -460,7 +453,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             training = train(splink, linker, con, args.seed, args.isrc_recall, args.u_max_pairs)
 
         with _phase(timings, "predict"):
-            df_predict = linker.inference.predict()
+            # Pairs below --pairs-min-probability are dropped inside Splink's predict SQL, before they are
+            # materialised; clusters are unaffected because they only use pairs >= --threshold.
+            min_p = args.pairs_min_probability
+            df_predict = linker.inference.predict(threshold_match_probability=min_p if min_p > 0 else None)
         with _phase(timings, "cluster"):
             df_clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
                 df_predict, threshold_match_probability=args.threshold
@@ -486,6 +482,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "tracks": str(tracks_path),
             "n_tracks": n_rows,
             "threshold": args.threshold,
+            "pairs_min_probability": args.pairs_min_probability,
             "seed": args.seed,
             "threads": args.threads,
             "memory_limit": args.memory_limit,
@@ -522,11 +519,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed for u random sampling")
     p.add_argument("--threads", type=int, default=_default_threads(), help="DuckDB threads")
     p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. '6GB' (default: DuckDB's)")
-    p.add_argument(
-        "--isrc-recall", type=float, default=DEFAULT_ISRC_RECALL, help="assumed recall of the ISRC rule"
-    )
+    p.add_argument("--isrc-recall", type=float, default=DEFAULT_ISRC_RECALL, help="assumed recall of the ISRC rule")
     p.add_argument("--u-max-pairs", type=float, default=DEFAULT_U_MAX_PAIRS, help="pairs sampled for u")
     p.add_argument("--truth", default=None, help="optional truth parquet (track_id, recording_id) for P/R/F1")
+    p.add_argument(
+        "--pairs-min-probability",
+        type=float,
+        default=0.0,
+        help="keep only scored pairs at or above this probability (default 0: every blocked pair)",
+    )
     p.add_argument(
         "--version-aware",
         action="store_true",
@@ -536,6 +537,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not 0.0 < args.threshold < 1.0:
         p.error("--threshold must be in (0, 1)")
+    if not 0.0 <= args.pairs_min_probability <= args.threshold:
+        p.error("--pairs-min-probability must be in [0, --threshold]")
     if not 0.0 < args.isrc_recall <= 1.0:
         p.error("--isrc-recall must be in (0, 1]")
     return args
