@@ -166,74 +166,92 @@ def vetoed(levels: np.ndarray, comparisons: tuple[Comparison, ...] = TRACK_COMPA
     return out
 
 
-def _initial_parameters(candidate_levels: np.ndarray, random_u: tuple[np.ndarray, ...],
-                        comparisons: tuple[Comparison, ...], floor: float
-                        ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], float]:
+MIN_ANCHOR_PAIRS = 50
+"""ISRC anchors needed (pairs sharing a valid ISRC, and pairs with two different ones) to pin m on them."""
+
+
+@dataclass(frozen=True)
+class _Start:
+    """EM starting point: parameters, and which comparisons' m and u EM must leave alone."""
+
+    m: tuple[np.ndarray, ...]
+    u: tuple[np.ndarray, ...]
+    held_m: frozenset[int]
+    held_u: frozenset[int]
+
+
+def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, random_u: tuple[np.ndarray, ...],
+                        comparisons: tuple[Comparison, ...], floor: float) -> _Start:
     """Starting point for EM, anchored on ISRC where the catalog has it.
 
-    Candidate pairs sharing a valid ISRC are almost all duplicates and pairs with two different valid
-    ISRCs almost all not, so their level distributions start m and u. Without ISRC anchors, m starts
-    believing duplicates land in the top level and u starts from the random pairs.
+    Pairs sharing a valid ISRC are duplicates (one recording, one code), so the level distribution of
+    every *other* comparison among them is m itself: it is held, and EM only learns u, the prior and
+    the ISRC comparison's own m. With m pinned, EM cannot drift to another split of the candidates
+    (say "same artist" vs "not"), which it does on large catalogs where 97% of candidates differ.
+    Without anchors, m starts top-heavy, u starts from random pairs, and EM learns everything.
+    Fixed comparisons (version) keep their m; their u is counted over all candidates and held.
     """
     names = [c.name for c in comparisons]
     isrc = candidate_levels[:, names.index("isrc")] if "isrc" in names else np.full(len(candidate_levels), -1)
     same, different = isrc == 1, isrc == 0
-    m, u = [], []
+    anchored = same.sum() >= MIN_ANCHOR_PAIRS and different.sum() >= MIN_ANCHOR_PAIRS
+
+    def share(levels: np.ndarray, n: int) -> np.ndarray:
+        return _level_distribution(levels, n, np.ones(len(levels)), floor)
+
+    m, u, held_m, held_u = [], [], set(), set()
     for i, c in enumerate(comparisons):
         n = len(c.level_labels)
         if c.fixed_m is not None:
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
-            u.append(random_u[i] if same.sum() < 50 or different.sum() < 50 else _level_distribution(
-                candidate_levels[different, i], n, np.ones(int(different.sum())), floor))
-        elif c.name == "isrc" or same.sum() < 50 or different.sum() < 50:
+            u.append(share(all_levels[:, i], n))
+            held_m.add(i)
+            held_u.add(i)
+        elif anchored and c.name != "isrc":
+            m.append(share(candidate_levels[same, i], n))
+            u.append(share(candidate_levels[different, i], n))
+            held_m.add(i)
+        else:
             top_heavy = np.full(n, 0.1 / max(n - 1, 1))
             top_heavy[-1] = 0.9
             m.append(top_heavy / top_heavy.sum())
             u.append(random_u[i])
-        else:
-            m.append(_level_distribution(candidate_levels[same, i], n, np.ones(int(same.sum())), floor))
-            u.append(_level_distribution(candidate_levels[different, i], n, np.ones(int(different.sum())), floor))
-    return tuple(m), tuple(u), 0.1
+    return _Start(tuple(m), tuple(u), frozenset(held_m), frozenset(held_u))
 
 
 def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
                 comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> FellegiSunterModel:
-    """Fit m, u and the prior by EM on the candidate pairs themselves (a random sample of at most
-    ``config.em_sample_pairs`` of them).
+    """Fit the model on the candidate pairs themselves (a random sample of at most
+    ``config.em_sample_pairs`` of them); see :func:`_initial_parameters` for what EM learns.
 
     u is the level distribution among *non-duplicate candidates*, not among random pairs: blocking
     already selected pairs with similar text, so random-pair u would call every candidate a duplicate.
-    Random pairs only seed u when the catalog has no ISRC anchors (see :func:`_initial_parameters`).
 
-    Vetoed pairs (conflicting version tags) are left out: they are different recordings by definition,
-    and most of them agree exactly on title and artist, so counting them would teach u that exact
-    title+artist agreement is common among different recordings — true only across versions.
+    Vetoed pairs (conflicting version tags) are left out of training: they are different recordings by
+    definition, and most of them agree exactly on title and artist, so counting them would teach u
+    that exact title+artist agreement is common among different recordings — true only across versions.
     """
-    # u of a fixed comparison is counted over all candidates, vetoed ones included, and then held.
-    fixed_u = {i: _level_distribution(candidate_levels[:, i], len(c.level_labels), np.ones(len(candidate_levels)),
-                                      config.probability_floor)
-               for i, c in enumerate(comparisons) if c.fixed_m is not None}
+    all_levels = candidate_levels
     candidate_levels = candidate_levels[~vetoed(candidate_levels, comparisons)]
     if len(candidate_levels) > config.em_sample_pairs:
         sample = np.random.default_rng(config.seed).choice(len(candidate_levels), config.em_sample_pairs,
                                                            replace=False)
         candidate_levels = candidate_levels[np.sort(sample)]
     random_u = estimate_u(random_levels, comparisons, config.probability_floor)
-    m, u, prior = _initial_parameters(candidate_levels, random_u, comparisons, config.probability_floor)
-    u = tuple(fixed_u.get(i, level_u) for i, level_u in enumerate(u))
-    model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=0)
+    start = _initial_parameters(candidate_levels, all_levels, random_u, comparisons, config.probability_floor)
+    model = FellegiSunterModel(comparisons, start.m, start.u, prior=0.1, em_iterations=0)
     if len(candidate_levels) == 0:
         return model
     for iteration in range(1, config.em_max_iterations + 1):
         posterior = model.probability(candidate_levels)
         prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
         m = tuple(
-            np.asarray(c.fixed_m) if c.fixed_m is not None else
+            model.m[i] if i in start.held_m else
             _level_distribution(candidate_levels[:, i], len(c.level_labels), posterior, config.probability_floor)
             for i, c in enumerate(comparisons)
         )
         u = tuple(
-            fixed_u[i] if i in fixed_u else
+            model.u[i] if i in start.held_u else
             _level_distribution(candidate_levels[:, i], len(c.level_labels), 1.0 - posterior,
                                 config.probability_floor)
             for i, c in enumerate(comparisons)
