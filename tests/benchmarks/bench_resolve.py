@@ -27,10 +27,15 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def run_child(command: list[str], timeout_seconds: float) -> dict[str, float | int | bool]:
-    """Run ``command``; return wall seconds, peak RSS bytes of that child, exit code, timed-out flag."""
+def run_child(command: list[str], timeout_seconds: float, log_path: Path) -> dict[str, float | int | bool]:
+    """Run ``command``; return wall seconds, peak RSS bytes of that child, exit code, timed-out flag.
+
+    The child's output goes to ``log_path`` (a pipe could fill up and stall it).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     timed_out = False
     deadline = started + timeout_seconds
     while True:
@@ -43,10 +48,10 @@ def run_child(command: list[str], timeout_seconds: float) -> dict[str, float | i
             pid, status, usage = os.wait4(process.pid, 0)
             break
         time.sleep(0.2)
-    output = process.stdout.read() if process.stdout else ""
+    log.close()
     exit_code = os.waitstatus_to_exitcode(status)
     if exit_code != 0 and not timed_out:
-        print(output[-3000:], file=sys.stderr)
+        print(log_path.read_text()[-3000:], file=sys.stderr)
     return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_bytes": usage.ru_maxrss * 1024,
             "exit_code": exit_code, "timed_out": timed_out}
 
@@ -81,7 +86,8 @@ def bench_size(n_tracks: int, seed: int, out: Path, *, run_splink: bool, timeout
 
     ours_dir = out / f"n{n_tracks}" / "catalog_er"
     ours_run = run_child([str(BIN / "catalog-er"), "resolve", "--tracks", str(catalog / "tracks.parquet"),
-                          "--out", str(ours_dir), "--keep-candidates", "-q"], timeout_seconds)
+                          "--out", str(ours_dir), "--keep-candidates", "-q"], timeout_seconds,
+                         out / f"n{n_tracks}" / "catalog_er.log")
     if ours_run["exit_code"] == 0:
         summary = json.loads((ours_dir / "summary.json").read_text())
         evaluation = evaluate("track", truth["track_id"], truth["recording_id"],
@@ -96,8 +102,9 @@ def bench_size(n_tracks: int, seed: int, out: Path, *, run_splink: bool, timeout
     if run_splink:
         splink_dir = out / f"n{n_tracks}" / "splink"
         splink_run = run_child([str(BIN / "python"), "tests/benchmarks/splink_peer.py", "--tracks",
-                                str(catalog / "tracks.parquet"), "--out", str(splink_dir), "--seed", str(seed)],
-                               timeout_seconds)
+                                str(catalog / "tracks.parquet"), "--out", str(splink_dir), "--seed", str(seed),
+                                "--pairs-min-probability", "0.05"],
+                               timeout_seconds, out / f"n{n_tracks}" / "splink.log")
         if splink_run["exit_code"] == 0:
             proposals, pairs = splink_as_contract(splink_dir)
             evaluation = evaluate("track", truth["track_id"], truth["recording_id"], proposals, pairs)
