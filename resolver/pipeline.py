@@ -20,7 +20,6 @@ from resolver.compare import PairSignals, compare_pairs
 from resolver.config import ResolverConfig
 from resolver.features import TrackFeatures, extract_track_features
 from resolver.graph import cluster_pairs
-from resolver.normalize import ISRC_PATTERN
 from resolver.propose import PairEvidence, build_proposals, canonical_order
 from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels, random_pairs, train_model
 
@@ -142,7 +141,7 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
             weights=model.weights(),
             levels=member_levels,
         )
-        has_isrc = np.array([bool(ISRC_PATTERN.match(i)) for i in features.isrc], dtype=bool)
+        has_isrc = features.isrc != ""  # features keep only valid ISRCs
         proposals = build_proposals(
             "track", features.track_id, clustering.labels, canonical_order(tracks, has_isrc),
             clustering.member_left, clustering.member_right, clustering.member_probability, evidence,

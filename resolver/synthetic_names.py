@@ -1,17 +1,15 @@
-"""Word lists, name and title generators, name variants and delivery text noise for :mod:`resolver.synthetic`.
+"""Word lists and name and title generators for :mod:`resolver.synthetic`.
 
 Every generator takes a ``random.Random`` that the caller seeds from the catalog's numpy Generator, so the
-output is a pure function of the seed; nothing here reads the clock, the environment or the disk.
-
-The Cyrillic transliteration tables are written here on purpose instead of using anyascii/unidecode (which
-the resolver uses): they differ from each other and from anyascii by small edits (й → y/j/i, х → kh/h/x,
-ш → sh/š, щ → shch/šč/sch, ю → yu/ju/iu, я → ya/ja/ia), as real catalogs do.
+output is a pure function of the seed; nothing here reads the clock, the environment or the disk. Spelling
+noise lives in :mod:`resolver.synthetic_spelling`, delivery text in :mod:`resolver.synthetic_text`.
 """
 
 from __future__ import annotations
 
 import random
-import unicodedata
+
+from resolver.synthetic_spelling import HIRAGANA_SYLLABLES, KATAKANA_SYLLABLES, hangul_syllable, strip_accents
 
 SCRIPTS = ("latin", "accented", "cyrillic", "japanese", "korean")
 SCRIPT_WEIGHTS = (0.60, 0.15, 0.10, 0.08, 0.07)
@@ -57,6 +55,7 @@ Beautiful Falling Heaven Fire Gold Paradise Closer Believe Sorry Lonely Hurt Smi
 Breathe Sunrise Wonderland Underground Summertime"""), "Let It Go", "Without You", "I Love You", "Hold On",
                   "Hold Me", "One More Time")
 
+
 # --- Latin-with-accents words (titles) and names, per language ---------------------------------------------
 ACCENTED_WORDS = {
     "es": _w("""corazón canción mañana noche amor vida sueño fuego luna cielo mar sol ilusión pasión café adiós
@@ -96,6 +95,7 @@ _ACCENT_VOWELS = {"es": "áéíóúñ", "fr": "éèêàôëç", "pt": "ãõçá�
 ACCENT_COUNTRIES = {"es": ("ES", "MX", "AR", "CO", "CL"), "fr": ("FR", "BE", "CA"), "pt": ("BR", "PT"),
                     "de": ("DE", "AT", "CH"), "nordic": ("IS", "NO", "SE", "DK", "FI")}
 
+
 # --- Plain Latin names ---------------------------------------------------------------------------------
 _LATIN_FIRST = _w("""Aaron Abby Adam Alex Alice Amber Amy Andrew Anna Ava Ben Billy Blake Bobby Caleb Carly
 Casey Charlie Chris Cody Daisy Dan Dave Dylan Eddie Eli Ella Emily Emma Ethan Evan Finn Frankie Gemma Grace
@@ -114,6 +114,8 @@ _SURNAME_TAIL = _w("ley ton son well ford man ing er by wood ridge field hart mo
 _ONSETS = _w("b c d f g h j k l m n p r s t v z br cr dr fr gr kr pr tr st sh ch th")
 _VOWELS = _w("a e i o u a e o ai ei ou y")
 _CODAS = ("", "", "", "n", "r", "x", "s", "l", "m")
+PERSON_FIRST_NAMES = frozenset(_LATIN_FIRST).union(*_ACCENTED_FIRST.values())
+
 
 # --- Cyrillic ------------------------------------------------------------------------------------------
 CYRILLIC_WORDS = _w("""любовь ночь звезда город небо море солнце луна ветер дождь снег весна лето осень зима
@@ -131,31 +133,6 @@ _RU_SUFFIX_M = ("ов", "ев", "ин", "ский", "цев", "енко", "ук"
 _RU_SUFFIX_F = ("ова", "ева", "ина", "ская", "цева", "енко", "ук")
 _RU_BAND_ADJ = _w("Ночные Белые Чёрные Дикие Тайные Синие Вечные Холодные Юные Хорошие Шумные Яркие")
 _RU_BAND_NOUN = _w("Снайперы Звёзды Птицы Волки Тени Ветры Огни Журавли Чайки Цветы Кошки Ящерицы Хищники")
-CYRILLIC_LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
-_TRANSLIT_COMMON = dict(zip("абвгдезиклмнопрстуфы", "abvgdeziklmnoprstufy", strict=True))
-_TRANSLIT_SPECIAL = {  # ё ж й х ц ч ш щ ъ ь э ю я
-    "bgn": ("yo", "zh", "y", "kh", "ts", "ch", "sh", "shch", "", "'", "e", "yu", "ya"),
-    "scholarly": ("ë", "ž", "j", "x", "c", "č", "š", "šč", "", "'", "è", "ju", "ja"),
-    "icao": ("e", "zh", "i", "kh", "ts", "ch", "sh", "shch", "ie", "", "e", "iu", "ia"),
-    "informal": ("e", "zh", "j", "h", "c", "ch", "sh", "sch", "", "", "e", "ju", "ja"),
-}
-TRANSLIT_CONVENTIONS = tuple(_TRANSLIT_SPECIAL)
-
-
-def _translit_table(convention: str) -> dict[int, str]:
-    lower = dict(_TRANSLIT_COMMON)
-    lower.update(zip("ёжйхцчшщъьэюя", _TRANSLIT_SPECIAL[convention], strict=True))
-    table = {ord(c): v for c, v in lower.items()}
-    table.update({ord(c.upper()): v[:1].upper() + v[1:] for c, v in lower.items()})
-    return table
-
-
-_TRANSLIT_TABLES = {name: _translit_table(name) for name in TRANSLIT_CONVENTIONS}
-
-
-def transliterate(text: str, convention: str) -> str:
-    """Cyrillic → Latin with one of :data:`TRANSLIT_CONVENTIONS`; other characters pass through."""
-    return text.translate(_TRANSLIT_TABLES[convention])
 
 
 # --- Japanese and Korean -----------------------------------------------------------------------------------
@@ -166,23 +143,12 @@ _JA_FAMILY = _w("""佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小�
 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本""")
 _JA_GIVEN_HEAD = "美優花陽結健翔大愛真彩千和光春夏秋冬拓直恵亮修浩雅智由沙莉蒼"
 _JA_GIVEN_TAIL = "子美香奈太斗也介人菜希輝樹海空音乃衣平郎"
-KATAKANA_SYLLABLES = tuple("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
-                           "ガギグゲゴザジズゼゾダデドバビブベボパピプペポ")
-HIRAGANA_SYLLABLES = tuple("あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわん")
 KOREAN_WORDS = _w("""사랑 밤 별 우리 너 나 그대 하루 봄날 기억 눈물 시간 꿈 바다 하늘 노래 마음 이별 여름 겨울 안녕 오늘
 내일 처음 마지막 비 바람 꽃 달 빛 우주 소년 소녀 너에게 그리고 약속 거짓말 행복 별빛""")
 _KO_FAMILY = _w("김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 홍")
 _KO_GIVEN = "민지서현수준우영진하윤은예도유연아재성태희혜경주빈원훈석호규"
-_KO_INITIALS = (0, 2, 3, 5, 6, 7, 9, 11, 12, 14, 16, 18)
-_KO_MEDIALS = (0, 4, 8, 13, 18, 20, 1, 5, 12, 17)
-_KO_FINALS = (0, 0, 0, 0, 0, 4, 8, 16, 21, 1)
 _CJK_LATIN_SUFFIX = ("2", "7", "X", "Z", "21", "ONE", "S", "K", "BOYS", "GIRLS")
-
-
-def hangul_syllable(rnd: random.Random) -> str:
-    """One composed Hangul syllable from common jamo."""
-    code = (rnd.choice(_KO_INITIALS) * 21 + rnd.choice(_KO_MEDIALS)) * 28 + rnd.choice(_KO_FINALS)
-    return chr(0xAC00 + code)
+_LABEL_SUFFIXES = ("Records", "Records", "Music", "Recordings", "Entertainment", "Music Group", "Sound", "Label")
 
 
 # --- generators --------------------------------------------------------------------------------------------
@@ -370,382 +336,9 @@ def person_name(rnd: random.Random) -> str:
     return invented_word(rnd)
 
 
-# --- variants ------------------------------------------------------------------------------------------
-def _strip_table() -> dict[int, str]:
-    table = {}
-    for code in range(0xC0, 0x250):
-        decomposed = unicodedata.normalize("NFD", chr(code))
-        if len(decomposed) > 1 and decomposed[0].isascii() and decomposed[0].isalpha():
-            table[code] = decomposed[0]
-    extra = {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ł": "l", "Ł": "L",
-             "đ": "d", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th"}
-    table.update({ord(k): v for k, v in extra.items()})
-    return table
-
-
-_STRIP_TABLE = _strip_table()
-
-
-def strip_accents(text: str) -> str:
-    """Drop Latin diacritics (é → e, ø → o, ß → ss); Cyrillic й and kana dakuten are left alone."""
-    return text.translate(_STRIP_TABLE)
-
-
-def has_accents(text: str) -> bool:
-    """True when :func:`strip_accents` would change ``text``."""
-    return text.translate(_STRIP_TABLE) != text
-
-
-def _halfwidth_table() -> dict[int, str]:
-    """Full-width katakana (and kana punctuation) → half-width forms, voiced ones as two characters."""
-    halfwidth = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0xFF61, 0xFFA0)}
-    marks = {"\u3099": "ﾞ", "\u309a": "ﾟ"}
-    for code in range(0x30A1, 0x30FB):
-        base, *rest = unicodedata.normalize("NFD", chr(code))
-        if base in halfwidth and "".join(rest) in ("", *marks):
-            halfwidth[chr(code)] = halfwidth[base] + marks.get("".join(rest), "")
-    return {ord(k): v for k, v in halfwidth.items() if len(k) == 1 and not k.isascii()}
-
-
-_HALFWIDTH_TABLE = _halfwidth_table()
-_FULLWIDTH_TABLE = {c: c + 0xFEE0 for c in range(0x21, 0x7F)} | {0x20: 0x3000}
-
-
-def to_halfwidth_katakana(text: str) -> str:
-    """Full-width katakana → half-width forms (ガ → ｶﾞ); NFKC maps them back."""
-    return text.translate(_HALFWIDTH_TABLE)
-
-
-def to_fullwidth_ascii(text: str) -> str:
-    """ASCII letters, digits, punctuation and space → full-width forms (A → Ａ, space → ideographic)."""
-    return text.translate(_FULLWIDTH_TABLE)
-
-
-def _cjk_variant(rnd: random.Random, name: str) -> str:
-    options = []
-    if to_halfwidth_katakana(name) != name:
-        options += ["half", "half"]
-    if any(c.isascii() and c.isalnum() for c in name):
-        options.append("full")
-    options += ["unspace", "ideographic"] if " " in name else ["space"]
-    option = rnd.choice(options)
-    if option == "half":
-        return to_halfwidth_katakana(name)
-    if option == "full":
-        return to_fullwidth_ascii(name)
-    if option == "unspace":
-        return name.replace(" ", "")
-    if option == "ideographic":
-        return name.replace(" ", "\u3000")
-    i = rnd.randrange(1, len(name)) if len(name) > 1 else 1
-    return name[:i] + " " + name[i:]
-
-
-def _latin_variant(rnd: random.Random, name: str) -> str:
-    options = ["typo", "typo", "case"]
-    if " " in name:
-        options.append("join")
-    if name.startswith("The "):
-        options += ["drop_the", "move_the", "move_the"]
-    elif rnd.random() < 0.1:
-        options.append("add_the")
-    if " & " in name or " and " in name:
-        options += ["ampersand", "ampersand"]
-    if has_accents(name):
-        options += ["strip"] * 6
-    option = rnd.choice(options)
-    if option == "drop_the":
-        return name[4:]
-    if option == "move_the":
-        return f"{name[4:]}, The"
-    if option == "add_the":
-        return f"The {name}"
-    if option == "ampersand":
-        return name.replace(" & ", " and ") if " & " in name else name.replace(" and ", " & ", 1)
-    if option == "strip":
-        return strip_accents(name)
-    if option == "case":
-        return rnd.choice((name.upper(), name.lower(), title_case(name)))
-    if option == "join":
-        return name.replace(" ", rnd.choice(("-", "", ".")), 1)
-    return typo(rnd, name)
-
-
-def name_variant(rnd: random.Random, name: str, script: str) -> str:
-    """Another artist id's spelling of ``name``: a small, realistic edit that still names the same act."""
-    if script == "cyrillic":
-        return transliterate(name, rnd.choice(TRANSLIT_CONVENTIONS))
-    if script in ("japanese", "korean"):
-        return _cjk_variant(rnd, name)
-    return _latin_variant(rnd, name)
-
-
-_QWERTY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_NEIGHBOURS = {
-    c: "".join(row[j] for j in (i - 1, i + 1) if 0 <= j < len(row))
-    + "".join(other[i] for other in _QWERTY_ROWS if other is not row and i < len(other))
-    for row in _QWERTY_ROWS for i, c in enumerate(row)
-}
-
-
-def _replacement(rnd: random.Random, char: str) -> str:
-    lower = char.lower()
-    base = strip_accents(lower)
-    if base in _NEIGHBOURS:
-        out = rnd.choice(_NEIGHBOURS[base])
-    elif lower in CYRILLIC_LOWER:
-        out = rnd.choice(CYRILLIC_LOWER)
-    elif "\uac00" <= char <= "\ud7a3":
-        out = hangul_syllable(rnd)
-    elif "\u30a0" <= char <= "\u30ff":
-        out = rnd.choice(KATAKANA_SYLLABLES)
-    else:
-        out = rnd.choice(HIRAGANA_SYLLABLES)
-    return out.upper() if char.isupper() else out
-
-
-def typo(rnd: random.Random, text: str) -> str:
-    """One keyboard-style edit (substitute a neighbour, delete, double, transpose) on a letter of ``text``.
-
-    Always returns a different string when ``text`` has a letter; otherwise returns ``text`` unchanged.
-    """
-    positions = [i for i, c in enumerate(text) if c.isalpha()]
-    if not positions:
-        return text
-    for _ in range(6):
-        i = rnd.choice(positions)
-        op = rnd.random()
-        if op < 0.4:
-            out = text[:i] + _replacement(rnd, text[i]) + text[i + 1 :]
-        elif op < 0.6 and len(positions) > 1:
-            out = text[:i] + text[i + 1 :]
-        elif op < 0.8:
-            out = text[:i] + text[i] + text[i:]
-        else:
-            out = text[:i] + text[i + 1 : i + 2] + text[i] + text[i + 2 :]
-        if out != text:
-            return out
-    return text[: positions[0]] + text[positions[0]] + text[positions[0] :]
-
-
-# --- delivery text: version tags, credits, albums, labels, ISRC formatting --------------------------------
-TITLE_TYPO_RATE = 0.08  # deliveries whose title has a 1–2 character typo
-ACCENT_DROP_RATE = 0.10  # deliveries of an accented title that lost its accents
-TITLE_CASE_RATES = (0.03, 0.04, 0.03)  # UPPER, lower, Title Case
-PUNCTUATION_RATE = 0.10  # deliveries with punctuation/whitespace noise in the title
-ARTIST_TYPO_RATE = 0.04  # deliveries whose credited name has a typo
-
-REISSUE_TAGS = {  # qualifiers that do NOT change the recording; "{year}" is the delivery's year
-    "remaster": ("Remastered", "Remastered {year}", "{year} Remaster", "{year} Remastered Version",
-                 "Remastered Version", "{year} Digital Remaster"),
-    "deluxe": ("Deluxe Edition", "Deluxe", "Bonus Track", "Expanded Edition"),
-    "other": ("Album Version", "LP Version", "Explicit", "Remastered", "{year} Remaster"),
-    "electronic": ("Original Mix", "Original Mix", "Album Version"),
-}
-FEAT_IN_TITLE = ("feat. {}", "feat. {}", "ft. {}", "featuring {}", "with {}", "Feat. {}", "Ft. {}")
-CREDIT_JOINS = (" feat. ", " feat. ", " ft. ", " & ", ", ", " x ", " featuring ", " Feat. ")
-VENUES = ("Wembley Stadium", "Madison Square Garden", "Red Rocks", "the Royal Albert Hall", "the Budokan",
-          "Glastonbury", "the Hollywood Bowl", "Montreux", "the BBC", "the Apollo", "the Olympia", "the Fillmore")
-CITIES = ("Tokyo", "Paris", "Berlin", "London", "Seoul", "Moscow", "Mexico City", "Chicago", "Rio", "Sydney",
-          "Amsterdam", "Reykjavik")
-COMPILATIONS = (
-    "Greatest Hits", "Greatest Hits", "The Very Best of {artist}", "{artist}: Gold", "Essentials",
-    "The Essential {artist}", "Now That's What I Call Music! {n}", "Summer Hits {year}", "Top 100 Hits of {year}",
-    "Hits of the {decade}s", "Ultimate {genre} Anthems", "Chillout Lounge, Vol. {n}", "Workout Mix {year}",
-    "Best of {year}", "{genre} Classics", "Love Songs", "Road Trip Anthems", "100 Greatest {genre} Songs",
-)
-DISTRIBUTORS = ("Waveline Distribution", "Bandhub Digital", "Openroute Music", "Streamforge", "IndieLoop",
-                "Pressplay Distro", "Selfmade Music Distribution", "Catalogue Digital Services")
-_PERSON_FIRST = frozenset(_LATIN_FIRST).union(*_ACCENTED_FIRST.values())
-_LABEL_SUFFIXES = ("Records", "Records", "Music", "Recordings", "Entertainment", "Music Group", "Sound", "Label")
-
-
-def derived_tags(rnd: random.Random, kind: str, artist: str, script: str, year: int, *, named: bool,
-                 taken: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Title tag spellings for one derived recording; every delivery picks one (empty for a cover).
-
-    ``named``: a remix must name its remixer (when its base has two derived recordings); ``taken``: tags of
-    sibling derived recordings, so two remixes of one song never share a remixer.
-    """
-    if kind == "live":
-        place = rnd.random()
-        if place < 0.4:
-            venue = rnd.choice(VENUES)
-            return ("Live", f"Live at {venue}", f"Live at {venue}")
-        if place < 0.75:
-            return ("Live", f"Live {rnd.choice(('from', 'in'))} {rnd.choice(CITIES)}")
-        return ("Live", "Live", "Live Version")
-    if kind == "remix":
-        if not named and rnd.random() < 0.2:
-            return ("Remix",)
-        remixer = person_name(rnd)
-        while f"{remixer} Remix" in taken:
-            remixer = person_name(rnd)
-        return (f"{remixer} Remix", f"{remixer} Remix", f"{remixer} Remix", f"{remixer} Mix")
-    if kind == "rerecording":
-        first = artist.split(" ")[0]
-        if script in ("latin", "accented") and first in _PERSON_FIRST:
-            return (f"{first}'s Version",)
-        return (f"{year} Version",) if rnd.random() < 0.5 else ("Re-Recorded", "Re-Recorded Version", "Rerecorded")
-    if kind == "demo":
-        return ("Demo", "Demo", "Demo Version", f"{year} Demo")
-    return {
-        "acoustic": ("Acoustic", "Acoustic Version", "Acoustic Session"),
-        "instrumental": ("Instrumental", "Instrumental Version"),
-        "radio_edit": ("Radio Edit", "Radio Edit", "Radio Version"),
-        "extended": ("Extended Mix", "Extended Version", "Extended"),
-        "sped_up": ("Sped Up", "Sped Up Version", "sped up"),
-        "slowed": ("Slowed + Reverb", "Slowed & Reverb", "Slowed", "slowed + reverb"),
-        "cover": (),
-    }[kind]
-
-
-def derived_album(rnd: random.Random, kind: str, title: str, album: str, artist: str,
-                  tags: tuple[str, ...]) -> str:
-    """The release a derived recording first came out on (a live album, a remix EP, ...)."""
-    if kind == "live":
-        place = tags[-1]
-        return place if place not in ("Live", "Live Version") else f"{artist} Live"
-    if kind == "rerecording":
-        return f"{album} ({tags[0]})"
-    options = {
-        "remix": (f"{title} (Remixes)", f"{title} (The Remixes) - EP"),
-        "acoustic": (f"{album} (Acoustic)", "Acoustic Sessions"),
-        "instrumental": (f"{album} (Instrumentals)", f"{album} (Instrumental Versions)"),
-        "radio_edit": (f"{title} (Radio Edit) - Single", f"{title} - Single"),
-        "extended": (f"{title} (Extended Mixes) - EP", f"{album} (Extended Versions)"),
-        "sped_up": (f"{title} (Sped Up) - Single",),
-        "slowed": (f"{title} (Slowed + Reverb) - Single",),
-        "demo": (f"{album} (Demos)", f"{album} (Deluxe Edition)"),
-        "cover": (f"{title} - Single", album),
-    }[kind]
-    return rnd.choice(options)
-
-
-def release_album(rnd: random.Random, kind: str, album: str, title: str, year: int) -> str:
-    """The album field of a delivery of an original recording, by delivery kind (not compilations)."""
-    if kind == "single":
-        return rnd.choice((f"{title} - Single", f"{title} (Single)", title, f"{title} - EP"))
-    if kind == "deluxe":
-        return rnd.choice((f"{album} (Deluxe Edition)", f"{album} [Deluxe]", f"{album} (Expanded Edition)",
-                           f"{album} (Deluxe Version)"))
-    if kind == "remaster":
-        return rnd.choice((f"{album} (Remastered)", f"{album} ({year} Remaster)", f"{album} [Remastered {year}]",
-                           f"{album} (Anniversary Edition)"))
-    return album
-
-
-def compilation_album(rnd: random.Random, artist: str, year: int, recorded_year: int, genre: str) -> str:
-    """A compilation's title; many are shared by unrelated compilations ("Greatest Hits")."""
-    return rnd.choice(COMPILATIONS).format(artist=artist, year=year, n=rnd.randint(1, 99),
-                                           decade=f"{recorded_year // 10 % 10 * 10:02d}", genre=genre.title())
-
-
 def label_name(rnd: random.Random) -> str:
     """A record label name such as ``"Golden Harbor Records"``."""
     head = _cap(rnd.choice(EN_NOUNS)) if rnd.random() < 0.5 else invented_word(rnd)
     if rnd.random() < 0.3:
         head = f"{_cap(rnd.choice(EN_ADJECTIVES))} {head}"
     return f"{head} {rnd.choice(_LABEL_SUFFIXES)}"
-
-
-def label_variant(rnd: random.Random, label: str) -> str:
-    """The same label spelled another way (legal suffix, case)."""
-    return rnd.choice((f"{label} Ltd.", f"{label}, Inc.", f"{label} LLC", label.upper(), label.rsplit(" ", 1)[0]))
-
-
-def title_case(text: str) -> str:
-    """Naive per-word Title Case, as ingestion tools do it (``"DJ"`` → ``"Dj"``)."""
-    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
-
-
-def punctuation_noise(rnd: random.Random, text: str) -> str:
-    """One punctuation or whitespace edit: punctuation dropped, curly apostrophe, en dash, doubled space…"""
-    options = ["double_space", "trailing_space"]
-    if any(c in ",.!?'" for c in text):
-        options += ["strip", "strip"]
-    if "'" in text:
-        options.append("curly")
-    if " - " in text:
-        options.append("en_dash")
-    if " (" in text or " [" in text:
-        options.append("tight_bracket")
-    option = rnd.choice(options)
-    if option == "strip":
-        return " ".join(text.translate({ord(c): None for c in ",.!?'"}).split())
-    if option == "curly":
-        return text.replace("'", "\u2019")
-    if option == "en_dash":
-        return text.replace(" - ", " \u2013 ")
-    if option == "tight_bracket":
-        return text.replace(" (", "(").replace(" [", "[")
-    if option == "double_space" and " " in text:
-        return text.replace(" ", "  ", 1)
-    return text + " "
-
-
-def render_title(rnd: random.Random, core: str, *, accented: bool, featured: str | None,
-                 qualifiers: list[str]) -> str:
-    """One delivery's title: ``core`` with typo/accent noise, the featured credit and qualifiers in some
-    bracket style ("(x)", "[x]", " - x", or parentheses then a final dash), then case and punctuation noise."""
-    if rnd.random() < TITLE_TYPO_RATE:
-        core = typo(rnd, core)
-        if rnd.random() < 0.25:
-            core = typo(rnd, core)
-    if accented and rnd.random() < ACCENT_DROP_RATE:
-        core = strip_accents(core)
-    text = core
-    if featured is not None:
-        credit = rnd.choice(FEAT_IN_TITLE).format(featured)
-        text += f" ({credit})" if rnd.random() < 0.75 else f" [{credit}]"
-    if qualifiers:
-        style = rnd.random()
-        last = len(qualifiers) - 1
-        for k, qualifier in enumerate(qualifiers):
-            if style < 0.5 or (style >= 0.85 and k < last):
-                text += f" ({qualifier})"
-            elif style < 0.65:
-                text += f" [{qualifier}]"
-            else:
-                text += f" - {qualifier}"
-    roll = rnd.random()
-    upper, lower, titled = TITLE_CASE_RATES
-    if roll < upper:
-        text = text.upper()
-    elif roll < upper + lower:
-        text = text.lower()
-    elif roll < upper + lower + titled:
-        text = title_case(text)
-    if rnd.random() < PUNCTUATION_RATE:
-        text = punctuation_noise(rnd, text)
-    return text
-
-
-def render_credit(rnd: random.Random, name: str, featured: str | None) -> str:
-    """One delivery's artist display string: the credited name with noise, then the featured credit."""
-    if name.startswith("The ") and rnd.random() < 0.12:
-        name = f"{name[4:]}, The" if rnd.random() < 0.5 else name[4:]
-    if (" & " in name or " and " in name) and rnd.random() < 0.10:
-        name = name.replace(" & ", " and ") if " & " in name else name.replace(" and ", " & ", 1)
-    if rnd.random() < ARTIST_TYPO_RATE:
-        name = typo(rnd, name)
-    roll = rnd.random()
-    if roll < 0.03:
-        name = name.upper()
-    elif roll < 0.05:
-        name = name.lower()
-    return name if featured is None else name + rnd.choice(CREDIT_JOINS) + featured
-
-
-def noisy_isrc(rnd: random.Random, code: str) -> str:
-    """``code`` with formatting noise: ``US-RC1-76-07839``, lower case, spaces, padding."""
-    roll = rnd.random()
-    if roll < 0.35:
-        return f"{code[:2]}-{code[2:5]}-{code[5:7]}-{code[7:]}"
-    if roll < 0.55:
-        return code.lower()
-    if roll < 0.75:
-        return f"{code[:2]} {code[2:5]} {code[5:7]} {code[7:]}"
-    if roll < 0.90:
-        return f"{code[:2]}-{code[2:5]}-{code[5:7]}-{code[7:]}".lower()
-    return f" {code} "

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import resource
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -17,12 +18,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from resolver.synthetic import generate_catalog
 from tqdm import tqdm
 
 from resolver.config import ConfigError, ResolverConfig
 from resolver.evaluate import Evaluation, evaluate
 from resolver.pipeline import resolve_tracks
+from resolver.synthetic import generate_catalog
 from service.errors import CatalogInputError, EmptyInputError, InputFileError
 from service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
 
@@ -247,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``catalog-er`` console script."""
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `catalog-er evaluate ... | head` ends quietly
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)

@@ -85,7 +85,7 @@ def test_random_pairs_are_distinct_and_ordered() -> None:
 
 
 def test_config_rejects_out_of_range_values_naming_the_field() -> None:
-    with pytest.raises(ConfigError, match="clustering.merge_threshold"):
+    with pytest.raises(ConfigError, match=r"clustering\.merge_threshold"):
         ResolverConfig.from_mapping({"clustering": {"merge_threshold": 1.5}})
     with pytest.raises(ConfigError, match="unknown key"):
         ResolverConfig.from_mapping({"blocking": {"num_perms": 64}})

@@ -1,0 +1,190 @@
+"""Deliveries (``tracks`` rows) for :mod:`resolver.synthetic`: 1–8 noisy copies of each recording.
+
+Each delivery is an independently noisy copy of its recording's metadata: title case/punctuation/typos/reissue
+tags, credited id and credit style, ISRC formatting or a distributor's own ISRC, duration jitter, and the
+album/label/date of the release it came in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from resolver.records import TRACK_SCHEMA, TRUTH_TRACKS_SCHEMA
+from resolver.synthetic_artists import FAMILY_NAMES, Artists, Entities
+from resolver.synthetic_recordings import FIRST_DAY, LAST_DAY, Recordings, new_isrc, registrants, year_of
+from resolver.synthetic_spelling import has_accents
+from resolver.synthetic_text import (
+    DISTRIBUTORS,
+    REISSUE_TAGS,
+    compilation_album,
+    label_variant,
+    noisy_isrc,
+    release_album,
+    render_credit,
+    render_title,
+)
+
+DELIVERY_KINDS = ("album", "single", "compilation", "deluxe", "remaster", "distributor")
+_DELIVERY_WEIGHTS = (0.22, 0.18, 0.25, 0.10, 0.10, 0.15)
+_REISSUE_RATE = {"original": 0.02, "album": 0.12, "single": 0.03, "compilation": 0.08, "deluxe": 0.30,
+                 "remaster": 0.65, "distributor": 0.05}  # derived deliveries: 0.04
+_DAY_OFFSETS = {"original": (0, 0), "album": (0, 30), "single": (-90, -7), "compilation": (365, 15 * 365),
+                "deluxe": (180, 3 * 365), "remaster": (5 * 365, 30 * 365), "distributor": (0, 10 * 365)}
+_DERIVED_DAY_OFFSETS = (0, 5 * 365)
+NULL_RATES = {"artist": 0.03, "artist_ids": 0.01, "album": 0.07, "label": 0.08, "release_date": 0.06,
+              "duration_ms": 0.05}
+ISRC_NULL_RATE = 0.22  # deliveries without an ISRC
+ISRC_OTHER_RATE = (0.17, 0.45)  # a later delivery carrying a distributor's own ISRC: (other kinds, distributor)
+ISRC_FORMAT_RATE = 0.20  # deliveries of the recording's ISRC with hyphens/spaces/lower case
+FEATURED_PLACEMENT = (0.50, 0.85, 0.90)  # cumulative: in the artist credit, in the title, in both, else dropped
+_DURATION_JITTER_MS = (700.0, 2500)  # sd and clip of the per-delivery duration jitter
+_CHUNK_ROWS = 65_536
+_DISTRIBUTOR_PREFIXES = ("QZ", "QM", "US", "GB", "FR", "DE", "SE", "NL")
+
+
+@dataclass(frozen=True)
+class _Release:
+    """What one delivery of a recording came out as."""
+
+    kind: str
+    day: int
+    album: str
+    label: str
+
+
+def _release(rnd: random.Random, kind: str, first: bool, r: int, rec: Recordings, artist: str, genre: str,
+             labels: list[str]) -> _Release:
+    """Kind-specific release date, album and label of one delivery."""
+    title, album, label = rec.title[r], rec.album[r], rec.label[r]
+    derived = kind not in _REISSUE_RATE
+    low, high = (0, 0) if derived and first else _DERIVED_DAY_OFFSETS if derived else _DAY_OFFSETS[kind]
+    released = int(rec.release_day[r])
+    latest = min(released + high, LAST_DAY)  # a reissue of a recent recording comes out before the cut-off
+    earliest = released + low if released + low <= latest else min(released, latest)
+    day = max(rnd.randint(earliest, latest), FIRST_DAY)
+    year = year_of(day)
+    roll = rnd.random()
+    if kind == "compilation" or (derived and roll > 0.8):
+        album = compilation_album(rnd, artist, year, year_of(int(rec.release_day[r])), genre)
+        label = labels[rnd.randrange(min(20, len(labels)))]  # the biggest labels release compilations
+    elif derived and roll > 0.65:
+        album = f"{title} ({rnd.choice(rec.tags[r])}) - Single" if rec.tags[r] else f"{title} - Single"
+    elif kind in ("single", "deluxe", "remaster"):
+        album = release_album(rnd, kind, album, title, year)
+    if kind == "distributor":
+        label = rnd.choice(DISTRIBUTORS)
+    elif kind != "compilation":
+        roll = rnd.random()
+        if roll < 0.06:
+            label = rnd.choice(labels)
+        elif roll < 0.11:
+            label = label_variant(rnd, label)
+    return _Release(kind, day, album, label)
+
+
+def _feature_credit(rnd: random.Random, featured_name: str) -> tuple[str | None, str | None, bool]:
+    """Where one delivery puts the featured artist: (in the credit, in the title, id kept in artist_ids)."""
+    roll = rnd.random()
+    in_credit, in_title, in_both = FEATURED_PLACEMENT
+    if roll < in_credit:
+        return featured_name, None, True
+    if roll < in_title:
+        return None, featured_name, rnd.random() < 0.7
+    if roll < in_both:
+        return featured_name, featured_name, True
+    return None, None, rnd.random() < 0.5
+
+
+def deliver(rng: np.random.Generator, rnd: random.Random, rec: Recordings, deliveries: np.ndarray,
+             track_ids: pa.Array, entities: Entities, artists: Artists,
+             progress: Callable[[int], None] | None) -> tuple[pa.Table, pa.Table]:
+    """Every delivery of every recording as a noisy track row (generation order) and its truth row."""
+    n = int(deliveries.sum())
+    track_recording = np.repeat(np.arange(len(deliveries)), deliveries)
+    jitter = np.clip(rng.normal(0.0, _DURATION_JITTER_MS[0], n), -_DURATION_JITTER_MS[1], _DURATION_JITTER_MS[1])
+    duration = rec.duration_ms[track_recording] + jitter.astype(np.int64)
+    nulls = {field: rng.random(n) < rate for field, rate in NULL_RATES.items()}
+    issued = set(rec.isrc)
+    distributor_codes = list(zip(_DISTRIBUTOR_PREFIXES, registrants(rnd, len(_DISTRIBUTOR_PREFIXES)), strict=True))
+    recent = (rec.release_day > datetime.date(2012, 1, 1).toordinal()).tolist()
+    kinds_cum = np.cumsum(_DELIVERY_WEIGHTS).tolist()
+    columns: dict[str, list] = {k: [] for k in ("title", "artist", "artist_ids", "album", "isrc", "release_date",
+                                                "label", "kind")}
+    arrays: dict[str, list[pa.Array]] = {k: [] for k in columns}
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        stop = done + len(columns["title"])
+        for field, values in columns.items():
+            kind = pa.list_(pa.string()) if field == "artist_ids" else pa.string()
+            mask = nulls[field][done:stop] if field in nulls else None
+            arrays[field].append(pa.array(values, kind, mask=mask))
+            values.clear()
+        if progress is not None:
+            progress(stop - done)
+        done = stop
+
+    for r, count in enumerate(deliveries.tolist()):
+        e, f = int(rec.entity[r]), int(rec.featured[r])
+        ids_e, ids_f = artists.of_entity[e], artists.of_entity[f] if f >= 0 else None
+        derivation, tags, isrc = rec.derivation[r], rec.tags[r], rec.isrc[r]
+        accented = has_accents(rec.title[r])
+        family = FAMILY_NAMES[entities.family[e]]
+        reissue_pool = REISSUE_TAGS["electronic" if family == "electronic" else "other"]
+        for d in range(count):
+            kind = derivation or ("original" if d == 0 else DELIVERY_KINDS[bisect_right(kinds_cum, rnd.random())])
+            while kind == "remaster" and recent[r]:  # nothing from the last decade is remastered yet
+                kind = DELIVERY_KINDS[bisect_right(kinds_cum, rnd.random())]
+            a = rnd.choice(ids_e)
+            credit_ids = [artists.artist_id[a]]
+            in_credit = in_title = None
+            if ids_f is not None:
+                fa = rnd.choice(ids_f)
+                in_credit, in_title, keep_id = _feature_credit(rnd, artists.name[fa])
+                if keep_id:
+                    credit_ids.append(artists.artist_id[fa])
+            release = _release(rnd, kind, d == 0, r, rec, artists.name[a], entities.genres[e][0],
+                               rec.label_pool)
+            qualifiers = [rnd.choice(tags)] if tags else []
+            if rnd.random() < _REISSUE_RATE.get(kind, 0.04):
+                pool = REISSUE_TAGS.get(kind, reissue_pool)
+                qualifiers.append(rnd.choice(pool).replace("{year}", str(year_of(release.day))))
+            columns["title"].append(render_title(rnd, rec.title[r], accented=accented, featured=in_title,
+                                                       qualifiers=qualifiers))
+            columns["artist"].append(render_credit(rnd, artists.name[a], in_credit))
+            columns["artist_ids"].append(credit_ids)
+            columns["album"].append(release.album)
+            columns["label"].append(release.label)
+            columns["release_date"].append(datetime.date.fromordinal(release.day).isoformat())
+            columns["kind"].append(kind)
+            roll = rnd.random()
+            if roll < ISRC_NULL_RATE:
+                columns["isrc"].append(None)
+            elif d > 0 and roll < ISRC_NULL_RATE + ISRC_OTHER_RATE[kind == "distributor"]:
+                prefix, registrant = rnd.choice(distributor_codes)
+                columns["isrc"].append(new_isrc(rnd, issued, prefix, registrant, year_of(release.day)))
+            else:
+                columns["isrc"].append(noisy_isrc(rnd, isrc) if rnd.random() < ISRC_FORMAT_RATE else isrc)
+        if len(columns["title"]) >= _CHUNK_ROWS:
+            flush()
+    flush()
+    recording_ids = pa.array([f"r{r:08d}" for r in range(len(deliveries))], pa.string()).take(track_recording)
+    tracks = pa.table({
+        "track_id": track_ids, "title": pa.chunked_array(arrays["title"]),
+        "artist": pa.chunked_array(arrays["artist"]), "artist_ids": pa.chunked_array(arrays["artist_ids"]),
+        "album": pa.chunked_array(arrays["album"]),
+        "duration_ms": pa.array(duration, pa.int64(), mask=nulls["duration_ms"]),
+        "isrc": pa.chunked_array(arrays["isrc"]), "release_date": pa.chunked_array(arrays["release_date"]),
+        "label": pa.chunked_array(arrays["label"]), "audio_path": pa.nulls(n, pa.string()),
+    }, schema=TRACK_SCHEMA)
+    truth = pa.table({"track_id": track_ids, "recording_id": recording_ids, "kind": pa.chunked_array(arrays["kind"])},
+                     schema=TRUTH_TRACKS_SCHEMA)
+    return tracks, truth
