@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from resolver.records import TRUTH_ARTISTS_SCHEMA
 from resolver.synthetic_artists import (
     FAMILIES,
     HOMONYM_RATE,
@@ -44,6 +43,7 @@ from resolver.synthetic_artists import (
     make_artists,
     make_entities,
     random_ids,
+    truth_artist_table,
 )
 from resolver.synthetic_deliveries import (
     DELIVERY_KINDS,
@@ -114,12 +114,9 @@ def generate_catalog(*, n_tracks: int, seed: int = 0, engagement_rows: int | Non
     engagement = make_engagement(rng, rows, track_ids, recordings.entity, deliveries, entities)
     order = rng.permutation(n_tracks)
     artist_order = rng.permutation(len(artists.artist_id))
-    truth_artists = pa.table({"artist_id": artists.artist_id,
-                              "entity_id": [f"e{e:07d}" for e in artists.entity.tolist()]},
-                             schema=TRUTH_ARTISTS_SCHEMA)
     return SyntheticCatalog(tracks=tracks.take(order), artists=artist_table(artists, entities).take(artist_order),
                             engagement=engagement, truth_tracks=truth.take(order),
-                            truth_artists=truth_artists.take(artist_order))
+                            truth_artists=truth_artist_table(artists).take(artist_order))
 
 
 def _check_arguments(n_tracks: object, seed: object, engagement_rows: object, progress: object) -> None:

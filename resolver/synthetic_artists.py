@@ -14,13 +14,15 @@ import numpy as np
 import pyarrow as pa
 
 from resolver import synthetic_names as names
-from resolver.records import ARTIST_SCHEMA
+from resolver.records import ARTIST_SCHEMA, TRUTH_ARTISTS_SCHEMA
 from resolver.synthetic_spelling import name_variant
 
 # --- knobs (the why after the value) ----------------------------------------------------------------------
 POPULARITY_EXPONENT = 0.6  # Zipf exponent of artist popularity: the top artist has ~0.5 % of recordings
 SPLIT_ENTITY_RATE = 0.10  # entities whose releases were ingested under 2–3 artist ids
 HOMONYM_RATE = 0.02  # entities that share their exact name with a different entity
+
+# genre families: an entity's genres come from one; listeners and featured artists stay within it
 FAMILIES = {
     "pop": ("pop", "dance pop", "synth-pop", "indie pop"),
     "rock": ("rock", "indie rock", "alternative", "metal", "punk"),
@@ -42,6 +44,8 @@ _ALL_COUNTRIES = tuple(sorted({c for cs in (*_COUNTRIES.values(), *names.ACCENT_
 
 @dataclass(frozen=True)
 class Entities:
+    """Column arrays of artist entities; the index is the truth ``entity_id``."""
+
     script: list[str]
     language: list[str]
     name: list[str]
@@ -53,6 +57,8 @@ class Entities:
 
 @dataclass(frozen=True)
 class Artists:
+    """Column arrays of artist ids (``artists`` rows) in generation order, each naming one entity."""
+
     artist_id: list[str]
     name: list[str]
     entity: np.ndarray  # int64, shape (n_artists,)
@@ -117,7 +123,7 @@ def make_entities(rng: np.random.Generator, rnd: random.Random, n: int) -> Entit
         genres[target] = _genres(rnd, families[target], scripts[target])
         countries[target] = rnd.choice([c for c in _ALL_COUNTRIES if c != countries[source]])
     return Entities(scripts, languages, entity_names, np.array(families, dtype=np.int64), genres, countries,
-                     weight)
+                    weight)
 
 
 def make_artists(rng: np.random.Generator, rnd: random.Random, entities: Entities) -> Artists:
@@ -142,16 +148,24 @@ def make_artists(rng: np.random.Generator, rnd: random.Random, entities: Entitie
         primary.extend([True] + [False] * (len(spellings) - 1))
     bare = ~np.array(primary) & (rng.random(len(primary)) < 0.3)
     return Artists(random_ids(rng, len(artist_names), "a", 10), artist_names, np.array(entity, np.int64), bare,
-                    of_entity)
+                   of_entity)
 
 
 def artist_table(artists: Artists, entities: Entities) -> pa.Table:
+    """The ``artists`` table (generation order): bare secondary ids have no genres or country."""
     genres, countries = [], []
     for e, bare in zip(artists.entity.tolist(), artists.bare.tolist(), strict=True):
         genres.append(None if bare else entities.genres[e])
         countries.append(None if bare else entities.country[e])
     return pa.table({"artist_id": artists.artist_id, "name": artists.name, "genres": genres,
                      "country": countries}, schema=ARTIST_SCHEMA)
+
+
+def truth_artist_table(artists: Artists) -> pa.Table:
+    """The ``truth_artists`` table (generation order): artist id → entity id."""
+    return pa.table({"artist_id": artists.artist_id,
+                     "entity_id": [f"e{e:07d}" for e in artists.entity.tolist()]},
+                    schema=TRUTH_ARTISTS_SCHEMA)
 
 
 # --- popularity-weighted picks within a genre family ---------------------------------------------------

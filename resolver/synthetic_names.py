@@ -114,7 +114,7 @@ _SURNAME_TAIL = _w("ley ton son well ford man ing er by wood ridge field hart mo
 _ONSETS = _w("b c d f g h j k l m n p r s t v z br cr dr fr gr kr pr tr st sh ch th")
 _VOWELS = _w("a e i o u a e o ai ei ou y")
 _CODAS = ("", "", "", "n", "r", "x", "s", "l", "m")
-PERSON_FIRST_NAMES = frozenset(_LATIN_FIRST).union(*_ACCENTED_FIRST.values())
+PERSON_FIRST_NAMES = frozenset(_LATIN_FIRST).union(*_ACCENTED_FIRST.values())  # "<first>'s Version"
 
 
 # --- Cyrillic ------------------------------------------------------------------------------------------
@@ -148,7 +148,6 @@ KOREAN_WORDS = _w("""사랑 밤 별 우리 너 나 그대 하루 봄날 기억 �
 _KO_FAMILY = _w("김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 홍")
 _KO_GIVEN = "민지서현수준우영진하윤은예도유연아재성태희혜경주빈원훈석호규"
 _CJK_LATIN_SUFFIX = ("2", "7", "X", "Z", "21", "ONE", "S", "K", "BOYS", "GIRLS")
-_LABEL_SUFFIXES = ("Records", "Records", "Music", "Recordings", "Entertainment", "Music Group", "Sound", "Label")
 
 
 # --- generators --------------------------------------------------------------------------------------------
@@ -334,6 +333,9 @@ def person_name(rnd: random.Random) -> str:
     if roll < 0.7:
         return "DJ " + invented_word(rnd)
     return invented_word(rnd)
+
+
+_LABEL_SUFFIXES = ("Records", "Records", "Music", "Recordings", "Entertainment", "Music Group", "Sound", "Label")
 
 
 def label_name(rnd: random.Random) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,7 @@ def _day(rnd: random.Random, year: int) -> int:
 
 
 def year_of(day: int) -> int:
+    """The calendar year of an ordinal day."""
     return datetime.date.fromordinal(day).year
 
 
@@ -105,51 +107,87 @@ def _base_titles(rnd: random.Random, entities: Entities, base_entity: np.ndarray
     """
     n_base = len(base_entity)
     titles, albums, days = [""] * n_base, [""] * n_base, [0] * n_base
-    album_of = [0] * n_base
     order = np.argsort(base_entity, kind="stable")
     bounds = np.searchsorted(base_entity[order], np.arange(len(entities.name) + 1)).tolist()
     for e in range(len(entities.name)):
         members = order[bounds[e] : bounds[e + 1]].tolist()
-        script, language, start = entities.script[e], entities.language[e], int(career_start[e])
-        n_albums = max(1, math.ceil(len(members) / rnd.uniform(8, 12)))
-        album_titles: list[str] = []
-        while len(album_titles) < n_albums:
-            album = entities.name[e] if not album_titles and rnd.random() < 0.05 else names.recording_title(
-                rnd, script, language)
-            album_titles.append(album if album not in album_titles else f"{album} {len(album_titles) + 1}")
-        album_days = [_day(rnd, rnd.randint(start, min(start + 25, 2025))) for _ in album_titles]
-        used: set[str] = set()
-        once: list[int] = []
-        for b in members:
-            roll = rnd.random()
-            album_of[b] = rnd.randrange(n_albums)
-            title = ""
-            if roll < POPULAR_TITLE_RATE:
-                title = names.POPULAR_TITLES[int(len(names.POPULAR_TITLES) * rnd.random() ** 2)]  # "Intro" first
-                title = "" if title.casefold() in used else title
-            elif roll < POPULAR_TITLE_RATE + SAME_TITLE_RATE and once:
-                partner = once.pop(rnd.randrange(len(once)))
-                title = titles[partner]
-                delta = rnd.uniform(25_000, 90_000) * rnd.choice((-1, 1))
-                moved = duration_ms[partner] + delta
-                duration_ms[b] = moved if 90_000 <= moved <= 480_000 else duration_ms[partner] - delta
-                if n_albums > 1 and album_of[b] == album_of[partner]:
-                    album_of[b] = (album_of[b] + 1) % n_albums
-            if not title:
-                for _ in range(20):
-                    title = names.recording_title(rnd, script, language)
-                    if title.casefold() not in used:
-                        break
-                else:
-                    title = f"{title} {names.invented_word(rnd)}"
-                once.append(b)
-            used.add(title.casefold())
-            titles[b] = title
-            if rnd.random() < 0.12:  # a stand-alone single
-                albums[b], days[b] = f"{title} - Single", _day(rnd, rnd.randint(start, min(start + 25, 2025)))
-            else:
-                albums[b], days[b] = album_titles[album_of[b]], album_days[album_of[b]]
+        rows = _artist_titles(rnd, entities, e, members, int(career_start[e]), duration_ms)
+        for b, (title, album, day) in zip(members, rows, strict=True):
+            titles[b], albums[b], days[b] = title, album, day
     return titles, albums, days
+
+
+def _artist_titles(rnd: random.Random, entities: Entities, e: int, members: list[int], start: int,
+                   duration_ms: np.ndarray) -> list[tuple[str, str, int]]:
+    """(title, album, release day) of entity ``e``'s base recordings ``members``, in that order."""
+    script, language = entities.script[e], entities.language[e]
+    album_titles, album_days = _albums(rnd, entities.name[e], script, language, len(members), start)
+    n_albums = len(album_titles)
+    used: set[str] = set()
+    once: list[int] = []
+    title_of: dict[int, str] = {}
+    album_of: dict[int, int] = {}
+    rows = []
+    for b in members:
+        roll = rnd.random()
+        album_of[b] = rnd.randrange(n_albums)
+        title = ""
+        if roll < POPULAR_TITLE_RATE:
+            title = _popular_title(rnd, used)
+        elif roll < POPULAR_TITLE_RATE + SAME_TITLE_RATE and once:
+            partner = once.pop(rnd.randrange(len(once)))
+            title = title_of[partner]
+            _reuse_duration(rnd, duration_ms, b, partner)
+            if n_albums > 1 and album_of[b] == album_of[partner]:
+                album_of[b] = (album_of[b] + 1) % n_albums
+        if not title:
+            title = _fresh_title(rnd, script, language, used)
+            once.append(b)
+        used.add(title.casefold())
+        title_of[b] = title
+        if rnd.random() < 0.12:  # a stand-alone single
+            rows.append((title, f"{title} - Single", _career_day(rnd, start)))
+        else:
+            rows.append((title, album_titles[album_of[b]], album_days[album_of[b]]))
+    return rows
+
+
+def _albums(rnd: random.Random, artist: str, script: str, language: str, n_recordings: int,
+            start: int) -> tuple[list[str], list[int]]:
+    """An artist's distinct album titles (one per 8–12 recordings, ~5 % self-titled first) and release days."""
+    n_albums = max(1, math.ceil(n_recordings / rnd.uniform(8, 12)))
+    album_titles: list[str] = []
+    while len(album_titles) < n_albums:
+        album = artist if not album_titles and rnd.random() < 0.05 else names.recording_title(rnd, script, language)
+        album_titles.append(album if album not in album_titles else f"{album} {len(album_titles) + 1}")
+    return album_titles, [_career_day(rnd, start) for _ in album_titles]
+
+
+def _career_day(rnd: random.Random, start: int) -> int:
+    """A day in the 25 years from an artist's career ``start`` year."""
+    return _day(rnd, rnd.randint(start, min(start + 25, 2025)))
+
+
+def _popular_title(rnd: random.Random, used: set[str]) -> str:
+    """A popular title ("Intro" most often), or "" when the artist already used it."""
+    title = names.POPULAR_TITLES[int(len(names.POPULAR_TITLES) * rnd.random() ** 2)]
+    return "" if title.casefold() in used else title
+
+
+def _fresh_title(rnd: random.Random, script: str, language: str, used: set[str]) -> str:
+    """A title the artist has not used yet (casefolded)."""
+    for _ in range(20):
+        title = names.recording_title(rnd, script, language)
+        if title.casefold() not in used:
+            return title
+    return f"{title} {names.invented_word(rnd)}"
+
+
+def _reuse_duration(rnd: random.Random, duration_ms: np.ndarray, b: int, partner: int) -> None:
+    """Move ``b``'s duration 25–90 s away from ``partner``'s: the same title, a different song."""
+    delta = rnd.uniform(25_000, 90_000) * rnd.choice((-1, 1))
+    moved = duration_ms[partner] + delta
+    duration_ms[b] = moved if 90_000 <= moved <= 480_000 else duration_ms[partner] - delta
 
 
 def _featured(rng: np.random.Generator, entities: Entities, base_entity: np.ndarray,
@@ -198,7 +236,7 @@ def _derivation(rnd: random.Random, siblings: set[str], base_ms: int, can_cover:
 
 
 def make_recordings(rng: np.random.Generator, rnd: random.Random, entities: Entities, base_entity: np.ndarray,
-                     derived_base: np.ndarray) -> Recordings:
+                    derived_base: np.ndarray) -> Recordings:
     """Base recordings (titles, albums, featured artists, ISRCs) and their derived hard negatives."""
     n_base, n_entities = len(base_entity), len(entities.name)
     labels = _make_labels(rng, rnd, n_entities)
@@ -208,44 +246,76 @@ def make_recordings(rng: np.random.Generator, rnd: random.Random, entities: Enti
     sampler = family_sampler(entities)
     featured = _featured(rng, entities, base_entity, sampler)
     issued: set[str] = set()
-    entity_list, featured_list, duration_list = base_entity.tolist(), featured.tolist(), duration.tolist()
     label_of = labels.of_entity.tolist()
-    isrcs = [new_isrc(rnd, issued, entities.country[e], labels.registrant[label_of[e]], year_of(day))
-             for e, day in zip(entity_list, days, strict=True)]
-    derivations, tags = [""] * n_base, [()] * n_base
-    sibling_count = np.bincount(derived_base, minlength=n_base).tolist()
+
+    def isrc(e: int, year: int) -> str:
+        return new_isrc(rnd, issued, entities.country[e], labels.registrant[label_of[e]], year)
+
+    entity_list = base_entity.tolist()
+    columns = _Columns(entity=entity_list, featured=featured.tolist(), derivation=[""] * n_base, tags=[()] * n_base,
+                       title=titles, album=albums, duration_ms=duration.tolist(), day=days,
+                       isrc=[isrc(e, year_of(day)) for e, day in zip(entity_list, days, strict=True)])
     cover_uniforms = rng.random(len(derived_base)).tolist()
+    _add_derived(rnd, columns, derived_base, cover_uniforms, entities, sampler, isrc)
+    return Recordings(
+        entity=np.array(columns.entity, dtype=np.int64), featured=np.array(columns.featured, dtype=np.int64),
+        derivation=columns.derivation, tags=columns.tags, title=columns.title, album=columns.album,
+        duration_ms=np.array(columns.duration_ms, dtype=np.int64), release_day=np.array(columns.day, dtype=np.int64),
+        isrc=columns.isrc, label=[labels.name[label_of[e]] for e in columns.entity], label_pool=labels.name)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Recording columns being built: the base recordings, then each derived one appended."""
+
+    entity: list[int]
+    featured: list[int]
+    derivation: list[str]
+    tags: list[tuple[str, ...]]
+    title: list[str]
+    album: list[str]
+    duration_ms: list[int]
+    day: list[int]
+    isrc: list[str]
+
+    def append(self, **values: object) -> None:
+        """Append one recording: a value for every field."""
+        for field, value in values.items():
+            getattr(self, field).append(value)
+
+
+def _add_derived(rnd: random.Random, columns: _Columns, derived_base: np.ndarray, cover_uniforms: list[float],
+                 entities: Entities, sampler: list[tuple[np.ndarray, np.ndarray]],
+                 isrc: Callable[[int, int], str]) -> None:
+    """Append a derived recording for each base index in ``derived_base`` (sorted; siblings adjacent)."""
+    sibling_count = np.bincount(derived_base, minlength=len(columns.entity)).tolist()
     previous, siblings, sibling_tags = -1, set(), ()
     for j, b in enumerate(derived_base.tolist()):
         if b != previous:
             previous, siblings, sibling_tags = b, set(), ()
-        e = entity_list[b]
+        e = columns.entity[b]
         members, cumulative = sampler[int(entities.family[e])]
-        kind = _derivation(rnd, siblings, duration_list[b], len(members) >= 2)
+        kind = _derivation(rnd, siblings, columns.duration_ms[b], len(members) >= 2)
         siblings.add(kind)
-        year = min(year_of(days[b]) + rnd.randint(*_DERIVED_YEARS[kind]), 2025)
-        if kind in ("sped_up", "slowed"):
-            year = max(year, rnd.randint(2019, 2025))
-        feat = featured_list[b]
+        year = _derived_year(rnd, kind, columns.day[b])
+        feat = columns.featured[b]
         if kind == "cover":
             e = int(pick_other(members, cumulative, np.array([cover_uniforms[j]]), np.array([e]))[0])
             feat = -1
-        tag = derived_tags(rnd, kind, entities.name[e], entities.script[e], year,
-                                 named=sibling_count[b] > 1, taken=sibling_tags)
+        tag = derived_tags(rnd, kind, entities.name[e], entities.script[e], year, named=sibling_count[b] > 1,
+                           taken=sibling_tags)
         sibling_tags += tag
-        album = albums[b] if kind != "cover" else names.recording_title(rnd, entities.script[e],
-                                                                         entities.language[e])
-        entity_list.append(e)
-        featured_list.append(feat)
-        derivations.append(kind)
-        tags.append(tag)
-        titles.append(titles[b])
-        albums.append(derived_album(rnd, kind, titles[b], album, entities.name[e], tag))
-        duration_list.append(_derived_duration_ms(rnd, kind, duration_list[b]))
-        days.append(_day(rnd, year))
-        isrcs.append(new_isrc(rnd, issued, entities.country[e], labels.registrant[label_of[e]], year))
-    return Recordings(
-        entity=np.array(entity_list, dtype=np.int64), featured=np.array(featured_list, dtype=np.int64),
-        derivation=derivations, tags=tags, title=titles, album=albums,
-        duration_ms=np.array(duration_list, dtype=np.int64), release_day=np.array(days, dtype=np.int64),
-        isrc=isrcs, label=[labels.name[label_of[e]] for e in entity_list], label_pool=labels.name)
+        album = columns.album[b] if kind != "cover" else names.recording_title(rnd, entities.script[e],
+                                                                               entities.language[e])
+        columns.append(entity=e, featured=feat, derivation=kind, tags=tag, title=columns.title[b],
+                       album=derived_album(rnd, kind, columns.title[b], album, entities.name[e], tag),
+                       duration_ms=_derived_duration_ms(rnd, kind, columns.duration_ms[b]), day=_day(rnd, year),
+                       isrc=isrc(e, year))
+
+
+def _derived_year(rnd: random.Random, kind: str, base_day: int) -> int:
+    """A derived recording's year: some years after the original; sped-up and slowed ones 2019 or later."""
+    year = min(year_of(base_day) + rnd.randint(*_DERIVED_YEARS[kind]), 2025)
+    if kind in ("sped_up", "slowed"):
+        year = max(year, rnd.randint(2019, 2025))
+    return year

@@ -14,6 +14,7 @@ import pytest
 
 from resolver import records
 from resolver import synthetic_names as names
+from resolver import synthetic_spelling as spelling
 from resolver.synthetic import DELIVERY_KINDS, DERIVATIONS, SyntheticCatalog, generate_catalog
 
 N_TRACKS = 4000
@@ -302,28 +303,28 @@ def test_engagement_rows_are_distinct_with_positive_plays(catalog: SyntheticCata
 
 # --- name and text helpers --------------------------------------------------------------------------------
 def test_transliteration_conventions_differ_by_small_edits() -> None:
-    spelled = {c: names.transliterate("Щербакова Юлия Хайруллина", c) for c in names.TRANSLIT_CONVENTIONS}
+    spelled = {c: spelling.transliterate("Щербакова Юлия Хайруллина", c) for c in spelling.TRANSLIT_CONVENTIONS}
     assert spelled["bgn"] == "Shcherbakova Yuliya Khayrullina"
     assert len(set(spelled.values())) == len(spelled)
     assert all(not any("\u0400" <= ch <= "\u04ff" for ch in s) for s in spelled.values())
 
 
 def test_width_variants_fold_back_under_nfkc() -> None:
-    assert names.to_halfwidth_katakana("ガンダム") == "ｶﾞﾝﾀﾞﾑ"
-    assert unicodedata.normalize("NFKC", names.to_halfwidth_katakana("ガンダム・パープル")) == "ガンダム・パープル"
-    assert unicodedata.normalize("NFKC", names.to_fullwidth_ascii("ONE OK 7")) == "ONE OK 7"
+    assert spelling.to_halfwidth_katakana("ガンダム") == "ｶﾞﾝﾀﾞﾑ"
+    assert unicodedata.normalize("NFKC", spelling.to_halfwidth_katakana("ガンダム・パープル")) == "ガンダム・パープル"
+    assert unicodedata.normalize("NFKC", spelling.to_fullwidth_ascii("ONE OK 7")) == "ONE OK 7"
 
 
 def test_strip_accents_leaves_cyrillic_and_kana_alone() -> None:
-    assert names.strip_accents("Motörhead Sigur Rós Beyoncé Ødegård") == "Motorhead Sigur Ros Beyonce Odegard"
-    assert names.strip_accents("Йошкар ガギ") == "Йошкар ガギ"
+    assert spelling.strip_accents("Motörhead Sigur Rós Beyoncé Ødegård") == "Motorhead Sigur Ros Beyonce Odegard"
+    assert spelling.strip_accents("Йошкар ガギ") == "Йошкар ガギ"
 
 
 def test_typo_always_changes_text_with_letters() -> None:
     rnd = random.Random(0)
     for text in ("a", "ab", "Hello World", "Любовь", "사랑", "さくら", "Aa"):
-        assert names.typo(rnd, text) != text
-    assert names.typo(rnd, "2 4 6") == "2 4 6"
+        assert spelling.typo(rnd, text) != text
+    assert spelling.typo(rnd, "2 4 6") == "2 4 6"
 
 
 def test_catalog_strings_are_well_formed(catalog: SyntheticCatalog) -> None:
