@@ -118,6 +118,21 @@ class _Rejections:
 # ---------------------------------------------------------------------------------------------- readers
 
 
+def _keep_named_rows(table: pa.Table, file: str, rejections: _Rejections, id_field: str, name_field: str,
+                     max_chars: int) -> tuple[np.ndarray, _Frame, Converted]:
+    """Row checks shared by tracks and artists: id and name present, name printable and not too long, id
+    not seen before. Returns the kept-row mask, the frame of kept rows and the converted name column."""
+    ids = to_text(table[id_field], file=file, field=id_field)
+    name = to_text(table[name_field], file=file, field=name_field)
+    frame = _Frame(np.arange(table.num_rows, dtype=np.int64), ids.values)
+    kept = np.ones(table.num_rows, dtype=bool)
+    kept = _drop_missing(rejections, frame, kept, ids, id_field)
+    kept = _drop_missing(rejections, frame, kept, name, name_field)
+    kept = _drop_bad_names(rejections, frame, kept, name, name_field, max_chars)
+    kept = _drop_duplicates(rejections, frame, kept, id_field)
+    return kept, frame.take(kept), name
+
+
 def read_tracks(path: str | Path, *, max_title_chars: int = 1000) -> LoadedTable:
     """Read and validate ``tracks.parquet`` into ``TRACK_SCHEMA``.
 
@@ -132,17 +147,8 @@ def read_tracks(path: str | Path, *, max_title_chars: int = 1000) -> LoadedTable
         raise ValueError(f"max_title_chars must be at least 1, got {max_title_chars}")
     file, table = _read(path, TRACK_SCHEMA, TRACK_REQUIRED_COLUMNS)
     rejections = _Rejections(file)
-    track_id = to_text(table["track_id"], file=file, field="track_id")
-    title = to_text(table["title"], file=file, field="title")
-    frame = _Frame(np.arange(table.num_rows, dtype=np.int64), track_id.values)
-    kept = np.ones(table.num_rows, dtype=bool)
-    kept = _drop_missing(rejections, frame, kept, track_id, "track_id")
-    kept = _drop_missing(rejections, frame, kept, title, "title")
-    kept = _drop_bad_names(rejections, frame, kept, title, "title", max_title_chars)
-    kept = _drop_duplicates(rejections, frame, kept, "track_id")
-
+    kept, frame, title = _keep_named_rows(table, file, rejections, "track_id", "title", max_title_chars)
     usable = table.filter(pa.array(kept))
-    frame = frame.take(kept)
     duration = _optional(usable, TRACK_SCHEMA.field("duration_ms"), rejections, frame)
     out_of_range = numpy_mask(pc.or_(pc.less_equal(duration, 0), pc.greater(duration, MAX_DURATION_MS)))
     positions = np.flatnonzero(out_of_range)
@@ -171,17 +177,8 @@ def read_artists(path: str | Path, *, max_name_chars: int = 1000) -> LoadedTable
         raise ValueError(f"max_name_chars must be at least 1, got {max_name_chars}")
     file, table = _read(path, ARTIST_SCHEMA, ARTIST_REQUIRED_COLUMNS)
     rejections = _Rejections(file)
-    artist_id = to_text(table["artist_id"], file=file, field="artist_id")
-    name = to_text(table["name"], file=file, field="name")
-    frame = _Frame(np.arange(table.num_rows, dtype=np.int64), artist_id.values)
-    kept = np.ones(table.num_rows, dtype=bool)
-    kept = _drop_missing(rejections, frame, kept, artist_id, "artist_id")
-    kept = _drop_missing(rejections, frame, kept, name, "name")
-    kept = _drop_bad_names(rejections, frame, kept, name, "name", max_name_chars)
-    kept = _drop_duplicates(rejections, frame, kept, "artist_id")
-
+    kept, frame, name = _keep_named_rows(table, file, rejections, "artist_id", "name", max_name_chars)
     usable = table.filter(pa.array(kept))
-    frame = frame.take(kept)
     columns = {
         "artist_id": frame.ids,
         "name": name.values.filter(pa.array(kept)),
