@@ -168,8 +168,10 @@ def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np
     return codes // n, codes % n
 
 
-def candidate_pairs(features: TrackFeatures, config: BlockingConfig) -> CandidatePairs:
-    """Union of the blockers: ISRC, title+artist LSH, title LSH, and title LSH inside each artist."""
+def candidate_pairs(features: TrackFeatures, config: BlockingConfig,
+                    extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
+    """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, and any
+    ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g. pairs found from audio)."""
     text = np.array(
         [f"{t} {a}".strip() for t, a in zip(features.title_core, features.primary_artist, strict=True)],
         dtype=object,
@@ -183,6 +185,8 @@ def candidate_pairs(features: TrackFeatures, config: BlockingConfig) -> Candidat
         "title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.title_threshold, config=config,
                                          duration_ms=features.duration_ms),
     }
+    for name, (left, right) in (extra_blockers or {}).items():
+        blockers[name] = (np.minimum(left, right), np.maximum(left, right), 0)
     n = len(features)
     left, right = _dedupe(np.concatenate([b[0] for b in blockers.values()]),
                           np.concatenate([b[1] for b in blockers.values()]), n)

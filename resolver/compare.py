@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from resolver.audio_evidence import AudioEvidence
 from resolver.features import TrackFeatures
 
 MISSING = -1
@@ -36,6 +37,8 @@ class PairSignals:
     """int8: 1 same core album title, 0 different, -1 missing."""
     release_year_match: np.ndarray
     """int8: 1 same year, 0 different, -1 missing."""
+    audio_match: np.ndarray
+    """int8: 1 the recordings' fingerprints match, 0 they do not, -1 a side has no audio."""
 
     def __len__(self) -> int:
         return len(self.title_similarity)
@@ -71,9 +74,12 @@ def _detail_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return conflict
 
 
-def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray) -> PairSignals:
-    """Compute every signal for the pairs ``(left[i], right[i])``."""
+def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
+                  audio: AudioEvidence | None = None) -> PairSignals:
+    """Compute every signal for the pairs ``(left[i], right[i])``; audio only where ``audio`` is given."""
     f = features
+    title_similarity = _similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
+    title_similarity[(f.title_core[left] == "") | (f.title_core[right] == "")] = np.nan
     artist_missing = (f.artist_names[left] == "") | (f.artist_names[right] == "")
     artist_similarity = _similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
     artist_similarity[artist_missing] = np.nan
@@ -81,7 +87,7 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray) 
     version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right]))
     year_left, year_right = f.release_year[left], f.release_year[right]
     return PairSignals(
-        title_similarity=_similarity(f.title_core[left], f.title_core[right], fuzz.ratio),
+        title_similarity=title_similarity,
         artist_similarity=artist_similarity,
         isrc_match=_categorical_match(f.isrc[left], f.isrc[right], (f.isrc[left] == "") | (f.isrc[right] == "")),
         duration_delta_ms=np.abs(f.duration_ms[left] - f.duration_ms[right]),
@@ -90,4 +96,5 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray) 
             f.album_core[left], f.album_core[right], (f.album_core[left] == "") | (f.album_core[right] == "")
         ),
         release_year_match=_categorical_match(year_left, year_right, (year_left < 0) | (year_right < 0)),
+        audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
     )

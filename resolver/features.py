@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resolver.normalize import fold, normalize_isrc, parse_artist_credit, parse_title
+from resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class TrackFeatures:
 
     track_id: np.ndarray
     title_core: np.ndarray
+    """Folded core title; "" for placeholder titles ("Track 07"), which carry no evidence."""
     version_kind: np.ndarray
     version_detail: np.ndarray
     artist_names: np.ndarray
@@ -81,7 +82,7 @@ def extract_track_features(tracks: pa.Table) -> TrackFeatures:
     )
     return TrackFeatures(
         track_id=np.array(tracks["track_id"].to_pylist(), dtype=object),
-        title_core=_strings([t.core for t in titles]),
+        title_core=_strings(["" if is_placeholder_title(t.core) else t.core for t in titles]),
         version_kind=_strings([t.version_kind for t in titles]),
         version_detail=_strings([t.version_detail for t in titles]),
         artist_names=_strings(artist_names),

@@ -143,6 +143,22 @@ def parse_title(raw: str) -> ParsedTitle:
     return ParsedTitle(core, "|".join(sorted(kinds)), " ".join(details), tuple(featured))
 
 
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(track|piste|titel|pista|traccia|audio track|trk|untitled|unknown( title)?)( ?[0-9]+)?$"
+)
+_PLACEHOLDER_ARTIST = re.compile(r"^(various( artists)?|va|unknown( artist)?|artist|n ?a)$")
+
+
+def is_placeholder_title(core: str) -> bool:
+    """``True`` for titles a delivery system fills in when it knows nothing ("Track 07", "Untitled")."""
+    return bool(_PLACEHOLDER_TITLE.match(core))
+
+
+def is_placeholder_artist(folded: str) -> bool:
+    """``True`` for credits that name nobody ("Various Artists", "Unknown Artist")."""
+    return bool(_PLACEHOLDER_ARTIST.match(folded))
+
+
 # --- artist credits ------------------------------------------------------------------------------------
 
 _CREDIT_SEPARATORS = re.compile(r"(?<=\s)(?:feat|ft|featuring|with|x|and|vs|versus|presents|pres)(?=\s)|[,;/+]")
@@ -164,5 +180,7 @@ def split_credit(folded_credit: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def parse_artist_credit(raw: str) -> tuple[str, ...]:
-    """Folded artist names of a display credit, primary first (see :func:`split_credit`)."""
-    return tuple(split_credit(fold(raw)))
+    """Folded artist names of a display credit, primary first (see :func:`split_credit`); placeholder
+    credits ("Various Artists") give no names."""
+    folded = fold(raw)
+    return () if is_placeholder_artist(folded) else tuple(split_credit(folded))

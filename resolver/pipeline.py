@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from resolver.audio_evidence import AudioEvidence
 from resolver.blocking import candidate_pairs
 from resolver.compare import PairSignals, compare_pairs
 from resolver.config import ResolverConfig
@@ -40,6 +41,7 @@ TRACK_PAIR_SCHEMA = pa.schema(
         pa.field("version_match", pa.bool_()),
         pa.field("album_match", pa.bool_()),
         pa.field("release_year_match", pa.bool_()),
+        pa.field("audio_match", pa.bool_()),
     ]
 )
 """``pairs.parquet`` for tracks: one column per signal; null where a side lacks the value."""
@@ -95,6 +97,7 @@ def pair_table(features: TrackFeatures, left: np.ndarray, right: np.ndarray, pro
             _nullable_bool(signals.version_match),
             _nullable_bool(signals.album_match),
             _nullable_bool(signals.release_year_match),
+            _nullable_bool(signals.audio_match),
         ],
         schema=TRACK_PAIR_SCHEMA,
     )
@@ -105,21 +108,27 @@ def _subset(signals: PairSignals, keep: np.ndarray) -> PairSignals:
 
 
 def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
-                   on_stage: StageCallback | None = None) -> ResolveResult:
-    """Find duplicate songs in a validated tracks table (``resolver.records.TRACK_SCHEMA``)."""
+                   on_stage: StageCallback | None = None, audio: AudioEvidence | None = None) -> ResolveResult:
+    """Find duplicate songs in a validated tracks table (``resolver.records.TRACK_SCHEMA``).
+
+    With ``audio``, pairs found from the recordings join the candidates and every pair whose two tracks
+    have audio is compared on it too; tracks without audio resolve exactly as without.
+    """
     config = config or ResolverConfig()
     timer = _StageTimer(on_stage)
     with timer.stage("normalize"):
         features = extract_track_features(tracks)
     with timer.stage("blocking"):
-        candidates = candidate_pairs(features, config.blocking)
+        extra = {} if audio is None else {"audio": (audio.candidate_left, audio.candidate_right)}
+        candidates = candidate_pairs(features, config.blocking, extra_blockers=extra)
     with timer.stage("compare"):
-        signals = compare_pairs(features, candidates.left, candidates.right)
+        signals = compare_pairs(features, candidates.left, candidates.right, audio)
         levels = comparison_levels(signals)
     with timer.stage("train"):
         random_left, random_right = random_pairs(
             len(features), config.scoring.random_pairs_for_u, config.scoring.seed
         )
+        # Audio is not verified on random pairs (costly, and its u is learned by EM on candidates).
         random_levels = comparison_levels(compare_pairs(features, random_left, random_right))
         model = train_model(levels, random_levels, config.scoring)
     with timer.stage("score"):
@@ -127,14 +136,14 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
         probability = model.probability(levels)
 
     def score_pairs(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return model.probability(comparison_levels(compare_pairs(features, left, right)))
+        return model.probability(comparison_levels(compare_pairs(features, left, right, audio)))
 
     with timer.stage("cluster"):
         clustering = cluster_pairs(len(features), candidates.left, candidates.right, probability,
                                    score_pairs, config.clustering)
     with timer.stage("propose"):
         member_levels = comparison_levels(compare_pairs(features, clustering.member_left,
-                                                        clustering.member_right))
+                                                        clustering.member_right, audio))
         evidence = PairEvidence(
             comparison_names=tuple(c.name for c in TRACK_COMPARISONS),
             level_labels=tuple(c.level_labels for c in TRACK_COMPARISONS),

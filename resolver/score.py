@@ -64,7 +64,9 @@ def _title_artist_levels(signals: PairSignals) -> np.ndarray:
     title = _threshold_levels(signals.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))
     artist = _threshold_levels(signals.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0)) + 1
     artist[np.isnan(signals.artist_similarity)] = 0
-    return (title.astype(np.int16) * len(_ARTIST_LEVELS) + artist).astype(np.int8)
+    joint = (title.astype(np.int16) * len(_ARTIST_LEVELS) + artist).astype(np.int8)
+    joint[title < 0] = MISSING  # a placeholder title ("Track 07") says nothing, whatever the artist
+    return joint
 
 
 TRACK_COMPARISONS: tuple[Comparison, ...] = (
@@ -76,6 +78,7 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     # A live take, remix, instrumental or re-recording is a different recording by definition: the
     # conflict level's m is fixed near zero so that no other agreement can outweigh it.
     Comparison("version", ("conflict", "same"), lambda s: s.version_match, fixed_m=(1e-6, 1.0 - 1e-6)),
+    Comparison("audio", ("different", "same"), lambda s: s.audio_match),
     Comparison("album", ("different", "same"), lambda s: s.album_match),
     Comparison("release_year", ("different", "same"), lambda s: s.release_year_match),
 )
@@ -186,7 +189,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
 
     Pairs sharing a valid ISRC are duplicates (one recording, one code), so the level distribution of
     every *other* comparison among them is m itself: it is held, and EM only learns u, the prior and
-    the ISRC comparison's own m. With m pinned, EM cannot drift to another split of the candidates
+    the ISRC comparison's own m (and m of any comparison too rarely observed among the anchors, e.g.
+    audio when few tracks have it). With m pinned, EM cannot drift to another split of the candidates
     (say "same artist" vs "not"), which it does on large catalogs where 97% of candidates differ.
     Without anchors, m starts top-heavy, u starts from random pairs, and EM learns everything.
     Fixed comparisons (version) keep their m; their u is counted over all candidates and held.
@@ -207,7 +211,7 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
             u.append(share(all_levels[:, i], n))
             held_m.add(i)
             held_u.add(i)
-        elif anchored and c.name != "isrc":
+        elif anchored and c.name != "isrc" and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
             m.append(share(candidate_levels[same, i], n))
             u.append(share(candidate_levels[different, i], n))
             held_m.add(i)

@@ -12,7 +12,7 @@ from resolver.score import TRACK_COMPARISONS, comparison_levels, random_pairs, t
 NAMES = [c.name for c in TRACK_COMPARISONS]
 
 
-def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year=None) -> PairSignals:
+def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year=None, audio=None) -> PairSignals:
     def fill(value, dtype):
         return np.full(n, value, dtype=dtype) if np.isscalar(value) or value is None else np.asarray(value, dtype)
 
@@ -21,6 +21,7 @@ def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year
         isrc_match=fill(isrc, np.int8), duration_delta_ms=fill(duration, np.float64),
         version_match=fill(version, np.int8), album_match=fill(-1 if album is None else album, np.int8),
         release_year_match=fill(-1 if year is None else year, np.int8),
+        audio_match=fill(-1 if audio is None else audio, np.int8),
     )
 
 

@@ -1,0 +1,159 @@
+"""Spectrogram peaks → triplet landmarks → packed ``uint32`` hashes, numpy only.
+
+The constellation family (Wang's Shazam paper; audfprint), with Panako's idea for speed and tempo: each
+hash describes an *anchor* peak and two later *target* peaks by quantities that survive a change of
+playback speed (tempo and pitch together) or of tempo alone:
+
+* frequencies live on a logarithmic axis (``BINS_PER_OCTAVE`` per octave), where a pitch change by a factor
+  ``s`` is a shift of every peak by ``BINS_PER_OCTAVE · log2(s)`` bins; the hash keeps the *differences*
+  of the targets' log-frequencies to the anchor's (unchanged by the shift) and the anchor's log-frequency
+  only coarsely;
+* times enter as the *ratio* ``(t2 − t1) / (t3 − t1)`` (unchanged by any time scaling) plus the span
+  ``t3 − t1`` on a coarse logarithmic scale.
+
+Hash layout (32 bits): anchor band (5) | Δf₂ (6) | Δf₃ (6) | time ratio (5) | span class (3) | spare (7 = 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.ndimage import maximum_filter, uniform_filter1d
+
+SAMPLE_RATE_HZ = 11025
+FFT_SIZE = 1024
+HOP_SIZE = 128
+"""Hop in samples: 11.6 ms per frame."""
+FRAME_SECONDS = HOP_SIZE / SAMPLE_RATE_HZ
+BINS_PER_OCTAVE = 24
+LOWEST_HZ = 110.0
+HIGHEST_HZ = 4800.0
+
+PEAK_TIME_RADIUS = 8
+"""Frames either side a peak must dominate (±93 ms)."""
+PEAK_FREQUENCY_RADIUS = 4
+"""Log-frequency bins either side a peak must dominate (±1/6 octave)."""
+PEAKS_PER_SECOND = 24
+"""Peak budget: the loudest peaks of each second are kept, the rest dropped."""
+TARGET_MIN_FRAMES = 4
+TARGET_MAX_FRAMES = 130
+"""Targets lie 46 ms to 1.5 s after their anchor."""
+TARGET_MAX_BINS = 31
+"""and within ±31 log bins (±1.3 octaves) of it."""
+TARGETS_PER_ANCHOR = 4
+"""Nearest targets considered; every pair of them makes a triplet, so 6 hashes per anchor."""
+_SPAN_EDGES = np.array([8, 13, 20, 31, 48, 74, 100])
+"""Span classes (frames): roughly ×1.5 steps, so a ±2% time scaling rarely changes the class."""
+
+
+@dataclass(frozen=True)
+class Peaks:
+    """Spectral peaks: ``frames`` int32 frame index, ``bins`` int32 log-frequency bin, sorted by frame."""
+
+    frames: np.ndarray
+    bins: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def _log_filterbank(sample_rate_hz: int, fft_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Map of FFT bins to log-frequency bins: ``(fft_bin_index, log_bin_index)`` for bins in range."""
+    frequencies = np.fft.rfftfreq(fft_size, 1.0 / sample_rate_hz)
+    in_range = (frequencies >= LOWEST_HZ) & (frequencies <= HIGHEST_HZ)
+    fft_bins = np.flatnonzero(in_range)
+    log_bins = np.floor(BINS_PER_OCTAVE * np.log2(frequencies[fft_bins] / LOWEST_HZ)).astype(np.int64)
+    return fft_bins, log_bins
+
+
+def log_spectrogram(samples: np.ndarray) -> np.ndarray:
+    """Log-magnitude spectrogram on a log-frequency axis.
+
+    Args:
+        samples: ``(n,)`` float32 mono audio at :data:`SAMPLE_RATE_HZ`.
+
+    Returns:
+        ``(n_frames, n_log_bins)`` float32, natural-log magnitude (max over the FFT bins of each log bin).
+    """
+    if samples.ndim != 1:
+        raise ValueError(f"samples must be one-dimensional (mono), got shape {samples.shape}")
+    if len(samples) < FFT_SIZE:
+        return np.zeros((0, 1), dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32), FFT_SIZE)[::HOP_SIZE]
+    window = np.hanning(FFT_SIZE).astype(np.float32)
+    magnitude = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
+    fft_bins, log_bins = _log_filterbank(SAMPLE_RATE_HZ, FFT_SIZE)
+    n_log = int(log_bins.max()) + 1
+    spectrum = np.zeros((len(frames), n_log), dtype=np.float32)
+    np.maximum.at(spectrum.T, log_bins, magnitude[:, fft_bins].T)
+    return np.log(spectrum + 1e-6)
+
+
+def find_peaks(spectrogram: np.ndarray) -> Peaks:
+    """Local maxima that stand out from their neighbourhood, at most :data:`PEAKS_PER_SECOND` a second."""
+    if spectrogram.shape[0] == 0:
+        return Peaks(np.empty(0, np.int32), np.empty(0, np.int32))
+    size = (2 * PEAK_TIME_RADIUS + 1, 2 * PEAK_FREQUENCY_RADIUS + 1)
+    is_max = maximum_filter(spectrogram, size=size, mode="constant", cval=-np.inf) == spectrogram
+    background = uniform_filter1d(spectrogram, size=2 * PEAK_TIME_RADIUS + 1, axis=0, mode="nearest")
+    salience = spectrogram - background
+    is_peak = is_max & (salience > 0.5) & (spectrogram > spectrogram.max() - 9.0)
+    frames, bins = np.nonzero(is_peak)
+    strength = spectrogram[frames, bins]
+    frames_per_second = round(1.0 / FRAME_SECONDS)
+    second = frames // frames_per_second
+    order = np.lexsort((-strength, second))
+    frames, bins, second = frames[order], bins[order], second[order]
+    rank = np.arange(len(second)) - np.searchsorted(second, second, side="left")
+    keep = rank < PEAKS_PER_SECOND
+    frames, bins = frames[keep], bins[keep]
+    by_time = np.lexsort((bins, frames))
+    return Peaks(frames[by_time].astype(np.int32), bins[by_time].astype(np.int32))
+
+
+def _targets(peaks: Peaks, *, window: int = 24) -> np.ndarray:
+    """``(n_peaks, TARGETS_PER_ANCHOR)`` indices of each anchor's nearest valid targets (-1 = none)."""
+    n = len(peaks.frames)
+    following = np.arange(n)[:, None] + np.arange(1, window + 1)[None, :]
+    inside = following < n
+    following = np.where(inside, following, n - 1)
+    dt = peaks.frames[following] - peaks.frames[:, None]
+    df = peaks.bins[following] - peaks.bins[:, None]
+    valid = inside & (dt >= TARGET_MIN_FRAMES) & (dt <= TARGET_MAX_FRAMES) & (np.abs(df) <= TARGET_MAX_BINS)
+    rank = np.cumsum(valid, axis=1) - 1
+    chosen = np.full((n, TARGETS_PER_ANCHOR), -1, dtype=np.int64)
+    rows, columns = np.nonzero(valid & (rank < TARGETS_PER_ANCHOR))
+    chosen[rows, rank[rows, columns]] = following[rows, columns]
+    return chosen
+
+
+_PAIRS_OF_TARGETS = np.array([(a, b) for a in range(TARGETS_PER_ANCHOR) for b in range(a + 1, TARGETS_PER_ANCHOR)])
+
+
+def triplet_hashes(peaks: Peaks, *, bin_shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every (anchor, target, target) triplet and the anchor's frame.
+
+    Args:
+        peaks: from :func:`find_peaks`.
+        bin_shift: added to every log-frequency bin first (searching pitch-shifted versions).
+
+    Returns:
+        ``(hashes, frames)``: ``(n_hashes,)`` uint32 and ``(n_hashes,)`` int32 anchor frames.
+    """
+    if len(peaks.frames) < 3:
+        return np.empty(0, np.uint32), np.empty(0, np.int32)
+    chosen = _targets(peaks)
+    second, third = chosen[:, _PAIRS_OF_TARGETS[:, 0]], chosen[:, _PAIRS_OF_TARGETS[:, 1]]
+    anchors = np.broadcast_to(np.arange(len(peaks.frames))[:, None], second.shape)
+    valid = (second >= 0) & (third >= 0)
+    anchor, second, third = anchors[valid], second[valid], third[valid]
+    frames, bins = peaks.frames.astype(np.int64), peaks.bins.astype(np.int64) + bin_shift
+    span = frames[third] - frames[anchor]
+    ratio = np.minimum((frames[second] - frames[anchor]) * 32 // np.maximum(span, 1), 31)
+    span_class = np.searchsorted(_SPAN_EDGES, span, side="right").clip(0, 7)
+    anchor_band = (np.clip(bins[anchor], 0, 159) // 5).clip(0, 31)
+    delta_second = bins[second] - bins[anchor] + 32
+    delta_third = bins[third] - bins[anchor] + 32
+    hashes = (anchor_band << 27) | (delta_second.clip(0, 63) << 21) | (delta_third.clip(0, 63) << 15) \
+        | (ratio << 10) | (span_class << 7)
+    return hashes.astype(np.uint32), frames[anchor].astype(np.int32)

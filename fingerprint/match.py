@@ -1,0 +1,101 @@
+"""Verify a candidate pair of fingerprints, and search an index of many.
+
+Verification: every hash the two share gives a pair of anchor times ``(t_query, t_reference)``. The same
+recording lines those pairs up on ``t_reference = scale · t_query + offset``; a different recording
+scatters them. We try the time scales of a ±4% speed or tempo change, histogram the offsets, and count
+the pairs on the best line. A verdict needs enough such pairs *and* a fair share of the shorter side's
+hashes, so that a long DJ mix sharing one track with a single does not pass for the single.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fingerprint.landmarks import FRAME_SECONDS
+from fingerprint.signature import Fingerprint
+
+TIME_SCALES = np.round(np.arange(0.96, 1.0401, 0.0025), 4)
+"""Candidate ratios of reference time to query time (speed or tempo changes up to ±4%)."""
+OFFSET_BIN_FRAMES = 3
+"""Width of an offset histogram bin (35 ms)."""
+MAX_OCCURRENCES_PER_HASH = 16
+"""A hash repeated more often than this in a reference (a drone, a loop) is not used to align."""
+MIN_ALIGNED_HASHES = 12
+"""Aligned hash pairs needed for a match; unrelated recordings align at most a handful by chance."""
+MIN_ALIGNED_SHARE = 0.02
+"""…and at least this share of the shorter fingerprint's hashes must align."""
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Verdict on one pair. ``score``: query hashes that align; ``share``: score / hashes of the shorter side;
+    ``offset_seconds``: where the query starts in the reference; ``time_scale``: reference seconds per query
+    second; ``query_coverage`` / ``reference_coverage``: share of each side's seconds holding an aligned
+    hash."""
+
+    is_match: bool
+    score: int
+    share: float
+    offset_seconds: float
+    time_scale: float
+    query_coverage: float
+    reference_coverage: float
+
+
+_NO_MATCH = MatchResult(False, 0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _shared_pairs(query: Fingerprint, reference: Fingerprint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(query_hash_index, query_frames, reference_frames)`` of every shared hash occurrence (capped)."""
+    order = np.argsort(reference.hashes, kind="stable")
+    sorted_hashes = reference.hashes[order]
+    start = np.searchsorted(sorted_hashes, query.hashes, side="left")
+    stop = np.searchsorted(sorted_hashes, query.hashes, side="right")
+    count = stop - start
+    usable = (count > 0) & (count <= MAX_OCCURRENCES_PER_HASH)
+    start, count = start[usable], count[usable]
+    query_index = np.repeat(np.flatnonzero(usable), count)
+    query_frames = np.repeat(query.frames[usable], count)
+    ramp = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    reference_frames = reference.frames[order[np.repeat(start, count) + ramp]]
+    return query_index, query_frames.astype(np.float64), reference_frames.astype(np.float64)
+
+
+def _coverage(frames: np.ndarray, seconds: float) -> float:
+    if seconds <= 0:
+        return 0.0
+    covered_seconds = np.unique(np.floor(frames * FRAME_SECONDS)).size
+    return float(min(covered_seconds / max(np.ceil(seconds), 1.0), 1.0))
+
+
+def verify(query: Fingerprint, reference: Fingerprint) -> MatchResult:
+    """Do ``query`` and ``reference`` carry the same recording? (see the module docstring)."""
+    query_index, query_frames, reference_frames = _shared_pairs(query, reference)
+    if len(query_frames) < MIN_ALIGNED_HASHES:
+        return _NO_MATCH
+    offsets = reference_frames[None, :] - TIME_SCALES[:, None] * query_frames[None, :]
+    bins = np.floor(offsets / OFFSET_BIN_FRAMES).astype(np.int64)
+    lowest = bins.min()
+    width = int(bins.max() - lowest) + 2
+    flat = (np.arange(len(TIME_SCALES))[:, None] * width + (bins - lowest)).ravel()
+    histogram = np.bincount(flat, minlength=len(TIME_SCALES) * width).reshape(len(TIME_SCALES), width)
+    histogram = histogram[:, :-1] + histogram[:, 1:]  # a line may straddle two bins
+    scale_index, offset_bin = np.unravel_index(int(np.argmax(histogram)), histogram.shape)
+    scale = float(TIME_SCALES[scale_index])
+    low = (offset_bin + lowest) * OFFSET_BIN_FRAMES
+    aligned = (offsets[scale_index] >= low) & (offsets[scale_index] < low + 2 * OFFSET_BIN_FRAMES)
+    score = int(np.unique(query_index[aligned]).size)
+    shorter = max(min(len(query.hashes), len(reference.hashes)), 1)
+    share = score / shorter
+    offset_frames = float(np.median(offsets[scale_index][aligned])) if aligned.any() else 0.0
+    return MatchResult(
+        is_match=score >= MIN_ALIGNED_HASHES and share >= MIN_ALIGNED_SHARE,
+        score=score,
+        share=share,
+        offset_seconds=offset_frames * FRAME_SECONDS,
+        time_scale=scale,
+        query_coverage=_coverage(query_frames[aligned], query.seconds),
+        reference_coverage=_coverage(reference_frames[aligned], reference.seconds),
+    )

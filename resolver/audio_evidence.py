@@ -1,0 +1,36 @@
+"""What the resolver knows about audio: an interface the edge fills, so the core never decodes anything.
+
+The service fingerprints the files (``fingerprint`` package) and hands the resolver an
+:class:`AudioEvidence`: which rows have audio, candidate pairs found from the recordings themselves, and a
+function that verifies pairs. The resolver only sees rows, pairs and verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+AudioVerifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``(left_rows, right_rows) → (n_pairs,)`` int8: 1 same recording, 0 different; only called on pairs
+where both rows have audio."""
+
+
+@dataclass(frozen=True)
+class AudioEvidence:
+    """``has_audio``: ``(n_tracks,)`` bool; ``candidate_left``/``candidate_right``: int64 rows of pairs that
+    share audio hashes (left < right); ``verify``: see :data:`AudioVerifier`."""
+
+    has_audio: np.ndarray
+    candidate_left: np.ndarray
+    candidate_right: np.ndarray
+    verify: AudioVerifier
+
+    def match_levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """``(n_pairs,)`` int8: 1 same recording, 0 different, -1 when a side has no audio."""
+        levels = np.full(len(left), -1, dtype=np.int8)
+        both = self.has_audio[left] & self.has_audio[right]
+        if both.any():
+            levels[both] = self.verify(left[both], right[both])
+        return levels
