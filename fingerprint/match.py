@@ -19,7 +19,11 @@ from fingerprint.signature import Fingerprint
 TIME_SCALES = np.round(np.arange(0.96, 1.0401, 0.0025), 4)
 """Candidate ratios of reference time to query time (speed or tempo changes up to ±4%)."""
 OFFSET_BIN_FRAMES = 3
-"""Width of an offset histogram bin (35 ms)."""
+"""Width of an offset histogram bin (35 ms) for the coarse search of the line."""
+INLIER_FRAMES = 0.6
+"""After refitting the line to the coarse inliers, a pair counts when within ±0.6 frame (±7 ms) of it: the
+same recording lines up to the frame, a live take of the same song (notes ±30 ms) mostly does not. On 12
+synthetic songs the best live take aligned 1.9% of its hashes and the worst 5 dB-SNR copy 2.3%."""
 MAX_OCCURRENCES_PER_HASH = 16
 """A hash repeated more often than this in a reference (a drone, a loop) is not used to align."""
 MIN_ALIGNED_HASHES = 12
@@ -70,6 +74,17 @@ def _coverage(frames: np.ndarray, seconds: float) -> float:
     return float(min(covered_seconds / max(np.ceil(seconds), 1.0), 1.0))
 
 
+def _refit(query_frames: np.ndarray, reference_frames: np.ndarray, scale: float) -> tuple[float, float]:
+    """Least-squares line through the coarse inliers (twice, dropping pairs off by more than 2 frames)."""
+    intercept = float(np.median(reference_frames - scale * query_frames)) if len(query_frames) else 0.0
+    for _ in range(2):
+        keep = np.abs(reference_frames - (scale * query_frames + intercept)) <= 2 * INLIER_FRAMES
+        if keep.sum() < 3 or np.ptp(query_frames[keep]) == 0:
+            break
+        scale, intercept = (float(v) for v in np.polyfit(query_frames[keep], reference_frames[keep], 1))
+    return scale, intercept
+
+
 def verify(query: Fingerprint, reference: Fingerprint) -> MatchResult:
     """Do ``query`` and ``reference`` carry the same recording? (see the module docstring)."""
     query_index, query_frames, reference_frames = _shared_pairs(query, reference)
@@ -83,13 +98,16 @@ def verify(query: Fingerprint, reference: Fingerprint) -> MatchResult:
     histogram = np.bincount(flat, minlength=len(TIME_SCALES) * width).reshape(len(TIME_SCALES), width)
     histogram = histogram[:, :-1] + histogram[:, 1:]  # a line may straddle two bins
     scale_index, offset_bin = np.unravel_index(int(np.argmax(histogram)), histogram.shape)
-    scale = float(TIME_SCALES[scale_index])
+    coarse_scale = float(TIME_SCALES[scale_index])
     low = (offset_bin + lowest) * OFFSET_BIN_FRAMES
-    aligned = (offsets[scale_index] >= low) & (offsets[scale_index] < low + 2 * OFFSET_BIN_FRAMES)
+    near = (offsets[scale_index] >= low - OFFSET_BIN_FRAMES) & (offsets[scale_index] < low + 3 * OFFSET_BIN_FRAMES)
+    scale, intercept = _refit(query_frames[near], reference_frames[near], coarse_scale)
+    residual = reference_frames - (scale * query_frames + intercept)
+    aligned = np.abs(residual) <= INLIER_FRAMES
     score = int(np.unique(query_index[aligned]).size)
     shorter = max(min(len(query.hashes), len(reference.hashes)), 1)
     share = score / shorter
-    offset_frames = float(np.median(offsets[scale_index][aligned])) if aligned.any() else 0.0
+    offset_frames = intercept
     return MatchResult(
         is_match=score >= MIN_ALIGNED_HASHES and share >= MIN_ALIGNED_SHARE,
         score=score,

@@ -78,7 +78,10 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     # A live take, remix, instrumental or re-recording is a different recording by definition: the
     # conflict level's m is fixed near zero so that no other agreement can outweigh it.
     Comparison("version", ("conflict", "same"), lambda s: s.version_match, fixed_m=(1e-6, 1.0 - 1e-6)),
-    Comparison("audio", ("different", "same"), lambda s: s.audio_match),
+    # The recording itself: m is fixed from the fingerprint benchmark (verification misses about 2% of
+    # true duplicate deliveries), so EM cannot learn that duplicates often "sound different" from pairs
+    # whose metadata agrees but whose audio does not (a live take labelled like the studio cut).
+    Comparison("audio", ("different", "same"), lambda s: s.audio_match, fixed_m=(0.02, 0.98)),
     Comparison("album", ("different", "same"), lambda s: s.album_match),
     Comparison("release_year", ("different", "same"), lambda s: s.release_year_match),
 )
@@ -193,7 +196,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     audio when few tracks have it). With m pinned, EM cannot drift to another split of the candidates
     (say "same artist" vs "not"), which it does on large catalogs where 97% of candidates differ.
     Without anchors, m starts top-heavy, u starts from random pairs, and EM learns everything.
-    Fixed comparisons (version) keep their m; their u is counted over all candidates and held.
+    Fixed comparisons keep their m; a veto comparison (version) also holds its u, counted over all
+    candidates (its veto level holds only non-duplicates); others (audio) learn u by EM.
     """
     names = [c.name for c in comparisons]
     isrc = candidate_levels[:, names.index("isrc")] if "isrc" in names else np.full(len(candidate_levels), -1)
@@ -206,11 +210,15 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     m, u, held_m, held_u = [], [], set(), set()
     for i, c in enumerate(comparisons):
         n = len(c.level_labels)
-        if c.fixed_m is not None:
+        if c.fixed_m is not None and min(c.fixed_m) <= VETO_M:
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(share(all_levels[:, i], n))
             held_m.add(i)
             held_u.add(i)
+        elif c.fixed_m is not None:
+            m.append(np.asarray(c.fixed_m, dtype=np.float64))
+            u.append(share(candidate_levels[different, i], n) if anchored else random_u[i])
+            held_m.add(i)
         elif anchored and c.name != "isrc" and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
             m.append(share(candidate_levels[same, i], n))
             u.append(share(candidate_levels[different, i], n))

@@ -20,12 +20,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from fingerprint.audio import InvalidAudioError, probe
+from fingerprint.match import verify
 from resolver.config import ConfigError, ResolverConfig
 from resolver.evaluate import Evaluation, evaluate
 from resolver.pipeline import resolve_tracks
 from resolver.synthetic import generate_catalog
+from service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
 from service.errors import CatalogInputError, EmptyInputError, InputFileError
 from service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from service.synth_audio import add_audio
 
 log = logging.getLogger("catalog_er")
 
@@ -72,13 +76,25 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     if args.artists or args.engagement:
         log.warning("artists/engagement are validated (bad rows reported) but artist resolution is not "
                     "implemented yet: only track proposals are written")
+    audio = None
+    with_audio = tracks.table["audio_path"].null_count < tracks.table.num_rows
+    if with_audio and not args.no_audio:
+        cache = None if args.no_fingerprint_cache else FingerprintCache(out / "fingerprint-cache")
+        n_audio = tracks.table.num_rows - tracks.table["audio_path"].null_count
+        with tqdm(total=n_audio, desc="fingerprint", unit="file", disable=args.quiet) as bar:
+            track_audio = fingerprint_tracks(tracks.table, tracks_file=Path(args.tracks), cache=cache,
+                                             on_track=bar.update)
+        rejected.append(track_audio.rejected)
+        audio = build_audio_evidence(tracks.table.num_rows, track_audio)
+        log.info("fingerprints: %d decoded, %d from cache, %d unusable", track_audio.decoded,
+                 track_audio.cached, track_audio.rejected.num_rows)
     with tqdm(total=len(RESOLVE_STAGES), desc="resolve", unit="stage", disable=args.quiet) as bar:
         def on_stage(name: str) -> None:
             bar.set_postfix_str(name)
             if bar.n < bar.total and name != RESOLVE_STAGES[0]:
                 bar.update(1)
 
-        result = resolve_tracks(tracks.table, config, on_stage=on_stage)
+        result = resolve_tracks(tracks.table, config, on_stage=on_stage, audio=audio)
         bar.update(bar.total - bar.n)
     write_table(result.proposals, out / "proposals.parquet")
     write_table(result.pairs, out / "pairs.parquet")
@@ -110,10 +126,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
     with tqdm(total=args.tracks, desc="synth", unit="track", disable=args.quiet) as bar:
         catalog = generate_catalog(n_tracks=args.tracks, seed=args.seed, engagement_rows=args.engagement_rows,
                                    progress=bar.update)
+    audio_note = ""
+    if args.audio:
+        with tqdm(desc="audio", unit="file", disable=args.quiet) as bar:
+            with_audio = add_audio(catalog, out=out, recordings=args.audio, seed=args.seed, on_file=bar.update)
+        catalog = with_audio.catalog
+        audio_note = (f", {with_audio.files_written:,} audio files for {with_audio.recordings_with_audio:,} "
+                      f"recordings under {out / 'audio'}/")
     for name in ("tracks", "artists", "engagement", "truth_tracks", "truth_artists"):
         write_table(getattr(catalog, name), out / f"{name}.parquet")
     print(f"wrote {catalog.tracks.num_rows:,} tracks, {catalog.artists.num_rows:,} artists, "
-          f"{catalog.engagement.num_rows:,} engagement rows and ground truth to {out}/ (seed {args.seed})")
+          f"{catalog.engagement.num_rows:,} engagement rows and ground truth to {out}/ (seed {args.seed})"
+          f"{audio_note}")
     return 0
 
 
@@ -196,6 +220,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    """Summarize one audio file's fingerprint, or compare two."""
+    try:
+        first = fingerprint_file(args.file)
+        if args.other is None:
+            info = probe(args.file)
+            print(f"{args.file}: {info.format} {info.subtype}, {info.channels} ch, {info.rate_hz} Hz, "
+                  f"{first.seconds:.1f} s analysed\n  {first.peak_count:,} peaks, {len(first.hashes):,} hashes "
+                  f"({first.hashes_per_second:.0f}/s), {first.storage_bytes():,} bytes "
+                  f"({first.storage_bytes() / max(first.seconds, 1e-9) * 3600 / 1e6:.1f} MB per hour)")
+            return 0
+        second = fingerprint_file(args.other)
+    except InvalidAudioError as error:
+        raise InputFileError(str(error)) from error
+    result = verify(first, second)
+    verdict = "SAME RECORDING" if result.is_match else "different recordings"
+    print(f"{verdict}: score {result.score} aligned hashes ({result.share:.1%} of the shorter), "
+          f"offset {result.offset_seconds:+.2f} s, time scale {result.time_scale:.4f}, coverage "
+          f"{result.query_coverage:.0%} of {args.file} / {result.reference_coverage:.0%} of {args.other}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``catalog-er`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -216,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help='thresholds, e.g. {"clustering": {"merge_threshold": 0.6}}; see resolver/config.py')
     resolve.add_argument("--keep-candidates", action="store_true",
                          help="also write candidates.parquet (every candidate pair; for blocking recall)")
+    resolve.add_argument("--no-audio", action="store_true", help="ignore audio_path (metadata only)")
+    resolve.add_argument("--no-fingerprint-cache", action="store_true",
+                         help="decode every audio file again instead of using DIR/fingerprint-cache/")
     resolve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     resolve.set_defaults(handler=cmd_resolve)
 
@@ -226,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--engagement-rows", type=int, default=None, metavar="N",
                        help="engagement rows (default 5 per track)")
+    synth.add_argument("--audio", type=int, default=0, metavar="K",
+                       help="give about K recordings synthetic audio files (written under DIR/audio/)")
     synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(handler=cmd_synth)
 
@@ -235,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
     evaluate_parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     evaluate_parser.set_defaults(handler=cmd_evaluate)
+
+    fingerprint = sub.add_parser("fingerprint", help="fingerprint an audio file, or compare two",
+                                 description="WAV, FLAC, OGG/Vorbis, Opus or MP3. One file: a summary; "
+                                             "two files: whether they carry the same recording.")
+    fingerprint.add_argument("file", help="audio file")
+    fingerprint.add_argument("other", nargs="?", default=None, help="second audio file to compare with")
+    fingerprint.set_defaults(handler=cmd_fingerprint)
 
     show = sub.add_parser("show", help="print the top merge proposals with their evidence",
                           description="Print proposals from a resolve output directory, best first.")

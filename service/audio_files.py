@@ -1,0 +1,140 @@
+"""Fingerprints of the audio files a catalog dump points at, with an on-disk cache (the edge: file I/O).
+
+``audio_path`` is relative to the folder of the Parquet file that names it, or absolute. A file that cannot
+be used (missing, corrupt, silent …) is reported as a rejected ``audio_path`` field, and the track resolves
+on its metadata alone. Fingerprints are cached as ``.npz`` files keyed by the file's absolute path, size,
+modification time and the fingerprint format version, so a re-run decodes nothing that did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fingerprint.audio import InvalidAudioError, decode
+from fingerprint.index import FingerprintIndex
+from fingerprint.match import verify
+from fingerprint.signature import Fingerprint, fingerprint_samples
+from resolver.audio_evidence import AudioEvidence
+from resolver.records import REJECTED_SCHEMA
+
+FINGERPRINT_FORMAT_VERSION = 1
+"""Bump when landmark hashing changes: cached fingerprints of another version are ignored."""
+
+
+def fingerprint_file(source: str | Path | bytes) -> Fingerprint:
+    """Decode ``source`` (path or bytes) and fingerprint it; raises ``InvalidAudioError``."""
+    return fingerprint_samples(decode(source))
+
+
+class FingerprintCache:
+    """Fingerprints stored as ``.npz`` files under ``directory`` (created on first write)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _key(self, path: Path) -> Path:
+        stat = path.stat()
+        identity = f"{path.resolve()}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}\x1f{FINGERPRINT_FORMAT_VERSION}"
+        return self.directory / f"{hashlib.sha1(identity.encode()).hexdigest()}.npz"
+
+    def load(self, path: Path) -> Fingerprint | None:
+        """The cached fingerprint of ``path`` if the file is unchanged since it was stored."""
+        key = self._key(path)
+        if not key.is_file():
+            return None
+        with np.load(key) as stored:
+            return Fingerprint(stored["hashes"], stored["frames"], float(stored["seconds"]),
+                               int(stored["peak_count"]))
+
+    def store(self, path: Path, fingerprint: Fingerprint) -> None:
+        """Cache ``fingerprint`` for ``path`` (written atomically)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = self._key(path)
+        partial = key.with_suffix(".partial.npz")
+        np.savez(partial, hashes=fingerprint.hashes, frames=fingerprint.frames,
+                 seconds=fingerprint.seconds, peak_count=fingerprint.peak_count)
+        partial.replace(key)
+
+
+@dataclass(frozen=True)
+class TrackAudio:
+    """Fingerprints of the tracks whose audio could be used: ``rows`` ``(k,)`` int64 row numbers in the
+    tracks table, ``fingerprints`` aligned with them; ``rejected`` lists the unusable files
+    (``REJECTED_SCHEMA``); ``decoded``/``cached`` count where fingerprints came from."""
+
+    rows: np.ndarray
+    fingerprints: list[Fingerprint]
+    rejected: pa.Table
+    decoded: int
+    cached: int
+
+
+def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: FingerprintCache | None,
+                       on_track: Callable[[], None] | None = None) -> TrackAudio:
+    """Fingerprint every track with an ``audio_path`` (see the module docstring)."""
+    base = tracks_file.parent
+    rows, fingerprints, problems = [], [], []
+    decoded = cached = 0
+    ids = tracks["track_id"].to_pylist()
+    for row, audio_path in enumerate(tracks["audio_path"].to_pylist()):
+        if audio_path is None:
+            continue
+        path = Path(audio_path)
+        path = path if path.is_absolute() else base / path
+        try:
+            fingerprint = cache.load(path) if cache is not None and path.is_file() else None
+            if fingerprint is None:
+                fingerprint = fingerprint_file(path)
+                decoded += 1
+                if cache is not None:
+                    cache.store(path, fingerprint)
+            else:
+                cached += 1
+        except InvalidAudioError as error:
+            problems.append({"file": str(tracks_file), "row": None, "id": ids[row], "field": "audio_path",
+                             "reason": f"{audio_path}: {error}", "action": "field nulled"})
+        else:
+            rows.append(row)
+            fingerprints.append(fingerprint)
+        if on_track is not None:
+            on_track()
+    rejected = pa.Table.from_pylist(problems, schema=REJECTED_SCHEMA)
+    return TrackAudio(np.array(rows, dtype=np.int64), fingerprints, rejected, decoded, cached)
+
+
+def build_audio_evidence(n_tracks: int, audio: TrackAudio) -> AudioEvidence:
+    """Audio evidence for the resolver: index candidates (each track's best-voted neighbours in an inverted
+    index of all fingerprints) and a memoized pair verifier."""
+    has_audio = np.zeros(n_tracks, dtype=bool)
+    has_audio[audio.rows] = True
+    position_of_row = np.full(n_tracks, -1, dtype=np.int64)
+    position_of_row[audio.rows] = np.arange(len(audio.rows))
+    index = FingerprintIndex.build([str(r) for r in audio.rows], audio.fingerprints)
+    lefts, rights = [], []
+    for position, fingerprint in enumerate(audio.fingerprints):
+        neighbours = index.candidates(fingerprint)
+        neighbours = neighbours[neighbours != position]
+        lefts.append(np.full(len(neighbours), audio.rows[position]))
+        rights.append(audio.rows[neighbours])
+    left = np.concatenate(lefts) if lefts else np.empty(0, np.int64)
+    right = np.concatenate(rights) if rights else np.empty(0, np.int64)
+    verdicts: dict[tuple[int, int], int] = {}
+
+    def verify_rows(left_rows: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
+        out = np.empty(len(left_rows), dtype=np.int8)
+        for k, (a, b) in enumerate(zip(left_rows.tolist(), right_rows.tolist(), strict=True)):
+            key = (min(a, b), max(a, b))
+            if key not in verdicts:
+                result = verify(audio.fingerprints[position_of_row[key[0]]],
+                                audio.fingerprints[position_of_row[key[1]]])
+                verdicts[key] = int(result.is_match)
+            out[k] = verdicts[key]
+        return out
+
+    return AudioEvidence(has_audio, np.minimum(left, right), np.maximum(left, right), verify_rows)

@@ -1,0 +1,86 @@
+"""Fingerprints on synthesized music: determinism, robustness to distortions, no false matches, search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soxr
+
+from fingerprint.audio import decode
+from fingerprint.index import FingerprintIndex
+from fingerprint.match import verify
+from fingerprint.signature import Fingerprint, fingerprint_samples, signatures
+from fingerprint.synthetic import render_song
+from fingerprint.synthetic_distort import DISTORTIONS
+
+RATE_HZ = 44100
+SECONDS = 20.0
+
+
+def _fingerprint(audio: np.ndarray | bytes, rate_hz: int = RATE_HZ) -> Fingerprint:
+    if isinstance(audio, bytes):
+        return fingerprint_samples(decode(audio))
+    mono = audio if audio.ndim == 1 else audio.mean(axis=1)
+    return fingerprint_samples(soxr.resample(mono.astype(np.float32), rate_hz, 11025).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def song() -> np.ndarray:
+    return render_song(seed=11, seconds=SECONDS, rate_hz=RATE_HZ)
+
+
+@pytest.fixture(scope="module")
+def original(song: np.ndarray) -> Fingerprint:
+    return _fingerprint(song)
+
+
+def test_fingerprint_is_deterministic_and_dense(song: np.ndarray, original: Fingerprint) -> None:
+    again = _fingerprint(song)
+    assert np.array_equal(again.hashes, original.hashes)
+    assert np.array_equal(again.frames, original.frames)
+    assert original.hashes_per_second > 30
+    assert original.hashes.dtype == np.uint32 and (np.diff(original.frames) >= 0).all()
+
+
+@pytest.mark.parametrize("distortion", list(DISTORTIONS))
+def test_every_catalog_distortion_still_matches(song: np.ndarray, original: Fingerprint, distortion: str) -> None:
+    audio, rate_hz = DISTORTIONS[distortion](song, RATE_HZ, 3)
+    result = verify(_fingerprint(audio, rate_hz), original)
+    assert result.is_match, f"{distortion}: score {result.score}, share {result.share:.3f}"
+    if distortion.startswith(("speed", "tempo")):
+        factor = 1.02 if "+" in distortion else 0.98
+        assert result.time_scale == pytest.approx(factor, abs=0.01)
+
+
+def test_trimmed_start_reports_the_offset(song: np.ndarray, original: Fingerprint) -> None:
+    audio, _ = DISTORTIONS["trim_start_10s"](song, RATE_HZ, 0)
+    result = verify(_fingerprint(audio), original)
+    assert result.offset_seconds == pytest.approx(10.0, abs=0.1)
+
+
+def test_different_songs_live_takes_and_covers_do_not_match(original: Fingerprint) -> None:
+    others = [render_song(seed=seed, seconds=SECONDS, rate_hz=RATE_HZ) for seed in range(100, 106)]
+    live = render_song(seed=11, seconds=SECONDS, rate_hz=RATE_HZ, performance_seed=5)
+    cover = render_song(seed=11, seconds=SECONDS, rate_hz=RATE_HZ, performance_seed=6, timbre=424242)
+    for audio in [*others, live, cover]:
+        assert not verify(_fingerprint(audio), original).is_match
+
+
+def test_verification_is_symmetric_in_its_verdict(song: np.ndarray, original: Fingerprint) -> None:
+    noisy = _fingerprint(DISTORTIONS["noise_snr_10db"](song, RATE_HZ, 1)[0])
+    assert verify(noisy, original).is_match == verify(original, noisy).is_match
+
+
+def test_index_finds_the_right_track_among_many() -> None:
+    songs = [render_song(seed=seed, seconds=12.0, rate_hz=11025) for seed in range(40)]
+    prints = [fingerprint_samples(s) for s in songs]
+    index = FingerprintIndex.build([f"t{i}" for i in range(40)], prints)
+    query_audio, rate_hz = DISTORTIONS["noise_snr_10db"](songs[17], 11025, 0)
+    hits = index.search(_fingerprint(query_audio, rate_hz))
+    assert hits and hits[0].track_id == "t17"
+    assert index.postings > 0 and len(index) == 40
+
+
+def test_signatures_are_minhash_rows_per_fingerprint(original: Fingerprint) -> None:
+    matrix = signatures([original, original])
+    assert matrix.shape == (2, 64) and np.array_equal(matrix[0], matrix[1])
