@@ -7,7 +7,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint bench bench-small clean venv
+.PHONY: demo test lint bench bench-small bench-audio clean venv
 
 venv: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/catalog-er synth --out $(DEMO_DIR)/catalog --tracks 20000 --seed 7
+	$(BIN)/catalog-er synth --out $(DEMO_DIR)/catalog --tracks 20000 --seed 7 --audio 40
 	$(BIN)/catalog-er resolve --tracks $(DEMO_DIR)/catalog/tracks.parquet \
 		--artists $(DEMO_DIR)/catalog/artists.parquet --engagement $(DEMO_DIR)/catalog/engagement.parquet \
 		--out $(DEMO_DIR)/result --keep-candidates
@@ -41,6 +41,11 @@ bench: $(VENV)/.bench-installed
 
 bench-small: $(VENV)/.bench-installed
 	$(BIN)/python tests/benchmarks/bench_resolve.py --sizes 10000 --out $(BENCH_DIR) --seed 20261126
+
+bench-audio: $(VENV)/.bench-installed
+	command -v fpcalc >/dev/null || (apt-get install -y -qq libchromaprint-tools >/dev/null 2>&1) || \
+		echo "fpcalc (Debian libchromaprint-tools) not installed: Chromaprint columns will be empty"
+	$(BIN)/python tests/benchmarks/bench_audio.py --out $(BENCH_DIR)/audio
 
 clean:
 	rm -rf $(DEMO_DIR) $(BENCH_DIR)
