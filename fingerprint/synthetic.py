@@ -9,6 +9,10 @@ fingerprinting come from keeping the composition and changing the recording:
 - ``timbre``: a cover — same notes, other instruments and drum kit;
 - different ``seed`` with the same ``key`` and ``tempo_bpm``: another song in the same key and tempo.
 
+The knobs combine: ``timbre`` + ``performance_seed`` is another band playing the song live, the most
+realistic cover (a studio cover keeps the original's quantised timing, so it shares more spectral peaks
+with it than a live take does).
+
 The distortions (:mod:`fingerprint.synthetic_distort`) and the phase-vocoder time stretch
 (:mod:`fingerprint.synthetic_stretch`) are re-exported here; composition lives in
 :mod:`fingerprint.synthetic_score`, instruments and rendering in :mod:`fingerprint.synthetic_voice`.
@@ -108,7 +112,7 @@ def render_song(
         timbre: band id (≥ 0) playing the song; default :func:`default_timbre` of ``seed``. Another id = a cover.
         tempo_bpm: tempo in beats per minute, in [40, 240]; default from ``seed`` (70–160).
         key: ``0..23`` — tonic ``key % 12`` (0 = C), major below 12, natural minor from 12; default from
-            ``seed``. Changing key transposes the melody; crossing major/minor also re-harmonises.
+            ``seed``. Changing key transposes every part; crossing major/minor also re-harmonises.
         performance_seed: ``None`` for the quantised studio take; any int ≥ 0 for a live take of it.
 
     Returns:
@@ -141,6 +145,7 @@ def render_song(
         drums, kit=band.kit, n_samples=n_samples, rate_hz=synth_rate, rng=np.random.default_rng([*take, 0x4452])
     )
     mix *= _DRUM_GAIN
+    phases = np.random.default_rng([*take, 0x5048])
     for part, voice in ((MELODY, band.melody), (CHORDS, band.chords), (BASS, band.bass)):
         chosen = notes.part == part
         mix += _PART_GAINS[part] * render_notes(
@@ -151,6 +156,7 @@ def render_song(
             velocity=notes.velocity[chosen],
             n_samples=n_samples,
             rate_hz=synth_rate,
+            rng=phases,
         )
     if performance_seed is not None:
         mix = _live_room(mix, rate_hz=synth_rate, rng=np.random.default_rng([*take, 0x524F]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -113,6 +113,10 @@ def default_key_and_tempo(seed: int) -> tuple[int, float]:
 
 def compose(*, seed: int, n_bars: int, key: int, tempo_bpm: float) -> Composition:
     """Write ``n_bars`` bars of the song ``seed`` in ``key`` at ``tempo_bpm`` (onsets in beats)."""
+    if n_bars < 1:
+        raise ValueError(f"n_bars must be >= 1, got {n_bars!r}")
+    if not 0 <= key < N_KEYS:
+        raise ValueError(f"key must be in [0, {N_KEYS - 1}], got {key!r}")
     song = np.random.default_rng([seed, 0x534F])
     minor = key >= 12
     scale = _MINOR if minor else _MAJOR
@@ -128,27 +132,27 @@ def compose(*, seed: int, n_bars: int, key: int, tempo_bpm: float) -> Compositio
         for index, letter in enumerate(letters)
     }
     bass_pattern = _BASS_PATTERNS[int(song.integers(len(_BASS_PATTERNS)))]
-    n_sections = math.ceil(n_bars / BARS_PER_SECTION)
-    order = [form[i % len(form)] for i in range(n_sections)]
-    parts = [_place(sections[letter], bar=i * BARS_PER_SECTION) for i, letter in enumerate(order)]
-    degree = np.concatenate([p[0] for p in parts])
-    onset = np.concatenate([p[1] for p in parts])
-    length = np.concatenate([p[2] for p in parts])
-    part = np.concatenate([p[3] for p in parts])
-    velocity = np.concatenate([p[4] for p in parts])
-    octave_base = np.select([part == MELODY, part == CHORDS], [60.0, 48.0], 36.0)
+    order = [form[i % len(form)] for i in range(math.ceil(n_bars / BARS_PER_SECTION))]
+    written_bars = len(order) * BARS_PER_SECTION
+
+    def joined(field: str) -> np.ndarray:
+        return np.concatenate([getattr(sections[letter], field) for letter in order])
+
+    section_of = np.repeat(np.arange(len(order)), [sections[letter].onset.size for letter in order])
+    onset = joined("onset") + section_of * BARS_PER_SECTION * BEATS_PER_BAR
+    degree, part = joined("degree"), joined("part")
     tonic = key % 12
-    pitch = octave_base + tonic + 12 * np.floor_divide(degree, 7) + scale[np.mod(degree, 7)]
-    bass = _bass(degree_roots=np.concatenate([p[5] for p in parts]), pattern=bass_pattern, n_bars=len(order) * 8)
-    bass_pitch = 36.0 + np.mod(tonic + scale[np.mod(bass[0], 7)], 12)  # folded into one octave, C2..B2
+    pitch = np.where(part == MELODY, 60.0, 48.0) + tonic + 12 * np.floor_divide(degree, 7) + scale[np.mod(degree, 7)]
+    bass = _bass(chord_roots=joined("roots"), pattern=bass_pattern, n_bars=written_bars)
+    bass_pitch = 36.0 + np.mod(tonic + scale[np.mod(bass.degree, 7)], 12)  # folded into one octave, C2..B2
     notes = NoteEvents(
-        onset=np.concatenate([onset, bass[1]]),
-        length=np.concatenate([length, bass[2]]),
+        onset=np.concatenate([onset, bass.onset]),
+        length=np.concatenate([joined("length"), bass.length]),
         pitch=np.concatenate([pitch, bass_pitch]),
-        velocity=np.concatenate([velocity, bass[3]]),
-        part=np.concatenate([part, np.full(bass[0].size, BASS)]).astype(np.int8),
+        velocity=np.concatenate([joined("velocity"), bass.velocity]),
+        part=np.concatenate([part, np.full(bass.degree.size, BASS)]).astype(np.int8),
     )
-    drums = _drums(np.random.default_rng([seed, 0x4452]), n_bars=len(order) * BARS_PER_SECTION)
+    drums = _drums(np.random.default_rng([seed, 0x4452]), n_bars=written_bars)
     keep = notes.onset < n_bars * BEATS_PER_BAR
     notes = NoteEvents(*(getattr(notes, f)[keep] for f in ("onset", "length", "pitch", "velocity", "part")))
     keep_drums = drums.onset < n_bars * BEATS_PER_BAR
@@ -156,8 +160,26 @@ def compose(*, seed: int, n_bars: int, key: int, tempo_bpm: float) -> Compositio
     return Composition(key=key, tempo_bpm=tempo_bpm, notes=notes, drums=drums, n_bars=n_bars)
 
 
-def _section(rng: np.random.Generator, progressions: tuple, *, chord_style: int) -> tuple[np.ndarray, ...]:
-    """One 8-bar section in scale degrees relative to bar 0: melody and chords, plus the chord roots."""
+class _Section(NamedTuple):
+    """One 8-bar section's melody and chord notes; onsets/lengths in beats from the section start."""
+
+    degree: np.ndarray  # scale degree relative to the tonic (0 = tonic, 7 = an octave up)
+    onset: np.ndarray
+    length: np.ndarray
+    part: np.ndarray  # MELODY or CHORDS
+    velocity: np.ndarray
+    roots: np.ndarray  # (8,) chord root degree per bar
+
+
+class _Bass(NamedTuple):
+    degree: np.ndarray
+    onset: np.ndarray
+    length: np.ndarray
+    velocity: np.ndarray
+
+
+def _section(rng: np.random.Generator, progressions: tuple[tuple[int, ...], ...], *, chord_style: int) -> _Section:
+    """One 8-bar section: a call-and-answer melody over a chord progression played twice."""
     roots = np.array(progressions[int(rng.integers(len(progressions)))] * 2)
     if rng.random() < 0.5:  # vary the turnaround so the two halves are not identical
         roots[-1] = int(rng.choice([4, 3, 6]))
@@ -191,25 +213,20 @@ def _section(rng: np.random.Generator, progressions: tuple, *, chord_style: int)
     length = np.concatenate([lengths_eighths[sounding] / 2.0 * 0.92, chord_length * 0.95])
     part = np.concatenate([np.full(int(sounding.sum()), MELODY), np.full(chord_degree.size, CHORDS)])
     velocity = np.concatenate([melody_velocity[sounding], chord_velocity])
-    return degree, onset, length, part.astype(np.int8), velocity, roots
+    return _Section(degree, onset, length, part.astype(np.int8), velocity, roots)
 
 
-def _place(section: tuple[np.ndarray, ...], *, bar: int) -> tuple[np.ndarray, ...]:
-    degree, onset, length, part, velocity, roots = section
-    return degree, onset + bar * BEATS_PER_BAR, length, part, velocity, roots
-
-
-def _bass(*, degree_roots: np.ndarray, pattern: tuple, n_bars: int) -> tuple[np.ndarray, ...]:
-    """Bass notes on ``pattern`` every bar: the bar's chord root, every second note its fifth on pattern 1."""
+def _bass(*, chord_roots: np.ndarray, pattern: tuple[tuple[float, float], ...], n_bars: int) -> _Bass:
+    """Bass notes on ``pattern`` every bar: the bar's chord root, alternating with its fifth on 4–5-note patterns."""
     hits = np.array(pattern, dtype=float)
     bars = np.repeat(np.arange(n_bars), len(hits))
     index = np.tile(np.arange(len(hits)), n_bars)
     fifth = (index % 2 == 1) & (len(hits) in (4, 5))
-    degree = degree_roots[bars] + np.where(fifth, 4, 0)
+    degree = chord_roots[bars] + np.where(fifth, 4, 0)
     onset = bars * BEATS_PER_BAR + hits[index, 0]
     length = hits[index, 1] * 0.9
     velocity = np.where(index == 0, 0.9, 0.75)
-    return degree, onset, length, velocity
+    return _Bass(degree, onset, length, velocity)
 
 
 def _drums(rng: np.random.Generator, *, n_bars: int) -> DrumEvents:
@@ -243,8 +260,9 @@ def _drums(rng: np.random.Generator, *, n_bars: int) -> DrumEvents:
 def perform(composition: Composition, *, performance_seed: int | None, seed: int) -> tuple[NoteEvents, DrumEvents]:
     """Map beats to seconds: a quantised studio take, or a live take with ``performance_seed``.
 
-    A live take keeps every note but plays it with a tempo that drifts smoothly within ±3 %, onsets
-    jittered within ±30 ms (a chord's voices move together), and velocities scaled by 0.7–1.2.
+    A live take keeps every note but plays it with a tempo that drifts smoothly within ±3 % (a random offset
+    plus a per-bar random walk), note onsets and releases jittered uniformly within ±30 ms (a chord's voices
+    start together), drum hits within ±20 ms, and velocities scaled by 0.7–1.2.
     """
     notes, drums = composition.notes, composition.drums
     seconds_per_beat = 60.0 / composition.tempo_bpm
@@ -257,9 +275,7 @@ def perform(composition: Composition, *, performance_seed: int | None, seed: int
         )
     rng = np.random.default_rng([seed, 0x4C49, performance_seed])
     n_beats = composition.n_bars * BEATS_PER_BAR + 1
-    bar_drift = np.clip(
-        rng.uniform(-0.015, 0.015) + np.cumsum(rng.normal(0, 0.008, composition.n_bars + 2)), -0.03, 0.03
-    )
+    bar_drift = np.clip(rng.uniform(-0.02, 0.02) + np.cumsum(rng.normal(0, 0.012, composition.n_bars + 2)), -0.03, 0.03)
     beat_drift = np.interp(np.arange(n_beats) / BEATS_PER_BAR, np.arange(bar_drift.size), bar_drift)
     beat_seconds = np.concatenate([[0.0], np.cumsum(seconds_per_beat / (1.0 + beat_drift))])
 
@@ -268,9 +284,9 @@ def perform(composition: Composition, *, performance_seed: int | None, seed: int
 
     # Notes starting together (a chord) share one jitter: key the jitter on the quantised onset and part.
     groups, inverse = np.unique(np.round(notes.onset * 4) * 4 + notes.part, return_inverse=True)
-    group_jitter = np.clip(rng.normal(0, 0.012, groups.size), -0.03, 0.03)
+    group_jitter = rng.uniform(-0.03, 0.03, groups.size)
     start = to_seconds(notes.onset) + group_jitter[inverse]
-    end = to_seconds(notes.onset + notes.length)
+    end = to_seconds(notes.onset + notes.length) + rng.uniform(-0.03, 0.03, notes.onset.size)
     live_notes = NoteEvents(
         onset=np.maximum(start, 0.0),
         length=np.maximum(end - start, 0.05),
@@ -278,7 +294,7 @@ def perform(composition: Composition, *, performance_seed: int | None, seed: int
         velocity=np.clip(notes.velocity * rng.uniform(0.7, 1.2, notes.velocity.size), 0.1, 1.0),
         part=notes.part,
     )
-    drum_jitter = np.clip(rng.normal(0, 0.008, drums.onset.size), -0.03, 0.03)
+    drum_jitter = rng.uniform(-0.02, 0.02, drums.onset.size)
     live_drums = DrumEvents(
         onset=np.maximum(to_seconds(drums.onset) + drum_jitter, 0.0),
         kind=drums.kind,

@@ -6,10 +6,12 @@ which decays faster, so a note loses its upper harmonics as it rings) — shaped
 vibrato on the melody. Spectra differ per timbre in number of harmonics, spectral tilt, odd/even balance
 and a formant bump; envelopes differ from plucked to bowed.
 
-Rendering is vectorized over all samples of all notes at once: each note contributes a contiguous run of
-samples; the runs are concatenated into flat arrays (note index, local sample index), oscillator phases are
-fixed-point integers (exact, no drift), and the runs are summed into the output with ``np.bincount``.
-Drums are short pre-rendered templates (a few noise variants each) placed at every hit the same way.
+Rendering is vectorized, with no per-sample Python: each note contributes a contiguous run of samples; the
+runs of a few consecutive notes (~128 Ki samples, so temporaries stay in cache) are concatenated into flat
+arrays of local sample indices; oscillator phases are fixed-point integers (exact, no drift, a random start
+phase per note); the envelope curves (attack/decay, brightness fade, release, vibrato) are tabulated once per
+voice and gathered by sample index; the runs are summed into the output with ``np.bincount``. Drums are
+short pre-rendered templates (a few noise variants each) placed at every hit the same way.
 """
 
 from __future__ import annotations
@@ -101,7 +103,9 @@ def make_band(timbre: int) -> Band:
         "kick_end_hz": rng.uniform(38, 62),
         "kick_sweep_s": rng.uniform(0.015, 0.05),
         "kick_decay_s": rng.uniform(0.1, 0.3),
+        "kick_phase": rng.uniform(0, 2 * np.pi),
         "snare_tone_hz": rng.uniform(160, 250),
+        "snare_phase": rng.uniform(0, 2 * np.pi),
         "snare_low_hz": rng.uniform(700, 2000),
         "snare_high_hz": rng.uniform(4500, 9000),
         "snare_decay_s": rng.uniform(0.04, 0.12),
@@ -149,10 +153,12 @@ def render_notes(
     velocity: np.ndarray,
     n_samples: int,
     rate_hz: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Sum the notes played on ``voice`` into a float64 ``(n_samples,)`` signal at ``rate_hz``.
 
     ``onset_s``/``length_s`` are seconds, ``pitch`` MIDI note numbers, ``velocity`` linear gains in (0, 1].
+    Each note starts its oscillator at a random phase drawn from ``rng``, as a played instrument does.
     Notes starting at or past the end are dropped; notes ringing past the end are cut. Render at ≥ 44.1 kHz:
     the brightest melody partials reach ~21 kHz.
     """
@@ -164,6 +170,7 @@ def render_notes(
     order = np.argsort(start[keep], kind="stable")
     start, held, run = start[keep][order], held[keep][order], run[keep][order]
     pitch, velocity = pitch[keep][order], velocity[keep][order]
+    start_phase = rng.integers(0, 2**_PHASE_BITS, size=start.size, dtype=np.int64)
     out = np.zeros(n_samples)
     if start.size == 0:
         return out
@@ -184,6 +191,7 @@ def render_notes(
             held=held[notes],
             run=run[notes],
             increment=increment[notes],
+            start_phase=start_phase[notes],
             swing=swing[notes],
             velocity=velocity[notes].astype(np.float32),
             n_samples=high - low,
@@ -215,6 +223,7 @@ def _render_chunk(
     held: np.ndarray,
     run: np.ndarray,
     increment: np.ndarray,
+    start_phase: np.ndarray,
     swing: np.ndarray,
     velocity: np.ndarray,
     n_samples: int,
@@ -222,7 +231,7 @@ def _render_chunk(
     """Render a few consecutive notes into a float64 ``(n_samples,)`` buffer (starts relative to it)."""
     total = int(run.sum())
     local = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(run) - run, run)
-    phase = local * np.repeat(increment, run)
+    phase = local * np.repeat(increment, run) + np.repeat(start_phase, run)
     if voice.vibrato_depth > 0:
         # phase of f·(1 + d·sin(2π·v·t)) is f·t + f·d/(2π·v)·(1 − cos(2π·v·t)) cycles
         phase += (np.repeat(swing, run) * tables["wobble"][local]).astype(np.int64)
@@ -270,10 +279,10 @@ def _kit_templates(kit: dict[str, float], *, rate_hz: int, rng: np.random.Genera
     sweep = kit["kick_end_hz"] * t + (kit["kick_start_hz"] - kit["kick_end_hz"]) * kit["kick_sweep_s"] * (
         1 - np.exp(-t / kit["kick_sweep_s"])
     )
-    kick = np.sin(2 * np.pi * sweep) * np.exp(-t / kit["kick_decay_s"])
+    kick = np.sin(2 * np.pi * sweep + kit["kick_phase"]) * np.exp(-t / kit["kick_decay_s"]) * np.minimum(t / 0.001, 1)
     click = band_noise(0.45, 1000, 8000) * np.exp(-t / 0.002)[None, :] * 0.3
     t = times(0.3)
-    snare_body = 0.5 * np.sin(2 * np.pi * kit["snare_tone_hz"] * t) * np.exp(-t / 0.04)
+    snare_body = 0.5 * np.sin(2 * np.pi * kit["snare_tone_hz"] * t + kit["snare_phase"]) * np.exp(-t / 0.04)
     snare_noise = band_noise(0.3, kit["snare_low_hz"], kit["snare_high_hz"]) * np.exp(-t / kit["snare_decay_s"])
     nyquist = rate_hz / 2 - 1
     t_hat = times(0.12)
