@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+from audio_helpers import aligned_correlation
 
 from fingerprint.audio import (
     ANALYSIS_RATE_HZ,
@@ -56,18 +57,6 @@ def wav_bytes(x: np.ndarray, *, rate_hz: int = RATE_HZ, subtype: str = "FLOAT", 
     buffer = io.BytesIO()
     sf.write(buffer, x, rate_hz, subtype=subtype, format=format)
     return buffer.getvalue()
-
-
-def aligned_correlation(a: np.ndarray, b: np.ndarray, *, max_lag: int = 2000) -> tuple[float, int]:
-    """Pearson correlation of ``a`` and ``b`` at the lag (|lag| ≤ max_lag samples) that maximises it."""
-    n = min(a.size, b.size)
-    a, b = a[:n].astype(np.float64), b[:n].astype(np.float64)
-    size = 1 << int(np.ceil(np.log2(2 * n)))
-    cross = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
-    lags = np.r_[0 : max_lag + 1, -max_lag:0]
-    lag = int(lags[np.argmax(cross[lags])])
-    a, b = (a[lag:], b[: n - lag]) if lag >= 0 else (a[: n + lag], b[-lag:])
-    return float(np.corrcoef(a, b)[0, 1]), lag
 
 
 def dominant_hz(x: np.ndarray, rate_hz: int) -> float:
