@@ -50,8 +50,9 @@ def signatures(fingerprints: list[Fingerprint], *, num_perm: int = SIGNATURE_PER
     """``(n_fingerprints, num_perm)`` uint32 MinHash signatures over each fingerprint's set of hashes."""
     if not fingerprints:
         return np.empty((0, num_perm), dtype=np.uint32)
-    tokens = np.concatenate([np.unique(f.hashes) for f in fingerprints])
-    set_ids = np.repeat(np.arange(len(fingerprints)), [len(np.unique(f.hashes)) for f in fingerprints])
+    hash_sets = [np.unique(f.hashes) for f in fingerprints]
+    tokens = np.concatenate(hash_sets)
+    set_ids = np.repeat(np.arange(len(fingerprints)), [len(s) for s in hash_sets])
     return batch_signatures(tokens, set_ids, len(fingerprints), num_perm=num_perm, seed=SIGNATURE_SEED)
 
 

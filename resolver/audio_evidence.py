@@ -19,10 +19,14 @@ where both rows have audio."""
 
 @dataclass(frozen=True)
 class AudioEvidence:
-    """``has_audio``: ``(n_tracks,)`` bool; ``candidate_left``/``candidate_right``: int64 rows of pairs that
-    share audio hashes (left < right); ``verify``: see :data:`AudioVerifier`."""
+    """``has_audio``: ``(n_tracks,)`` bool; ``signature_rows`` ``(k,)`` int64 rows that have audio and
+    ``signatures`` ``(k, num_perm)`` uint32 MinHash signatures of their hash sets (for LSH);
+    ``candidate_left``/``candidate_right``: int64 rows of pairs that an inverted index of the fingerprints
+    found sharing many hashes (left < right); ``verify``: see :data:`AudioVerifier`."""
 
     has_audio: np.ndarray
+    signature_rows: np.ndarray
+    signatures: np.ndarray
     candidate_left: np.ndarray
     candidate_right: np.ndarray
     verify: AudioVerifier

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from resolver.audio_evidence import AudioEvidence
 from resolver.config import BlockingConfig
 from resolver.features import TrackFeatures
 from resolver.minhash import batch_signatures, lsh_bands
@@ -121,18 +122,31 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
     tokens, set_ids = shingle_tokens(texts)
     signatures = batch_signatures(tokens, set_ids, len(texts), num_perm=config.num_perm, seed=config.seed)
     empty = np.bincount(set_ids, minlength=len(texts)) == 0
-    bands, rows = lsh_bands(threshold=threshold, num_perm=config.num_perm)
+    return banded_pairs(signatures, empty, threshold=threshold, config=config, within=within,
+                        duration_ms=duration_ms)
+
+
+def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float, config: BlockingConfig,
+                 within: np.ndarray | None = None, duration_ms: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """LSH over a ``(n, num_perm)`` uint32 signature matrix: rows agreeing on a whole band are paired.
+
+    ``empty`` ``(n,)`` bool marks rows with no signature. See :func:`lsh_candidate_pairs` for ``within``
+    and ``duration_ms``. Returns ``(left, right, oversized_buckets)``.
+    """
+    n = len(signatures)
+    bands, rows = lsh_bands(threshold=threshold, num_perm=signatures.shape[1])
     lefts, rights, skipped = [], [], 0
     with np.errstate(over="ignore"):
         for band in range(bands):
             block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-            key = np.zeros(len(texts), dtype=np.uint64)
+            key = np.zeros(n, dtype=np.uint64)
             for column in range(rows):
                 key = (key ^ block[:, column]) * _BAND_MIX
             if within is not None:
                 key = (key ^ within.astype(np.uint64)) * _BAND_MIX
             keys = key.view(np.int64).copy()
-            keys[keys == -1] = -2  # -1 means "no group": keep it for rows without shingles
+            keys[keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
             keys[empty] = -1
             if within is not None:
                 keys[within < 0] = -1
@@ -142,7 +156,7 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
             lefts.append(left)
             rights.append(right)
             skipped += band_skipped
-    left, right = _dedupe(np.concatenate(lefts), np.concatenate(rights), len(texts))
+    left, right = _dedupe(np.concatenate(lefts), np.concatenate(rights), n)
     return left, right, skipped
 
 
@@ -166,6 +180,18 @@ def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np
     if len(codes):
         codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     return codes // n, codes % n
+
+
+def audio_candidate_pairs(audio: AudioEvidence, config: BlockingConfig
+                          ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Audio blockers: MinHash LSH over the fingerprints' hash sets (clean copies share many hashes), and
+    the pairs of the edge's inverted index (which also finds noisy copies sharing only a few percent)."""
+    left, right, _ = banded_pairs(audio.signatures, np.zeros(len(audio.signatures), dtype=bool),
+                                  threshold=config.audio_threshold, config=config)
+    return {
+        "audio_lsh": (audio.signature_rows[left], audio.signature_rows[right]),
+        "audio_index": (audio.candidate_left, audio.candidate_right),
+    }
 
 
 def candidate_pairs(features: TrackFeatures, config: BlockingConfig,

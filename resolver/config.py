@@ -39,6 +39,9 @@ class BlockingConfig:
     order instead of with all members (sorted-neighbourhood fallback for popular titles)."""
     max_isrc_block_size: int = 200
     """An ISRC shared by more tracks than this is treated as a data error, not evidence."""
+    audio_threshold: float = 0.3
+    """Jaccard of two fingerprints' hash sets at which audio LSH should pair them (re-encodes and gain
+    changes keep well above it; noisy copies are left to the inverted index)."""
     seed: int = 1
     """Seed of the MinHash permutations (datasketch's default), so signatures are reproducible."""
 
@@ -89,6 +92,7 @@ class ResolverConfig:
         _check_range("blocking.title_threshold", self.blocking.title_threshold, 0.05, 0.95)
         _check_range("blocking.max_bucket_size", self.blocking.max_bucket_size, 2, 100_000)
         _check_range("blocking.artist_title_threshold", self.blocking.artist_title_threshold, 0.05, 0.95)
+        _check_range("blocking.audio_threshold", self.blocking.audio_threshold, 0.05, 0.95)
         _check_range("blocking.oversized_bucket_neighbours", self.blocking.oversized_bucket_neighbours, 0, 1000)
         _check_range("blocking.max_isrc_block_size", self.blocking.max_isrc_block_size, 2, 100_000)
         _check_range("scoring.random_pairs_for_u", self.scoring.random_pairs_for_u, 1_000, 50_000_000)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from resolver.audio_evidence import AudioEvidence
-from resolver.blocking import candidate_pairs
+from resolver.blocking import audio_candidate_pairs, candidate_pairs
 from resolver.compare import PairSignals, compare_pairs
 from resolver.config import ResolverConfig
 from resolver.features import TrackFeatures, extract_track_features
@@ -119,7 +119,7 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
     with timer.stage("normalize"):
         features = extract_track_features(tracks)
     with timer.stage("blocking"):
-        extra = {} if audio is None else {"audio": (audio.candidate_left, audio.candidate_right)}
+        extra = {} if audio is None else audio_candidate_pairs(audio, config.blocking)
         candidates = candidate_pairs(features, config.blocking, extra_blockers=extra)
     with timer.stage("compare"):
         signals = compare_pairs(features, candidates.left, candidates.right, audio)

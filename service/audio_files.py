@@ -19,7 +19,7 @@ import pyarrow as pa
 from fingerprint.audio import InvalidAudioError, decode
 from fingerprint.index import FingerprintIndex
 from fingerprint.match import verify
-from fingerprint.signature import Fingerprint, fingerprint_samples
+from fingerprint.signature import Fingerprint, fingerprint_samples, signatures
 from resolver.audio_evidence import AudioEvidence
 from resolver.records import REJECTED_SCHEMA
 
@@ -137,4 +137,5 @@ def build_audio_evidence(n_tracks: int, audio: TrackAudio) -> AudioEvidence:
             out[k] = verdicts[key]
         return out
 
-    return AudioEvidence(has_audio, np.minimum(left, right), np.maximum(left, right), verify_rows)
+    return AudioEvidence(has_audio, audio.rows, signatures(audio.fingerprints), np.minimum(left, right),
+                         np.maximum(left, right), verify_rows)
