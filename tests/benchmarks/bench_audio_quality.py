@@ -68,6 +68,7 @@ class PairRow:
     offset_seconds: float
     query_coverage: float = math.nan
     reference_coverage: float = math.nan
+    distinctiveness: float = math.nan
     chromaprint_score: float = math.nan
     error: str = ""
 
@@ -137,7 +138,8 @@ def _verdict(label: str, query: Fingerprint, error: str, reference: Fingerprint,
         return PairRow(label, False, 0, 0.0, math.nan, math.nan, chromaprint_score=chroma_score, error=error)
     result = verify(query, reference)
     return PairRow(label, result.is_match, result.score, result.share, result.time_scale, result.offset_seconds,
-                   result.query_coverage, result.reference_coverage, chroma_score)
+                   result.query_coverage, result.reference_coverage,
+                   getattr(result, "distinctiveness", math.nan), chroma_score)
 
 
 def _cache_path(task: RecordingTask) -> Path:
@@ -199,14 +201,15 @@ def run_excerpt(seed: int, chromaprint: bool) -> PairRow:
 _PAIR_STATE: dict[str, list] = {}
 
 
-def _pairs_of_row(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Recording ``i`` against every later one: (is_match, score, share) ours, AcoustID score theirs."""
+def _pairs_of_row(i: int) -> tuple[np.ndarray, ...]:
+    """Recording ``i`` against every later one: (is_match, score, share, time scale) ours, AcoustID's score."""
     fingerprints, chroma = _PAIR_STATE["fingerprints"], _PAIR_STATE["chromaprint"]
     later = range(i + 1, len(fingerprints))
     results = [verify(fingerprints[i], fingerprints[j]) for j in later]
     chroma_scores = [chromaprint_peer.compare(chroma[i], chroma[j]) for j in later] if chroma else []
     return (np.array([r.is_match for r in results], bool), np.array([r.score for r in results], np.int64),
-            np.array([r.share for r in results]), np.array(chroma_scores, np.float64))
+            np.array([r.share for r in results]), np.array([r.time_scale for r in results]),
+            np.array(chroma_scores, np.float64))
 
 
 def distinct_pairs(pool_factory: Callable[[], Pool], fingerprints: list[Fingerprint],
@@ -217,7 +220,7 @@ def distinct_pairs(pool_factory: Callable[[], Pool], fingerprints: list[Fingerpr
         rows = pool.map(_pairs_of_row, range(len(fingerprints)), chunksize=4)
     _PAIR_STATE.clear()
     return {name: np.concatenate([row[k] for row in rows])
-            for k, name in enumerate(("is_match", "score", "share", "chromaprint_score"))}
+            for k, name in enumerate(("is_match", "score", "share", "time_scale", "chromaprint_score"))}
 
 
 def _median(values: list[float]) -> float:
@@ -240,6 +243,7 @@ def summarize_rows(rows: list[PairRow], *, chromaprint: bool) -> dict[str, dict]
             "median_time_scale": _median([row.time_scale for row in group]),
             "median_offset_seconds": _median([row.offset_seconds for row in group]),
             "median_query_coverage": _median([row.query_coverage for row in group]),
+            "median_distinctiveness": _median([row.distinctiveness for row in group]),
             "decode_errors": sorted({row.error for row in group if row.error}),
             "decode_error_count": sum(bool(row.error) for row in group),
         }
@@ -265,6 +269,7 @@ def summarize_pairs(pairs: dict[str, np.ndarray], *, chromaprint: bool) -> dict:
         "max_score": int(pairs["score"].max()) if count else 0,
         "max_share": float(pairs["share"].max()) if count else 0.0,
         "p99_9_score": float(np.percentile(pairs["score"], 99.9)) if count else 0.0,
+        "matches_time_scales": sorted(round(float(s), 4) for s in pairs["time_scale"][pairs["is_match"]]),
     }
     peer = None
     if chromaprint:
@@ -278,27 +283,29 @@ def summarize_pairs(pairs: dict[str, np.ndarray], *, chromaprint: bool) -> dict:
     return {"pairs": count, "catalog_er": ours, "chromaprint": peer}
 
 
-SWEEP_SHARES = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15)
+SWEEP_SHARES = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 
 
 def threshold_sweep(deliveries: list[PairRow], negatives: list[PairRow], pairs: dict[str, np.ndarray],
-                    *, min_score: int) -> list[dict]:
-    """What other ``MIN_ALIGNED_SHARE`` values would give (``MIN_ALIGNED_HASHES`` kept at ``min_score``).
+                    *, current_share: float) -> list[dict]:
+    """What a higher ``MIN_ALIGNED_SHARE`` would give, every other rule of ``verify`` unchanged.
 
-    Exact, not simulated: verify's alignment does not depend on the thresholds, only its verdict does.
+    Exact, not simulated: raising the share threshold only turns matches with a lower share into
+    non-matches, so a verdict at ``share_threshold >= current_share`` is ``is_match and share >= threshold``.
     """
     sweep = []
-    for share in SWEEP_SHARES:
-        def passes(rows: list[PairRow], share: float = share) -> int:
-            return sum(row.score >= min_score and row.share >= share for row in rows)
-        labels = dict.fromkeys(r.label for r in deliveries)
+    labels = list(dict.fromkeys(r.label for r in deliveries))
+    kinds = list(dict.fromkeys(r.label for r in negatives))
+    for threshold in (t for t in SWEEP_SHARES if t >= current_share - 1e-12):
+        def passes(rows: list[PairRow], threshold: float = threshold) -> int:
+            return sum(row.is_match and row.share >= threshold for row in rows)
         per_distortion = {label: passes([r for r in deliveries if r.label == label]) /
                           sum(r.label == label for r in deliveries) for label in labels}
         worst = min(per_distortion, key=per_distortion.get)
-        entry = {"min_aligned_share": share, "recall_all_deliveries": passes(deliveries) / len(deliveries),
+        entry = {"min_aligned_share": threshold, "recall_all_deliveries": passes(deliveries) / len(deliveries),
                  "worst_distortion": worst, "worst_recall": per_distortion[worst],
-                 "distinct_pairs": int(((pairs["score"] >= min_score) & (pairs["share"] >= share)).sum())}
-        for kind in dict.fromkeys(r.label for r in negatives):
+                 "distinct_pairs": int((pairs["is_match"] & (pairs["share"] >= threshold)).sum())}
+        for kind in kinds:
             entry[kind] = passes([r for r in negatives if r.label == kind])
         sweep.append(entry)
     return sweep
