@@ -81,19 +81,17 @@ def predicted_labels(entity_ids: pa.Array, proposals: pa.Table) -> np.ndarray:
 
 def clustering_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | int]:
     """Pairwise and B-cubed precision/recall/F1 of two ``(n,)`` label arrays over the same entities."""
-    joint = np.unique(np.column_stack((predicted, truth)), axis=0, return_counts=True)
-    (pairs_pt, overlap) = joint
-    predicted_sizes = np.bincount(np.unique(predicted, return_inverse=True)[1])
-    true_sizes = np.bincount(np.unique(truth, return_inverse=True)[1])
+    predicted_codes = np.unique(predicted, return_inverse=True)[1].ravel()
+    true_codes = np.unique(truth, return_inverse=True)[1].ravel()
+    predicted_sizes, true_sizes = np.bincount(predicted_codes), np.bincount(true_codes)
+    cells, overlap = np.unique(np.column_stack((predicted_codes, true_codes)), axis=0, return_counts=True)
     true_positive = _pairs_of(overlap)
     predicted_pairs, true_pairs = _pairs_of(predicted_sizes), _pairs_of(true_sizes)
     precision = true_positive / predicted_pairs if predicted_pairs else 1.0
     recall = true_positive / true_pairs if true_pairs else 1.0
 
-    predicted_size_of = dict(zip(*np.unique(predicted, return_counts=True), strict=True))
-    true_size_of = dict(zip(*np.unique(truth, return_counts=True), strict=True))
-    p_sizes = np.array([predicted_size_of[p] for p in pairs_pt[:, 0]], dtype=np.float64)
-    t_sizes = np.array([true_size_of[t] for t in pairs_pt[:, 1]], dtype=np.float64)
+    p_sizes = predicted_sizes[cells[:, 0]].astype(np.float64)
+    t_sizes = true_sizes[cells[:, 1]].astype(np.float64)
     n = len(predicted)
     bcubed_precision = float((overlap * overlap / p_sizes).sum() / n) if n else 1.0
     bcubed_recall = float((overlap * overlap / t_sizes).sum() / n) if n else 1.0
