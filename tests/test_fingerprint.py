@@ -8,7 +8,7 @@ import soxr
 
 from fingerprint.audio import decode
 from fingerprint.index import FingerprintIndex
-from fingerprint.match import verify
+from fingerprint.match import _refit, is_match, verify
 from fingerprint.signature import Fingerprint, fingerprint_samples, signatures
 from fingerprint.synthetic import render_song
 from fingerprint.synthetic_distort import DISTORTIONS
@@ -84,3 +84,24 @@ def test_index_finds_the_right_track_among_many() -> None:
 def test_signatures_are_minhash_rows_per_fingerprint(original: Fingerprint) -> None:
     matrix = signatures([original, original])
     assert matrix.shape == (2, 64) and np.array_equal(matrix[0], matrix[1])
+
+
+def test_verdict_rule_asks_more_of_a_time_scaled_line() -> None:
+    # The same weak evidence: accepted on the unit line (a noisy copy), refused at +2% time scale unless the
+    # aligned hashes cover most of the overlap (a copy) rather than a stretch of it (a live take).
+    assert is_match(score=30, share=0.015, distinctiveness=5.0, time_scale=1.0002, overlap_coverage=0.3)
+    assert not is_match(score=30, share=0.015, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.9)
+    assert not is_match(score=80, share=0.035, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.5)
+    assert is_match(score=80, share=0.035, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.8)
+    # a copy of a song that repeats a section aligns at two offsets: a clear share still matches
+    assert not is_match(score=40, share=0.05, distinctiveness=1.2, time_scale=1.0, overlap_coverage=1.0)
+    assert is_match(score=400, share=0.3, distinctiveness=1.2, time_scale=1.0, overlap_coverage=1.0)
+    assert not is_match(score=11, share=0.5, distinctiveness=9.0, time_scale=1.0, overlap_coverage=1.0)
+
+
+def test_refit_never_leaves_the_searched_time_scales() -> None:
+    # inliers bunched in two frames fit any slope; the coarse line must be kept
+    query = np.array([100.0, 100.0, 100.0, 101.0, 101.0, 101.0])
+    reference = np.array([150.0, 150.0, 150.0, 152.1, 152.1, 152.1])  # a least-squares slope of 2.1
+    scale, _ = _refit(query, reference, 1.0)
+    assert scale == 1.0

@@ -283,7 +283,7 @@ def summarize_pairs(pairs: dict[str, np.ndarray], *, chromaprint: bool) -> dict:
     return {"pairs": count, "catalog_er": ours, "chromaprint": peer}
 
 
-SWEEP_SHARES = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
+SWEEP_SHARES = (0.012, 0.015, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 
 
 def threshold_sweep(deliveries: list[PairRow], negatives: list[PairRow], pairs: dict[str, np.ndarray],
