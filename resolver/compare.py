@@ -7,6 +7,7 @@ rapidfuzz ``process.cpdist`` (element-wise, multi-threaded), never a Python loop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,9 @@ class PairSignals:
     def __len__(self) -> int:
         return len(self.title_similarity)
 
+
+SignalAdjuster = Callable[[PairSignals, np.ndarray, np.ndarray], PairSignals]
+"""``(signals, left, right) → signals``: replaces measured signals with better evidence (artist clusters)."""
 
 _CHUNK_PAIRS = 1_000_000
 """Pairs per rapidfuzz call: bounds the temporary Python lists to ~16 MB each."""

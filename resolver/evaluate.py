@@ -154,6 +154,8 @@ def evaluate(entity_type: str, truth_ids: pa.Array, truth_groups: pa.Array, prop
     truth_codes = _codes(truth_groups)
     scores = clustering_scores(predicted_labels(truth_ids, proposals), truth_codes)
     blocking_recall = None
+    if candidates is not None and "entity_type" in candidates.column_names:
+        candidates = candidates.filter(pc.equal(candidates["entity_type"], entity_type))
     if candidates is not None and scores["true_pairs"]:
         found = pair_labels(candidates["left_id"], candidates["right_id"], truth_ids, truth_groups)
         blocking_recall = float(found.sum() / scores["true_pairs"])
@@ -170,3 +172,26 @@ def evaluate(entity_type: str, truth_ids: pa.Array, truth_groups: pa.Array, prop
         calibration=table,
         **scores,
     )
+
+
+def homonym_merge_rate(artist_ids: pa.Array, names: pa.Array, truth_entities: pa.Array, proposals: pa.Table
+                       ) -> tuple[int, int]:
+    """``(merged, total)`` pairs of artist ids with the same name (exactly, after case folding) but
+    different true entities, and how many of them share a proposal."""
+    proposals = proposals.filter(pc.equal(proposals["entity_type"], "artist"))
+    predicted = predicted_labels(artist_ids, proposals)
+    name_codes = _codes(pc.utf8_lower(names))
+    entity_codes = _codes(truth_entities)
+    order = np.lexsort((entity_codes, name_codes))
+    merged = total = 0
+    boundaries = np.flatnonzero(np.diff(name_codes[order])) + 1
+    for group in np.split(order, boundaries):
+        if len(group) < 2 or len(np.unique(entity_codes[group])) < 2:
+            continue
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                a, b = group[i], group[j]
+                if entity_codes[a] != entity_codes[b]:
+                    total += 1
+                    merged += int(predicted[a] == predicted[b])
+    return merged, total

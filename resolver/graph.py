@@ -4,9 +4,18 @@
 2. Every component of three or more is *completed*: all its member pairs are scored, including those
    blocking never proposed, so a group is judged on all its pairs, not on a spanning chain.
 3. A component where some member pair falls below the threshold (say two different ISRCs and
-   conflicting version tags) is re-clustered by average linkage on ``1 − probability`` (scipy's
-   hierarchical clustering), cut at ``1 − merge_threshold``: a group survives only where its members
-   are, on average, more likely duplicates than not.
+   conflicting version tags) is re-clustered, by one of two methods:
+
+   - ``"average"`` (tracks): average linkage on ``1 − probability`` (scipy's hierarchical clustering), cut
+     at ``1 − merge_threshold``: a group survives only where its members are, on average, more likely
+     duplicates than not.
+   - ``"correlation"`` (artists): correlation clustering over positive *and* negative evidence, solved by
+     greedy additive edge contraction on a networkx graph whose edge weights are the pairs' log-odds
+     against the threshold, ``logit(p) − logit(merge_threshold)``: two groups merge while the summed
+     weight between them is positive, so one strong "same" edge cannot outvote several "different" ones
+     and a chain through one weak edge falls apart. Unlike average linkage it weighs *how sure* each pair
+     is (p = 0.999 counts for more than p = 0.6), which matters for artists, where one id often carries
+     decisive evidence (a shared recording) against one member and none against the rest.
 4. Components above ``max_component_size`` are first cut by raising the edge threshold.
 """
 
@@ -15,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import coo_matrix
@@ -70,6 +80,37 @@ def _average_linkage(size: int, pair_index: tuple[np.ndarray, np.ndarray], proba
     return fcluster(tree, t=1.0 - threshold, criterion="distance").astype(np.int64)
 
 
+def _correlation_clustering(size: int, pair_index: tuple[np.ndarray, np.ndarray], probability: np.ndarray,
+                            threshold: float) -> np.ndarray:
+    """Labels of one component's members by greedy additive edge contraction (see the module docstring)."""
+    clipped = np.clip(probability, 1e-9, 1 - 1e-9)
+    weight = np.log(clipped / (1 - clipped)) - np.log(threshold / (1 - threshold))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(size))
+    graph.add_weighted_edges_from(zip(pair_index[0].tolist(), pair_index[1].tolist(), weight.tolist(), strict=True))
+    members = {node: [node] for node in range(size)}
+    while graph.number_of_edges():
+        keep, merged, best = max(graph.edges(data="weight"), key=lambda edge: (edge[2], -min(edge[0], edge[1])))
+        if best <= 0:
+            break
+        for neighbour, data in list(graph[merged].items()):
+            if neighbour == keep:
+                continue
+            if graph.has_edge(keep, neighbour):
+                graph[keep][neighbour]["weight"] += data["weight"]
+            else:
+                graph.add_edge(keep, neighbour, weight=data["weight"])
+        graph.remove_node(merged)
+        members[keep].extend(members.pop(merged))
+    labels = np.empty(size, dtype=np.int64)
+    for label, rows in enumerate(sorted(members.values(), key=min), start=1):
+        labels[rows] = label
+    return labels
+
+
+_SPLIT_METHODS = {"average": _average_linkage, "correlation": _correlation_clustering}
+
+
 def _cap_component_sizes(labels: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
                          config: ClusteringConfig) -> np.ndarray:
     """Re-cut components larger than the cap using ever stricter edge thresholds."""
@@ -101,8 +142,10 @@ def _members_and_pairs(labels: np.ndarray, pair_left: np.ndarray, components: np
 
 
 def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
-                  score: PairScorer, config: ClusteringConfig) -> Clustering:
-    """Group ``n`` rows from scored pairs (see the module docstring for the method)."""
+                  score: PairScorer, config: ClusteringConfig, *, method: str = "average") -> Clustering:
+    """Group ``n`` rows from scored pairs (see the module docstring; ``method`` splits disagreeing
+    components: ``"average"`` or ``"correlation"``)."""
+    split = _SPLIT_METHODS[method]
     confident = probability >= config.merge_threshold
     labels = _components(n, left[confident], right[confident])
     labels = _cap_component_sizes(labels, left, right, probability, config)
@@ -121,7 +164,7 @@ def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.n
     local_index = np.full(n, -1, dtype=np.int64)
     for _component, members, pair_rows in _members_and_pairs(labels, member_left, disagreeing):
         local_index[members] = np.arange(len(members))
-        sub_labels = _average_linkage(
+        sub_labels = split(
             len(members),
             (local_index[member_left[pair_rows]], local_index[member_right[pair_rows]]),
             member_probability[pair_rows],

@@ -1,50 +1,34 @@
-"""``resolve_tracks``: composition of the stages, nothing else.
+"""``resolve_tracks`` and ``resolve_catalog``: composition of the stages, nothing else.
 
-features → candidate pairs → signals → levels → model (u on random pairs, m and prior by EM) →
-probabilities → clustering → proposals. Each stage's wall time is recorded in ``stats``.
+Tracks: features → candidate pairs → signals → levels → model (u on random pairs, m and prior by EM) →
+probabilities → clustering → proposals. With artists (``resolve_catalog``), artist resolution then builds
+on the track clusters (:mod:`resolver.artist_pipeline`), and the track pairs are scored and grouped once
+more with the artist clusters as evidence (:mod:`resolver.artist_feedback`). Each stage's wall time is
+recorded in ``stage_seconds``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from resolver.artist_feedback import artist_adjuster
+from resolver.artist_pipeline import ArtistResult, resolve_artists
 from resolver.audio_evidence import AudioEvidence
-from resolver.blocking import audio_candidate_pairs, candidate_pairs
-from resolver.compare import PairSignals, compare_pairs
+from resolver.blocking import CandidatePairs, audio_candidate_pairs, candidate_pairs
+from resolver.compare import PairSignals, SignalAdjuster, compare_pairs
 from resolver.config import ResolverConfig
 from resolver.features import TrackFeatures, extract_track_features
 from resolver.graph import cluster_pairs
 from resolver.propose import PairEvidence, build_proposals, canonical_order
+from resolver.records import candidate_id_table, nullable_bool, pair_rows
 from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels, random_pairs, train_model
-
-StageCallback = Callable[[str], None]
-"""Called with a stage name when that stage starts (the CLI shows it as progress)."""
-
-TRACK_PAIR_SCHEMA = pa.schema(
-    [
-        pa.field("entity_type", pa.string(), nullable=False),
-        pa.field("left_id", pa.string(), nullable=False),
-        pa.field("right_id", pa.string(), nullable=False),
-        pa.field("confidence", pa.float64(), nullable=False),
-        pa.field("match_weight", pa.float64(), nullable=False),
-        pa.field("title_similarity", pa.float32()),
-        pa.field("artist_similarity", pa.float32()),
-        pa.field("isrc_match", pa.bool_()),
-        pa.field("duration_delta_ms", pa.int64()),
-        pa.field("version_match", pa.bool_()),
-        pa.field("album_match", pa.bool_()),
-        pa.field("release_year_match", pa.bool_()),
-        pa.field("audio_match", pa.bool_()),
-    ]
-)
-"""``pairs.parquet`` for tracks: one column per signal; null where a side lacks the value."""
+from resolver.stages import StageCallback, StageTimer
 
 
 @dataclass
@@ -54,68 +38,57 @@ class ResolveResult:
     proposals: pa.Table
     pairs: pa.Table
     candidates: pa.Table
-    """``left_id``, ``right_id`` of every candidate pair (for blocking-recall evaluation)."""
+    """``entity_type``, ``left_id``, ``right_id`` of every candidate pair (for blocking-recall evaluation)."""
     model: FellegiSunterModel
+    labels: np.ndarray
+    """``(n_tracks,)`` int64 group of every track row (the artists build on these)."""
     counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     blocking: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-class _StageTimer:
-    def __init__(self, on_stage: StageCallback | None) -> None:
-        self.seconds: dict[str, float] = {}
-        self._on_stage = on_stage
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        if self._on_stage is not None:
-            self._on_stage(name)
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-
-
-def _nullable_bool(codes: np.ndarray) -> pa.Array:
-    return pa.array(codes == 1, mask=codes < 0)
-
-
 def pair_table(features: TrackFeatures, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
                match_weight: np.ndarray, signals: PairSignals) -> pa.Table:
-    """Rows of ``pairs.parquet`` (``TRACK_PAIR_SCHEMA``) for the given pairs."""
+    """Track rows of ``pairs.parquet`` (``PAIR_SCHEMA``) for the given pairs."""
     duration = signals.duration_delta_ms
-    return pa.Table.from_arrays(
-        [
-            pa.array(np.full(len(left), "track", dtype=object), pa.string()),
-            pa.array(features.track_id[left], pa.string()),
-            pa.array(features.track_id[right], pa.string()),
-            pa.array(probability, pa.float64()),
-            pa.array(match_weight, pa.float64()),
-            pa.array(signals.title_similarity, pa.float32()),
-            pa.array(signals.artist_similarity, pa.float32(), from_pandas=True),
-            _nullable_bool(signals.isrc_match),
-            pa.array(np.nan_to_num(duration).astype(np.int64), mask=np.isnan(duration)),
-            _nullable_bool(signals.version_match),
-            _nullable_bool(signals.album_match),
-            _nullable_bool(signals.release_year_match),
-            _nullable_bool(signals.audio_match),
-        ],
-        schema=TRACK_PAIR_SCHEMA,
-    )
+    return pair_rows("track", pa.array(features.track_id[left], pa.string()),
+                     pa.array(features.track_id[right], pa.string()), pa.array(probability, pa.float64()),
+                     pa.array(match_weight, pa.float64()), {
+                         "title_similarity": pa.array(signals.title_similarity, pa.float32()),
+                         "artist_similarity": pa.array(signals.artist_similarity, pa.float32(), from_pandas=True),
+                         "isrc_match": nullable_bool(signals.isrc_match),
+                         "duration_delta_ms": pa.array(np.nan_to_num(duration).astype(np.int64),
+                                                       mask=np.isnan(duration)),
+                         "version_match": nullable_bool(signals.version_match),
+                         "album_match": nullable_bool(signals.album_match),
+                         "release_year_match": nullable_bool(signals.release_year_match),
+                         "audio_match": nullable_bool(signals.audio_match),
+                     })
 
 
 def _subset(signals: PairSignals, keep: np.ndarray) -> PairSignals:
     return PairSignals(**{name: getattr(signals, name)[keep] for name in signals.__dataclass_fields__})
 
 
-def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
-                   on_stage: StageCallback | None = None, audio: AudioEvidence | None = None) -> ResolveResult:
-    """Find duplicate songs in a validated tracks table (``resolver.records.TRACK_SCHEMA``).
+@dataclass
+class ScoredTracks:
+    """Track resolution up to the trained model: what grouping (once, or again with artists) needs."""
 
-    With ``audio``, pairs found from the recordings join the candidates and every pair whose two tracks
-    have audio is compared on it too; tracks without audio resolve exactly as without.
-    """
-    config = config or ResolverConfig()
-    timer = _StageTimer(on_stage)
+    tracks: pa.Table
+    features: TrackFeatures
+    candidates: CandidatePairs
+    signals: PairSignals
+    model: FellegiSunterModel
+    audio: AudioEvidence | None
+
+    def compare(self, left: np.ndarray, right: np.ndarray) -> PairSignals:
+        """Signals of any track pairs (for completing groups and explaining proposals)."""
+        return compare_pairs(self.features, left, right, self.audio)
+
+
+def score_tracks(tracks: pa.Table, config: ResolverConfig, timer: StageTimer,
+                 audio: AudioEvidence | None = None) -> ScoredTracks:
+    """Normalize, block, compare and train on a validated tracks table (``TRACK_SCHEMA``)."""
     with timer.stage("normalize"):
         features = extract_track_features(tracks)
     with timer.stage("blocking"):
@@ -131,19 +104,33 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
         # Audio is not verified on random pairs (costly, and its u is learned by EM on candidates).
         random_levels = comparison_levels(compare_pairs(features, random_left, random_right))
         model = train_model(levels, random_levels, config.scoring)
-    with timer.stage("score"):
+    return ScoredTracks(tracks, features, candidates, signals, model, audio)
+
+
+def group_tracks(scored: ScoredTracks, config: ResolverConfig, timer: StageTimer,
+                 adjust: SignalAdjuster | None = None, *, stage_suffix: str = "") -> ResolveResult:
+    """Score every candidate pair with the trained model, cluster and propose (``adjust``: see
+    :data:`SignalAdjuster`; ``stage_suffix`` names the stages of a second pass)."""
+    features, candidates, model = scored.features, scored.candidates, scored.model
+
+    def signals_of(left: np.ndarray, right: np.ndarray, measured: PairSignals | None = None) -> PairSignals:
+        signals = measured if measured is not None else scored.compare(left, right)
+        return adjust(signals, left, right) if adjust is not None else signals
+
+    with timer.stage("score" + stage_suffix):
+        signals = signals_of(candidates.left, candidates.right, scored.signals)
+        levels = comparison_levels(signals)
         match_weight = model.match_weight(levels)
         probability = model.probability(levels)
 
     def score_pairs(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return model.probability(comparison_levels(compare_pairs(features, left, right, audio)))
+        return model.probability(comparison_levels(signals_of(left, right)))
 
-    with timer.stage("cluster"):
+    with timer.stage("cluster" + stage_suffix):
         clustering = cluster_pairs(len(features), candidates.left, candidates.right, probability,
                                    score_pairs, config.clustering)
-    with timer.stage("propose"):
-        member_levels = comparison_levels(compare_pairs(features, clustering.member_left,
-                                                        clustering.member_right, audio))
+    with timer.stage("propose" + stage_suffix):
+        member_levels = comparison_levels(signals_of(clustering.member_left, clustering.member_right))
         evidence = PairEvidence(
             comparison_names=tuple(c.name for c in TRACK_COMPARISONS),
             level_labels=tuple(c.level_labels for c in TRACK_COMPARISONS),
@@ -152,21 +139,19 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
         )
         has_isrc = features.isrc != ""  # features keep only valid ISRCs
         proposals = build_proposals(
-            "track", features.track_id, clustering.labels, canonical_order(tracks, has_isrc),
+            "track", features.track_id, clustering.labels, canonical_order(scored.tracks, has_isrc),
             clustering.member_left, clustering.member_right, clustering.member_probability, evidence,
         )
         keep = probability >= config.scoring.pair_output_threshold
         pairs = pair_table(features, candidates.left[keep], candidates.right[keep], probability[keep],
                            match_weight[keep], _subset(signals, keep))
-        candidate_table = pa.table({
-            "left_id": pa.array(features.track_id[candidates.left], pa.string()),
-            "right_id": pa.array(features.track_id[candidates.right], pa.string()),
-        })
+        candidate_table = candidate_id_table("track", features.track_id, candidates.left, candidates.right)
     return ResolveResult(
         proposals=proposals,
         pairs=pairs,
         candidates=candidate_table,
         model=model,
+        labels=clustering.labels,
         counts={
             "tracks": len(features),
             "candidate_pairs": len(candidates),
@@ -180,3 +165,76 @@ def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
         blocking={"pairs_by_blocker": candidates.pairs_by_blocker,
                   "skipped_buckets": candidates.skipped_buckets},
     )
+
+
+def identity_groups(scored: ScoredTracks, labels: np.ndarray) -> np.ndarray:
+    """``(n_tracks,)`` int64: the track groups cut down to what identity evidence holds together.
+
+    Two tracks stay together when they were grouped *and* share a valid ISRC or matched on audio, directly
+    or through other members. Artists build on these rather than on the groups themselves: a group that
+    only title and artist-name agreement formed ("Tell Me Why" by each of two bands called "Groucir
+    Fracho") must not then testify that the two ids are one artist.
+    """
+    signals, candidates = scored.signals, scored.candidates
+    linked = ((signals.isrc_match == 1) | (signals.audio_match == 1)) & (
+        labels[candidates.left] == labels[candidates.right])
+    n = len(labels)
+    graph = coo_matrix((np.ones(int(linked.sum()), np.int8), (candidates.left[linked], candidates.right[linked])),
+                       shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def resolve_tracks(tracks: pa.Table, config: ResolverConfig | None = None,
+                   on_stage: StageCallback | None = None, audio: AudioEvidence | None = None) -> ResolveResult:
+    """Find duplicate songs in a validated tracks table (``resolver.records.TRACK_SCHEMA``).
+
+    With ``audio``, pairs found from the recordings join the candidates and every pair whose two tracks
+    have audio is compared on it too; tracks without audio resolve exactly as without.
+    """
+    config = config or ResolverConfig()
+    timer = StageTimer(on_stage)
+    return group_tracks(score_tracks(tracks, config, timer, audio), config, timer)
+
+
+@dataclass
+class CatalogResult:
+    """Tracks and (when artists were given) artists resolved together; ``tables()`` gives the outputs."""
+
+    tracks: ResolveResult
+    artists: ArtistResult | None
+    stage_seconds: dict[str, float]
+
+    def proposals(self) -> pa.Table:
+        """Track then artist proposals (``PROPOSAL_SCHEMA``)."""
+        return pa.concat_tables([self.tracks.proposals] + ([self.artists.proposals] if self.artists else []))
+
+    def pairs(self) -> pa.Table:
+        """Track then artist pairs (``PAIR_SCHEMA``)."""
+        return pa.concat_tables([self.tracks.pairs] + ([self.artists.pairs] if self.artists else []))
+
+    def candidates(self) -> pa.Table:
+        """Track then artist candidate pairs (``entity_type``, ``left_id``, ``right_id``)."""
+        return pa.concat_tables([self.tracks.candidates] + ([self.artists.candidates] if self.artists else []))
+
+
+def resolve_catalog(tracks: pa.Table, artists: pa.Table | None = None, engagement: pa.Table | None = None,
+                    config: ResolverConfig | None = None, on_stage: StageCallback | None = None,
+                    audio: AudioEvidence | None = None) -> CatalogResult:
+    """Resolve tracks, then (with ``artists``) artists on the track clusters and co-engagement, then the
+    track pairs again with the artist clusters as evidence (unless ``config.artists.track_feedback`` is off).
+
+    ``artists``/``engagement``: validated ``ARTIST_SCHEMA``/``ENGAGEMENT_SCHEMA`` tables.
+    """
+    config = config or ResolverConfig()
+    timer = StageTimer(on_stage)
+    scored = score_tracks(tracks, config, timer, audio)
+    first = group_tracks(scored, config, timer)
+    if artists is None:
+        return CatalogResult(first, None, timer.seconds)
+    artist_result = resolve_artists(artists, tracks, identity_groups(scored, first.labels), engagement, config,
+                                    timer)
+    if not config.artists.track_feedback:
+        return CatalogResult(first, artist_result, timer.seconds)
+    adjust = artist_adjuster(scored.features, artist_result)
+    second = group_tracks(scored, config, timer, adjust, stage_suffix=" (with artists)")
+    return CatalogResult(second, artist_result, timer.seconds)

@@ -70,11 +70,12 @@ def _pair_explanation(evidence: PairEvidence, row: int) -> dict[str, str]:
 
 def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canonical_rank: np.ndarray,
                     member_left: np.ndarray, member_right: np.ndarray, member_probability: np.ndarray,
-                    evidence: PairEvidence, *, max_pairs_in_evidence: int = 10) -> pa.Table:
+                    evidence: PairEvidence, *, max_pairs_in_evidence: int = 10,
+                    canonical_rule: str = CANONICAL_RULE) -> pa.Table:
     """One proposal row per group of two or more (``PROPOSAL_SCHEMA``), sorted by confidence, descending.
 
     ``member_*`` arrays hold every pair inside a group (see :class:`resolver.graph.Clustering`), aligned
-    with ``evidence.levels``.
+    with ``evidence.levels``; ``canonical_rank`` ``(n,)`` ranks rows by ``canonical_rule`` (0 = best).
     """
     pair_group = labels[member_left]
     order = np.argsort(pair_group, kind="stable")
@@ -94,7 +95,7 @@ def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canon
         member_ids = [str(ids[m]) for m in members]
         strongest = pairs[np.argsort(-probability, kind="stable")[:max_pairs_in_evidence]]
         evidence_json = {
-            "canonical_rule": CANONICAL_RULE,
+            "canonical_rule": canonical_rule,
             "group_confidence": "mean probability over all member pairs",
             "member_confidence": {str(ids[m]): round(c, 4) for m, c in per_member.items()},
             "pairs": [

@@ -6,6 +6,7 @@ object per track, so every stage can work on batches and shard by block key.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 TRACK_SCHEMA = pa.schema(
@@ -70,6 +71,56 @@ PROPOSAL_SCHEMA = pa.schema(
     ]
 )
 """``proposals.parquet``: one row per merge proposal."""
+
+PAIR_SCHEMA = pa.schema(
+    [
+        pa.field("entity_type", pa.string(), nullable=False),
+        pa.field("left_id", pa.string(), nullable=False),
+        pa.field("right_id", pa.string(), nullable=False),
+        pa.field("confidence", pa.float64(), nullable=False),
+        pa.field("match_weight", pa.float64(), nullable=False),
+        # track signals (null on artist rows)
+        pa.field("title_similarity", pa.float32()),
+        pa.field("artist_similarity", pa.float32()),
+        pa.field("isrc_match", pa.bool_()),
+        pa.field("duration_delta_ms", pa.int64()),
+        pa.field("version_match", pa.bool_()),
+        pa.field("album_match", pa.bool_()),
+        pa.field("release_year_match", pa.bool_()),
+        pa.field("audio_match", pa.bool_()),
+        # artist signals (null on track rows)
+        pa.field("name_similarity", pa.float32()),
+        pa.field("shared_recordings", pa.float32()),
+        pa.field("coengagement_jaccard", pa.float32()),
+        pa.field("genre_match", pa.bool_()),
+        pa.field("country_match", pa.bool_()),
+    ]
+)
+"""``pairs.parquet``: one row per scored pair of tracks or artists, one column per signal; a signal is null
+where a side lacks the value or the signal belongs to the other entity type."""
+
+
+def pair_rows(entity_type: str, left_ids: pa.Array, right_ids: pa.Array, confidence: pa.Array,
+              match_weight: pa.Array, signals: dict[str, pa.Array]) -> pa.Table:
+    """A ``PAIR_SCHEMA`` table; columns of ``PAIR_SCHEMA`` missing from ``signals`` are all null."""
+    n = len(left_ids)
+    given = {"entity_type": pa.array([entity_type] * n, pa.string()), "left_id": left_ids,
+             "right_id": right_ids, "confidence": confidence, "match_weight": match_weight, **signals}
+    return pa.Table.from_arrays(
+        [given[f.name].cast(f.type) if f.name in given else pa.nulls(n, f.type) for f in PAIR_SCHEMA],
+        schema=PAIR_SCHEMA)
+
+
+def nullable_bool(codes: np.ndarray) -> pa.Array:
+    """int8 codes (1 true, 0 false, -1 null) as an Arrow boolean array."""
+    return pa.array(codes == 1, mask=codes < 0)
+
+
+def candidate_id_table(entity_type: str, ids: np.ndarray, left: np.ndarray, right: np.ndarray) -> pa.Table:
+    """``candidates.parquet`` rows: ``entity_type``, ``left_id``, ``right_id`` of each candidate pair."""
+    return pa.table({"entity_type": pa.array([entity_type] * len(left), pa.string()),
+                     "left_id": pa.array(ids[left], pa.string()), "right_id": pa.array(ids[right], pa.string())})
+
 
 REJECTED_SCHEMA = pa.schema(
     [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,16 +25,24 @@ from resolver.config import ScoringConfig
 
 @dataclass(frozen=True)
 class Comparison:
-    """One signal cut into ordered levels; ``levels(signals)`` returns int8 codes (-1 = null)."""
+    """One signal cut into ordered levels; ``levels(signals)`` returns int8 codes (-1 = null).
+
+    ``signals`` is the entity's pair-signal record: :class:`PairSignals` for tracks,
+    :class:`resolver.artist_pairs.ArtistPairSignals` for artists."""
 
     name: str
     level_labels: tuple[str, ...]
-    levels: Callable[[PairSignals], np.ndarray]
+    levels: Callable[[Any], np.ndarray]
     fixed_m: tuple[float, ...] | None = None
     """m-probabilities set by definition instead of learned (EM leaves them alone)."""
+    monotone_groups: tuple[tuple[int, ...], ...] = ()
+    """Runs of levels ordered by strength of agreement, whose weights must not decrease along the run: after
+    EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
+    the catalog for EM to see among duplicates ("the two ids share over half their audience") then weighs
+    at least as much as the level below instead of nothing."""
 
 
-def _threshold_levels(values: np.ndarray, cut_points: tuple[float, ...]) -> np.ndarray:
+def threshold_levels(values: np.ndarray, cut_points: tuple[float, ...]) -> np.ndarray:
     """Level = number of cut points ``values`` reaches; NaN → -1. Cut points ascending."""
     out = np.searchsorted(np.asarray(cut_points), values, side="right").astype(np.int8)
     out[np.isnan(values)] = MISSING
@@ -61,8 +70,8 @@ def _title_artist_levels(signals: PairSignals) -> np.ndarray:
     the same artist is rare, each alone is common), so they form one comparison with a level per
     combination instead of two independent ones whose weights would double count.
     """
-    title = _threshold_levels(signals.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))
-    artist = _threshold_levels(signals.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0)) + 1
+    title = threshold_levels(signals.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))
+    artist = threshold_levels(signals.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0)) + 1
     artist[np.isnan(signals.artist_similarity)] = 0
     joint = (title.astype(np.int16) * len(_ARTIST_LEVELS) + artist).astype(np.int8)
     joint[title < 0] = MISSING  # a placeholder title ("Track 07") says nothing, whatever the artist
@@ -87,7 +96,7 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
-def comparison_levels(signals: PairSignals, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS
+def comparison_levels(signals: Any, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS
                       ) -> np.ndarray:
     """``(n_pairs, n_comparisons)`` int8 level matrix (-1 = null)."""
     if len(signals) == 0:
@@ -172,6 +181,22 @@ def vetoed(levels: np.ndarray, comparisons: tuple[Comparison, ...] = TRACK_COMPA
     return out
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Candidate pairs whose status one comparison settles: ``same_levels`` of comparison ``name`` are
+    duplicates, ``different_levels`` are not (or mostly not). EM holds m on them (see _initial_parameters)."""
+
+    name: str
+    same_levels: tuple[int, ...]
+    different_levels: tuple[int, ...]
+    hold_m: bool = True
+    """Hold m at the anchors' level distribution (False: only start EM there), for anchors whose pairs are
+    a biased sample of all duplicates."""
+
+
+ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,))
+"""Tracks: two deliveries sharing a valid ISRC carry one recording; two different ISRCs, two recordings."""
+
 MIN_ANCHOR_PAIRS = 50
 """ISRC anchors needed (pairs sharing a valid ISRC, and pairs with two different ones) to pin m on them."""
 
@@ -187,8 +212,8 @@ class _Start:
 
 
 def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, random_u: tuple[np.ndarray, ...],
-                        comparisons: tuple[Comparison, ...], floor: float) -> _Start:
-    """Starting point for EM, anchored on ISRC where the catalog has it.
+                        comparisons: tuple[Comparison, ...], floor: float, anchor: Anchor) -> _Start:
+    """Starting point for EM, anchored on ISRC (tracks; other anchors work alike) where the catalog has it.
 
     Pairs sharing a valid ISRC are duplicates (one recording, one code), so the level distribution of
     every *other* comparison among them is m itself: it is held, and EM only learns u, the prior and
@@ -200,8 +225,9 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     candidates (its veto level holds only non-duplicates); others (audio) learn u by EM.
     """
     names = [c.name for c in comparisons]
-    isrc = candidate_levels[:, names.index("isrc")] if "isrc" in names else np.full(len(candidate_levels), -1)
-    same, different = isrc == 1, isrc == 0
+    settled = (candidate_levels[:, names.index(anchor.name)] if anchor.name in names
+               else np.full(len(candidate_levels), -1))
+    same, different = np.isin(settled, anchor.same_levels), np.isin(settled, anchor.different_levels)
     anchored = same.sum() >= MIN_ANCHOR_PAIRS and different.sum() >= MIN_ANCHOR_PAIRS
 
     def share(levels: np.ndarray, n: int) -> np.ndarray:
@@ -219,10 +245,11 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(share(candidate_levels[different, i], n) if anchored else random_u[i])
             held_m.add(i)
-        elif anchored and c.name != "isrc" and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
+        elif anchored and c.name != anchor.name and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
             m.append(share(candidate_levels[same, i], n))
             u.append(share(candidate_levels[different, i], n))
-            held_m.add(i)
+            if anchor.hold_m:
+                held_m.add(i)
         else:
             top_heavy = np.full(n, 0.1 / max(n - 1, 1))
             top_heavy[-1] = 0.9
@@ -232,7 +259,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
 
 
 def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
-                comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> FellegiSunterModel:
+                comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS, anchor: Anchor = ISRC_ANCHOR
+                ) -> FellegiSunterModel:
     """Fit the model on the candidate pairs themselves (a random sample of at most
     ``config.em_sample_pairs`` of them); see :func:`_initial_parameters` for what EM learns.
 
@@ -250,7 +278,8 @@ def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config:
                                                            replace=False)
         candidate_levels = candidate_levels[np.sort(sample)]
     random_u = estimate_u(random_levels, comparisons, config.probability_floor)
-    start = _initial_parameters(candidate_levels, all_levels, random_u, comparisons, config.probability_floor)
+    start = _initial_parameters(candidate_levels, all_levels, random_u, comparisons, config.probability_floor,
+                                anchor)
     model = FellegiSunterModel(comparisons, start.m, start.u, prior=0.1, em_iterations=0)
     if len(candidate_levels) == 0:
         return model
@@ -272,7 +301,32 @@ def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config:
         model = FellegiSunterModel(comparisons, m, u, prior=prior, em_iterations=iteration)
         if shift < config.em_tolerance:
             break
-    return model
+    return _monotone(model)
+
+
+def _pool_adjacent_violators(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m re-spread so that log(m/u) is non-decreasing over the levels (Σm unchanged); u is kept."""
+    blocks: list[list[int]] = []
+    for level in range(len(m)):
+        blocks.append([level])
+        while len(blocks) > 1 and (m[blocks[-1]].sum() / u[blocks[-1]].sum()
+                                   < m[blocks[-2]].sum() / u[blocks[-2]].sum()):
+            blocks[-2].extend(blocks.pop())
+    pooled = m.copy()
+    for block in blocks:
+        pooled[block] = m[block].sum() * u[block] / u[block].sum()
+    return pooled
+
+
+def _monotone(model: FellegiSunterModel) -> FellegiSunterModel:
+    pooled = []
+    for comparison, m, u in zip(model.comparisons, model.m, model.u, strict=True):
+        m = m.copy()
+        for group in comparison.monotone_groups:
+            levels = list(group)
+            m[levels] = _pool_adjacent_violators(m[levels], u[levels])
+        pooled.append(m)
+    return FellegiSunterModel(model.comparisons, tuple(pooled), model.u, model.prior, model.em_iterations)
 
 
 def random_pairs(n_records: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
 """Artist entities (the truth) and the artist ids they were ingested under, for :mod:`resolver.synthetic`.
 
 Entities come in five scripts with Zipf popularity, a genre family and a country; ~2 % are homonyms of another
-entity and ~10 % are split over 2–3 artist ids with small name variants. Also the popularity-weighted pick
-within a genre family that featured artists, covers and listeners share.
+entity and ~10 % are split over 2–3 artist ids with small name variants or, for popular acts, an unrelated
+alias. Also the popularity-weighted pick within a genre family that featured artists, covers and listeners
+share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from resolver.synthetic_spelling import name_variant
 POPULARITY_EXPONENT = 0.6  # Zipf exponent of artist popularity: the top artist has ~0.5 % of recordings
 SPLIT_ENTITY_RATE = 0.10  # entities whose releases were ingested under 2–3 artist ids
 HOMONYM_RATE = 0.02  # entities that share their exact name with a different entity
+ALIAS_RATE = 0.5  # extra ids of a popular entity (top fifth) under an unrelated alias (a stage name, a rename)
+ALIAS_POPULARITY_QUANTILE = 0.8  # aliases only for acts popular enough that the alias has songs and listeners
 
 # genre families: an entity's genres come from one; listeners and featured artists stay within it
 FAMILIES = {
@@ -127,9 +130,11 @@ def make_entities(rng: np.random.Generator, rnd: random.Random, n: int) -> Entit
 
 
 def make_artists(rng: np.random.Generator, rnd: random.Random, entities: Entities) -> Artists:
-    """One artist id per entity, 2–3 for ~10 % (split entities) with distinct name variants."""
+    """One artist id per entity, 2–3 for ~10 % (split entities) with distinct name variants; half the extra
+    ids of popular entities carry an unrelated alias instead (only shared recordings and audience tie them)."""
     n = len(entities.name)
     id_counts = np.where(rng.random(n) < SPLIT_ENTITY_RATE, 2 + (rng.random(n) < 0.3), 1).tolist()
+    popular = (entities.weight >= np.quantile(entities.weight, ALIAS_POPULARITY_QUANTILE)).tolist() if n else []
     artist_names: list[str] = []
     entity: list[int] = []
     primary: list[bool] = []
@@ -139,7 +144,10 @@ def make_artists(rng: np.random.Generator, rnd: random.Random, entities: Entitie
         for _ in range(12 * count):
             if len(spellings) == count:
                 break
-            variant = name_variant(rnd, entities.name[e], entities.script[e])
+            if popular[e] and rnd.random() < ALIAS_RATE:
+                variant = names.artist_name(rnd, entities.script[e], entities.language[e])
+            else:
+                variant = name_variant(rnd, entities.name[e], entities.script[e])
             if variant not in spellings:
                 spellings.append(variant)
         of_entity.append(list(range(len(artist_names), len(artist_names) + len(spellings))))

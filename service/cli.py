@@ -23,8 +23,8 @@ from tqdm import tqdm
 from fingerprint.audio import InvalidAudioError, probe
 from fingerprint.match import verify
 from resolver.config import ConfigError, ResolverConfig
-from resolver.evaluate import Evaluation, evaluate
-from resolver.pipeline import resolve_tracks
+from resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
+from resolver.pipeline import resolve_catalog
 from resolver.synthetic import generate_catalog
 from service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
 from service.errors import CatalogInputError, EmptyInputError, InputFileError
@@ -34,6 +34,8 @@ from service.synth_audio import add_audio
 log = logging.getLogger("catalog_er")
 
 RESOLVE_STAGES = ("normalize", "blocking", "compare", "train", "score", "cluster", "propose")
+ARTIST_STAGES = ("artist features", "artist pairs", "artist model", "artist graph", "score (with artists)",
+                 "cluster (with artists)", "propose (with artists)")
 
 
 def _peak_memory_bytes() -> int:
@@ -54,7 +56,9 @@ def _load_config(path: str | None) -> ResolverConfig:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    """Resolve duplicate tracks in a Parquet dump and write proposals, pairs, rejected rows and a summary."""
+    """Resolve duplicate tracks (and artists) in Parquet dumps; write proposals, pairs, rejected rows, summary."""
+    if args.engagement and not args.artists:
+        raise CatalogInputError("--engagement is evidence for artist resolution: give --artists too")
     config = _load_config(args.config)
     out = Path(args.out)
     started = time.perf_counter()
@@ -67,15 +71,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         raise EmptyInputError(f"{args.tracks}: no usable track rows ({tracks.rejected.num_rows:,} rejected; "
                               f"reasons in {out / 'rejected.parquet'})", path=args.tracks)
     inputs = {"tracks": str(args.tracks)}
+    artists = engagement = None
     if args.artists:
-        rejected.append(read_artists(args.artists).rejected)
+        loaded = read_artists(args.artists)
+        rejected.append(loaded.rejected)
+        artists = loaded.table
         inputs["artists"] = str(args.artists)
     if args.engagement:
-        rejected.append(read_engagement(args.engagement, known_track_ids=tracks.table["track_id"]).rejected)
+        loaded = read_engagement(args.engagement, known_track_ids=tracks.table["track_id"])
+        rejected.append(loaded.rejected)
+        engagement = loaded.table
         inputs["engagement"] = str(args.engagement)
-    if args.artists or args.engagement:
-        log.warning("artists/engagement are validated (bad rows reported) but artist resolution is not "
-                    "implemented yet: only track proposals are written")
     audio = None
     with_audio = tracks.table["audio_path"].null_count < tracks.table.num_rows
     if with_audio and not args.no_audio:
@@ -88,33 +94,44 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         audio = build_audio_evidence(tracks.table.num_rows, track_audio)
         log.info("fingerprints: %d decoded, %d from cache, %d unusable", track_audio.decoded,
                  track_audio.cached, track_audio.rejected.num_rows)
-    with tqdm(total=len(RESOLVE_STAGES), desc="resolve", unit="stage", disable=args.quiet) as bar:
+    stages = RESOLVE_STAGES + (ARTIST_STAGES if artists is not None else ())
+    with tqdm(total=len(stages), desc="resolve", unit="stage", disable=args.quiet) as bar:
         def on_stage(name: str) -> None:
             bar.set_postfix_str(name)
-            if bar.n < bar.total and name != RESOLVE_STAGES[0]:
+            if bar.n < bar.total and name != stages[0]:
                 bar.update(1)
 
-        result = resolve_tracks(tracks.table, config, on_stage=on_stage, audio=audio)
+        result = resolve_catalog(tracks.table, artists, engagement, config, on_stage=on_stage, audio=audio)
         bar.update(bar.total - bar.n)
-    write_table(result.proposals, out / "proposals.parquet")
-    write_table(result.pairs, out / "pairs.parquet")
+    write_table(result.proposals(), out / "proposals.parquet")
+    write_table(result.pairs(), out / "pairs.parquet")
+    candidates_file = out / "candidates.parquet"
+    candidates_file.unlink(missing_ok=True)
     if args.keep_candidates:
-        write_table(result.candidates, out / "candidates.parquet")
+        write_table(result.candidates(), candidates_file)
     rejected_count = write_rejected(rejected, out / "rejected.parquet")
+    counts = {**result.tracks.counts, **(result.artists.counts if result.artists else {}),
+              "rejected_rows": rejected_count}
     summary = {
         "inputs": inputs,
-        "counts": {**result.counts, "rejected_rows": rejected_count},
+        "counts": counts,
         "stage_seconds": result.stage_seconds,
         "total_seconds": round(time.perf_counter() - started, 3),
         "peak_memory_bytes": _peak_memory_bytes(),
-        "blocking": result.blocking,
-        "model": result.model.describe(),
+        "blocking": {**result.tracks.blocking,
+                     **({"artist_pairs_by_blocker": result.artists.blocking} if result.artists else {})},
+        "model": result.tracks.model.describe(),
+        **({"artist_model": result.artists.model.describe()} if result.artists else {}),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    counts = result.counts
+    artist_note = ""
+    if result.artists is not None:
+        artist_note = (f"; {counts['artists']:,} artists → {counts['artist_candidate_pairs']:,} candidate pairs → "
+                       f"{counts['artist_proposals']:,} artist merge proposals covering "
+                       f"{counts['artists_in_proposals']:,} artist ids")
     print(f"{counts['tracks']:,} tracks → {counts['candidate_pairs']:,} candidate pairs → "
-          f"{counts['proposals']:,} merge proposals covering {counts['tracks_in_proposals']:,} tracks "
-          f"({rejected_count:,} input problems reported) in {summary['total_seconds']:.1f} s; "
+          f"{counts['proposals']:,} merge proposals covering {counts['tracks_in_proposals']:,} tracks"
+          f"{artist_note} ({rejected_count:,} input problems reported) in {summary['total_seconds']:.1f} s; "
           f"outputs in {out}/")
     return 0
 
@@ -177,13 +194,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     truth_dir, out = Path(args.truth), Path(args.out)
     truth = _read_required(truth_dir / "truth_tracks.parquet")
     candidates_path = out / "candidates.parquet"
-    evaluation = evaluate(
-        "track", truth["track_id"], truth["recording_id"],
-        _read_required(out / "proposals.parquet"), _read_required(out / "pairs.parquet"),
-        pq.read_table(candidates_path) if candidates_path.is_file() else None,
-    )
+    proposals, pairs = _read_required(out / "proposals.parquet"), _read_required(out / "pairs.parquet")
+    candidates = pq.read_table(candidates_path) if candidates_path.is_file() else None
+    evaluation = evaluate("track", truth["track_id"], truth["recording_id"], proposals, pairs, candidates)
     print(format_evaluation(evaluation))
-    report = {"track": evaluation.to_dict()}
+    report: dict[str, object] = {"track": evaluation.to_dict()}
+    if pc.any(pc.equal(pairs["entity_type"], "artist")).as_py() or pc.any(
+            pc.equal(proposals["entity_type"], "artist")).as_py():
+        truth_artists = _read_required(truth_dir / "truth_artists.parquet")
+        artist_evaluation = evaluate("artist", truth_artists["artist_id"], truth_artists["entity_id"], proposals,
+                                     pairs, candidates)
+        print(format_evaluation(artist_evaluation))
+        report["artist"] = artist_evaluation.to_dict()
+        names = _read_required(truth_dir / "artists.parquet").select(["artist_id", "name"])
+        names = names.take(pc.index_in(truth_artists["artist_id"], value_set=names["artist_id"]))
+        merged, total = homonym_merge_rate(truth_artists["artist_id"], names["name"], truth_artists["entity_id"],
+                                           proposals)
+        print(f"  homonyms   {merged:,} of {total:,} same-name pairs of different artists merged"
+              f" ({merged / total if total else 0.0:.2%})")
+        report["artist"]["homonym_pairs"] = total
+        report["artist"]["homonym_pairs_merged"] = merged
     (out / "evaluation.json").write_text(json.dumps(report, indent=2))
     if args.json:
         print(json.dumps(report))
@@ -252,11 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     resolve = sub.add_parser("resolve", help="find duplicates in Parquet catalog dumps",
-                             description="Find duplicate tracks in a Parquet dump; see README 'Data contract'.")
+                             description="Find duplicate tracks (and, with --artists, duplicate artist ids) in "
+                                         "Parquet dumps; see README 'Data contract'.")
     resolve.add_argument("--tracks", required=True, metavar="T.parquet", help="tracks dump (track_id, title, ...)")
-    resolve.add_argument("--artists", metavar="A.parquet", help="artists dump (validated; used by a later issue)")
+    resolve.add_argument("--artists", metavar="A.parquet",
+                         help="artists dump (artist_id, name, ...): also resolve duplicate artist ids")
     resolve.add_argument("--engagement", metavar="E.parquet",
-                         help="engagement dump (validated; used by a later issue)")
+                         help="engagement dump (user_id, track_id, plays): co-engagement evidence for artists "
+                              "(needs --artists)")
     resolve.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
     resolve.add_argument("--config", metavar="CONFIG.json",
                          help='thresholds, e.g. {"clustering": {"merge_threshold": 0.6}}; see resolver/config.py')

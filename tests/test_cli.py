@@ -113,3 +113,41 @@ def test_help_lists_every_command() -> None:
     assert done.returncode == 0
     for command in ("resolve", "synth", "evaluate", "show"):
         assert command in done.stdout
+
+
+def test_resolve_with_artists_reports_bad_engagement_rows_and_proposes_artists(catalog_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    engagement = pq.read_table(catalog_dir / "engagement.parquet")
+    engagement = engagement.cast(pa.schema([field.with_nullable(True) for field in engagement.schema]))
+    bad = pa.table({"user_id": ["u-bad-1", "u-bad-2", None],
+                    "track_id": ["no-such-track", engagement["track_id"][0].as_py(), engagement["track_id"][1].as_py()],
+                    "plays": pa.array([3, -4, 1], pa.int64())})
+    engagement_file = tmp_path / "engagement.parquet"
+    pq.write_table(pa.concat_tables([engagement, bad.cast(engagement.schema)]), engagement_file)
+    out = tmp_path / "out"
+    done = run_cli("resolve", "--tracks", str(catalog_dir / "tracks.parquet"), "--artists",
+                   str(catalog_dir / "artists.parquet"), "--engagement", str(engagement_file), "--out", str(out),
+                   "-q")
+    assert done.returncode == 0, done.stderr
+    assert "artist merge proposals" in done.stdout
+    rejected = pq.read_table(out / "rejected.parquet").to_pylist()
+    first_bad_row = engagement.num_rows
+    by_row = {r["row"]: r for r in rejected if r["file"] == str(engagement_file)}
+    assert "no-such-track" in by_row[first_bad_row]["reason"] and by_row[first_bad_row]["field"] == "track_id"
+    assert "-4" in by_row[first_bad_row + 1]["reason"] and by_row[first_bad_row + 1]["field"] == "plays"
+    assert by_row[first_bad_row + 2]["field"] == "user_id"
+    proposals = pq.read_table(out / "proposals.parquet")
+    assert set(proposals["entity_type"].to_pylist()) == {"track", "artist"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(by_row) == 3 and summary["counts"]["rejected_rows"] == len(rejected)
+    # every good row whose track credits a known artist counts (tracks without artist_ids do not)
+    assert 0.95 * engagement.num_rows < summary["counts"]["engagement_rows_used"] <= engagement.num_rows
+    evaluated = run_cli("evaluate", "--truth", str(catalog_dir), "--out", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "artist resolution" in evaluated.stdout and "homonyms" in evaluated.stdout
+
+
+def test_engagement_without_artists_is_refused(catalog_dir: Path, tmp_path: Path) -> None:
+    done = run_cli("resolve", "--tracks", str(catalog_dir / "tracks.parquet"), "--engagement",
+                   str(catalog_dir / "engagement.parquet"), "--out", str(tmp_path / "out"), "-q")
+    assert done.returncode == 2 and "--artists" in done.stderr

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from resolver.evaluate import evaluate
-from resolver.pipeline import TRACK_PAIR_SCHEMA, resolve_tracks
-from resolver.records import PROPOSAL_SCHEMA, TRACK_SCHEMA
+from resolver.pipeline import resolve_tracks
+from resolver.records import PAIR_SCHEMA, PROPOSAL_SCHEMA, TRACK_SCHEMA
 
 
 def test_quality_on_the_small_synthetic_catalog(small_catalog, small_result) -> None:
@@ -26,7 +26,7 @@ def test_quality_on_the_small_synthetic_catalog(small_catalog, small_result) -> 
 
 def test_outputs_follow_the_contract(small_result) -> None:
     assert small_result.proposals.schema == PROPOSAL_SCHEMA
-    assert small_result.pairs.schema == TRACK_PAIR_SCHEMA
+    assert small_result.pairs.schema == PAIR_SCHEMA
     members = pc.list_flatten(small_result.proposals["member_ids"]).to_pylist()
     assert len(members) == len(set(members)), "an entity appears in at most one proposal"
     for row in small_result.proposals.slice(0, 50).to_pylist():
