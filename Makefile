@@ -7,7 +7,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint bench bench-small bench-audio clean venv
+.PHONY: demo test lint bench bench-small bench-audio bench-artists clean venv
 
 venv: $(STAMP)
 
@@ -41,6 +41,9 @@ bench: $(VENV)/.bench-installed
 
 bench-small: $(VENV)/.bench-installed
 	$(BIN)/python tests/benchmarks/bench_resolve.py --sizes 10000 --out $(BENCH_DIR) --seed 20261126
+
+bench-artists: $(VENV)/.bench-installed
+	$(BIN)/python tests/benchmarks/bench_artists.py --out $(BENCH_DIR)
 
 bench-audio: $(VENV)/.bench-installed
 	command -v fpcalc >/dev/null || (apt-get install -y -qq libchromaprint-tools >/dev/null 2>&1) || \
