@@ -47,6 +47,10 @@ CLEAR_SHARE = 0.1
 that repeats a section aligns at two offsets, and a copy of it must still match."""
 MIN_ALIGNED_SHARE = 0.012
 """Share of the shorter fingerprint's hashes that must align on the unit line (5 dB-SNR copies: 1% below)."""
+MIN_UNIT_OVERLAP_COVERAGE = 0.12
+"""Share of the overlapping seconds that must hold an aligned hash on the unit line: a copy aligns all
+along (5 dB-SNR copies 0.17 and up), an unrelated song that happens to line up aligns in a second or two
+(three such matches in a 10,000-track index covered 0.07–0.09)."""
 UNIT_SCALE_TOLERANCE = 0.001
 """A fitted scale within this of 1 is the unit line (copies of one master fit within 0.0004 over 30 s)."""
 MIN_SCALED_SHARE = 0.02
@@ -87,7 +91,7 @@ def is_match(score: int, share: float, distinctiveness: float, time_scale: float
     if distinctiveness < MIN_DISTINCTIVENESS and share < CLEAR_SHARE:
         return False
     if abs(time_scale - 1.0) <= UNIT_SCALE_TOLERANCE:
-        return share >= MIN_ALIGNED_SHARE
+        return share >= MIN_ALIGNED_SHARE and overlap_coverage >= MIN_UNIT_OVERLAP_COVERAGE
     return share >= MIN_SCALED_SHARE and overlap_coverage >= MIN_SCALED_OVERLAP_COVERAGE
 
 

@@ -90,6 +90,8 @@ def test_verdict_rule_asks_more_of_a_time_scaled_line() -> None:
     # The same weak evidence: accepted on the unit line (a noisy copy), refused at +2% time scale unless the
     # aligned hashes cover most of the overlap (a copy) rather than a stretch of it (a live take).
     assert is_match(score=30, share=0.015, distinctiveness=5.0, time_scale=1.0002, overlap_coverage=0.3)
+    # …but not when the aligned hashes sit in a second or two of the overlap (a chance alignment)
+    assert not is_match(score=30, share=0.015, distinctiveness=5.0, time_scale=1.0002, overlap_coverage=0.08)
     assert not is_match(score=30, share=0.015, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.9)
     assert not is_match(score=80, share=0.035, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.5)
     assert is_match(score=80, share=0.035, distinctiveness=5.0, time_scale=1.02, overlap_coverage=0.8)
