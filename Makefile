@@ -7,7 +7,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint bench bench-small bench-audio bench-artists clean venv
+.PHONY: demo test lint proto bench bench-small bench-audio bench-artists clean venv
 
 venv: $(STAMP)
 
@@ -28,6 +28,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+proto: $(STAMP)
+	$(BIN)/python -m service.api.generate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ from resolver.artist_pairs import (
 )
 from resolver.artist_score import ARTIST_COMPARISONS, SHARED_RECORDING_ANCHOR
 from resolver.config import ResolverConfig
+from resolver.decisions import PairDecisions
 from resolver.engagement import ListenerSignatures, listener_signatures
 from resolver.graph import cluster_pairs
 from resolver.propose import PairEvidence, build_proposals
@@ -80,7 +81,8 @@ def _take(signals: ArtistPairSignals, keep: np.ndarray) -> ArtistPairSignals:
 
 
 def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarray, engagement: pa.Table | None,
-                    config: ResolverConfig, timer: StageTimer) -> ArtistResult:
+                    config: ResolverConfig, timer: StageTimer, *, decisions: PairDecisions | None = None
+                    ) -> ArtistResult:
     """Find duplicate artist ids (see the module docstring).
 
     Args:
@@ -89,7 +91,9 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
         track_labels: ``(n_tracks,)`` int64 recording group of every track row (see
             :func:`resolver.pipeline.identity_groups`).
         engagement: validated ``ENGAGEMENT_SCHEMA`` table, or None (co-engagement is then null everywhere).
+        decisions: curators' labels on artist pairs, binding (see :mod:`resolver.decisions`).
     """
+    decisions = decisions or PairDecisions.empty()
     settings, blocking = config.artists, config.blocking
     artists = artists.sort_by("artist_id")  # row order must not matter (random pairs, tie-breaks)
     with timer.stage("artist features"):
@@ -110,14 +114,19 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
             compare_artist_pairs(features, listeners, shared, random_left, random_right, settings), ARTIST_COMPARISONS)
         model = train_model(levels, random_levels, config.scoring, ARTIST_COMPARISONS, SHARED_RECORDING_ANCHOR)
         match_weight = model.match_weight(levels)
-        probability = model.probability(levels)
+        probability = decisions.apply(features.artist_id, candidates.left, candidates.right,
+                                      model.probability(levels))
 
     def score_pairs(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         pair_signals = compare_artist_pairs(features, listeners, shared, left, right, settings)
-        return model.probability(comparison_levels(pair_signals, ARTIST_COMPARISONS))
+        scored = model.probability(comparison_levels(pair_signals, ARTIST_COMPARISONS))
+        return decisions.apply(features.artist_id, left, right, scored)
 
     with timer.stage("artist graph"):
-        clustering = cluster_pairs(len(features), candidates.left, candidates.right, probability, score_pairs,
+        linked_left, linked_right = decisions.must_link(features.artist_id)
+        clustering = cluster_pairs(len(features), np.concatenate([candidates.left, linked_left]),
+                                   np.concatenate([candidates.right, linked_right]),
+                                   np.concatenate([probability, np.ones(len(linked_left))]), score_pairs,
                                    config.clustering, method="correlation")
         member_signals = compare_artist_pairs(features, listeners, shared, clustering.member_left,
                                               clustering.member_right, settings)

@@ -8,6 +8,7 @@ signature is identical share a bucket, and every pair inside a bucket is a candi
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,11 +120,35 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
     member is paired with its ``config.oversized_bucket_neighbours`` nearest in duration only.
     Returns ``(left, right, oversized_buckets)``.
     """
-    tokens, set_ids = shingle_tokens(texts)
-    signatures = batch_signatures(tokens, set_ids, len(texts), num_perm=config.num_perm, seed=config.seed)
-    empty = np.bincount(set_ids, minlength=len(texts)) == 0
+    signatures, empty = text_signatures(texts, config)
     return banded_pairs(signatures, empty, threshold=threshold, config=config, within=within,
                         duration_ms=duration_ms)
+
+
+def band_keys(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
+              within: np.ndarray | None = None) -> np.ndarray:
+    """``(n, bands)`` int64 LSH bucket key of every row in every band (-1: the row is in no bucket).
+
+    Bands and rows per band come from datasketch's optimum for ``threshold``; ``within`` (int64 per row,
+    -1 = none) mixes a group code into every key so buckets never span groups."""
+    n = len(signatures)
+    bands, rows = lsh_bands(threshold=threshold, num_perm=signatures.shape[1])
+    keys = np.empty((n, bands), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            key = np.zeros(n, dtype=np.uint64)
+            for column in range(rows):
+                key = (key ^ block[:, column]) * _BAND_MIX
+            if within is not None:
+                key = (key ^ within.astype(np.uint64)) * _BAND_MIX
+            column_keys = key.view(np.int64).copy()
+            column_keys[column_keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
+            column_keys[empty] = -1
+            if within is not None:
+                column_keys[within < 0] = -1
+            keys[:, band] = column_keys
+    return keys
 
 
 def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float, config: BlockingConfig,
@@ -135,32 +160,20 @@ def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
     and ``duration_ms``. Returns ``(left, right, oversized_buckets)``.
     """
     n = len(signatures)
-    bands, rows = lsh_bands(threshold=threshold, num_perm=signatures.shape[1])
+    keys = band_keys(signatures, empty, threshold=threshold, within=within)
     lefts, rights, skipped = [], [], 0
-    with np.errstate(over="ignore"):
-        for band in range(bands):
-            block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-            key = np.zeros(n, dtype=np.uint64)
-            for column in range(rows):
-                key = (key ^ block[:, column]) * _BAND_MIX
-            if within is not None:
-                key = (key ^ within.astype(np.uint64)) * _BAND_MIX
-            keys = key.view(np.int64).copy()
-            keys[keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
-            keys[empty] = -1
-            if within is not None:
-                keys[within < 0] = -1
-            left, right, band_skipped = pairs_within_groups(
-                keys, max_group_size=config.max_bucket_size, sort_within=duration_ms,
-                window=config.oversized_bucket_neighbours if duration_ms is not None else 0)
-            lefts.append(left)
-            rights.append(right)
-            skipped += band_skipped
+    for band in range(keys.shape[1]):
+        left, right, band_skipped = pairs_within_groups(
+            keys[:, band], max_group_size=config.max_bucket_size, sort_within=duration_ms,
+            window=config.oversized_bucket_neighbours if duration_ms is not None else 0)
+        lefts.append(left)
+        rights.append(right)
+        skipped += band_skipped
     left, right = _dedupe(np.concatenate(lefts), np.concatenate(rights), n)
     return left, right, skipped
 
 
-def _string_codes(values: np.ndarray) -> np.ndarray:
+def string_codes(values: np.ndarray) -> np.ndarray:
     """Dense int64 code per distinct string; "" (missing) gets -1."""
     _, codes = np.unique(values, return_inverse=True)
     codes = codes.astype(np.int64)
@@ -168,9 +181,20 @@ def _string_codes(values: np.ndarray) -> np.ndarray:
     return codes
 
 
+def string_hashes(values: np.ndarray) -> np.ndarray:
+    """A stable non-negative int64 hash per string ("" gets -1): equal strings, equal codes, whatever else is
+    in the array (so an index can code a new row without recoding the old ones)."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    hashed = np.array([int.from_bytes(hashlib.blake2b(v.encode(), digest_size=8).digest(), "little") >> 1
+                       for v in distinct.tolist()], dtype=np.int64)
+    codes = hashed[inverse.ravel()] if len(distinct) else np.empty(0, np.int64)
+    codes[values == ""] = -1
+    return codes
+
+
 def isrc_candidate_pairs(isrc: np.ndarray, *, config: BlockingConfig) -> tuple[np.ndarray, np.ndarray, int]:
     """Pairs of tracks sharing a valid normalized ISRC ("" = none). Returns ``(left, right, skipped)``."""
-    return pairs_within_groups(_string_codes(isrc), max_group_size=config.max_isrc_block_size)
+    return pairs_within_groups(string_codes(isrc), max_group_size=config.max_isrc_block_size)
 
 
 def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -194,23 +218,46 @@ def audio_candidate_pairs(audio: AudioEvidence, config: BlockingConfig
     }
 
 
-def candidate_pairs(features: TrackFeatures, config: BlockingConfig,
-                    extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
-    """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, and any
-    ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g. pairs found from audio)."""
+@dataclass(frozen=True)
+class TextBlocker:
+    """One MinHash LSH blocker over a text column: its texts, threshold and optional group codes."""
+
+    texts: np.ndarray
+    threshold: float
+    within: np.ndarray | None = None
+    sort_by_duration: bool = False
+
+
+def text_blockers(features: TrackFeatures, config: BlockingConfig) -> dict[str, TextBlocker]:
+    """The LSH blockers of :func:`candidate_pairs`, by name (the online index uses the same ones)."""
     text = np.array(
         [f"{t} {a}".strip() for t, a in zip(features.title_core, features.primary_artist, strict=True)],
         dtype=object,
     )
-    blockers = {
-        "isrc": isrc_candidate_pairs(features.isrc, config=config),
-        "artist_title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.artist_title_threshold,
-                                                config=config, within=_string_codes(features.primary_artist)),
-        "title_artist_lsh": lsh_candidate_pairs(text, threshold=config.text_threshold, config=config,
-                                                duration_ms=features.duration_ms),
-        "title_lsh": lsh_candidate_pairs(features.title_core, threshold=config.title_threshold, config=config,
-                                         duration_ms=features.duration_ms),
+    return {
+        "artist_title_lsh": TextBlocker(features.title_core, config.artist_title_threshold,
+                                        within=string_hashes(features.primary_artist)),
+        "title_artist_lsh": TextBlocker(text, config.text_threshold, sort_by_duration=True),
+        "title_lsh": TextBlocker(features.title_core, config.title_threshold, sort_by_duration=True),
     }
+
+
+def text_signatures(texts: np.ndarray, config: BlockingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(signatures, empty)``: MinHash of each text's 3-grams, and which texts have none."""
+    tokens, set_ids = shingle_tokens(texts)
+    signatures = batch_signatures(tokens, set_ids, len(texts), num_perm=config.num_perm, seed=config.seed)
+    return signatures, np.bincount(set_ids, minlength=len(texts)) == 0
+
+
+def candidate_pairs(features: TrackFeatures, config: BlockingConfig,
+                    extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
+    """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, and any
+    ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g. pairs found from audio)."""
+    blockers = {"isrc": isrc_candidate_pairs(features.isrc, config=config)}
+    for name, blocker in text_blockers(features, config).items():
+        blockers[name] = lsh_candidate_pairs(
+            blocker.texts, threshold=blocker.threshold, config=config, within=blocker.within,
+            duration_ms=features.duration_ms if blocker.sort_by_duration else None)
     for name, (left, right) in (extra_blockers or {}).items():
         blockers[name] = (np.minimum(left, right), np.maximum(left, right), 0)
     n = len(features)

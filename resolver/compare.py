@@ -48,6 +48,8 @@ class PairSignals:
 SignalAdjuster = Callable[[PairSignals, np.ndarray, np.ndarray], PairSignals]
 """``(signals, left, right) → signals``: replaces measured signals with better evidence (artist clusters)."""
 
+_PARALLEL_PAIRS = 10_000
+"""From this many pairs on, rapidfuzz spreads a call over all cores."""
 _CHUNK_PAIRS = 1_000_000
 """Pairs per rapidfuzz call: bounds the temporary Python lists to ~16 MB each."""
 
@@ -57,8 +59,9 @@ def _similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
     scores = np.empty(len(left), dtype=np.float32)
     for start in range(0, len(left), _CHUNK_PAIRS):
         stop = start + _CHUNK_PAIRS
+        workers = -1 if len(left) >= _PARALLEL_PAIRS else 1  # threads cost more than a few pairs take
         scores[start:stop] = process.cpdist(list(left[start:stop]), list(right[start:stop]), scorer=scorer,
-                                            workers=-1, dtype=np.float32)
+                                            workers=workers, dtype=np.float32)
     return scores / np.float32(100.0)
 
 

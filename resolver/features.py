@@ -42,6 +42,24 @@ class TrackFeatures:
     def __len__(self) -> int:
         return len(self.track_id)
 
+    def take(self, rows: np.ndarray) -> TrackFeatures:
+        """The features of ``rows`` (int64 indices), in that order."""
+        return TrackFeatures(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
+
+    def concat(self, other: TrackFeatures) -> TrackFeatures:
+        """These rows followed by ``other``'s."""
+        return TrackFeatures(**{name: np.concatenate([getattr(self, name), getattr(other, name)])
+                                for name in self.__dataclass_fields__})
+
+    def replace_rows(self, rows: np.ndarray, other: TrackFeatures) -> TrackFeatures:
+        """A copy with ``rows`` set to ``other``'s rows (same length as ``rows``)."""
+        columns = {}
+        for name in self.__dataclass_fields__:
+            column = getattr(self, name).copy()
+            column[rows] = getattr(other, name)
+            columns[name] = column
+        return TrackFeatures(**columns)
+
 
 def _map_distinct(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], object]) -> list[object]:
     """Apply ``parse`` to each distinct non-null value; return one result per row (None where null)."""

@@ -10,6 +10,8 @@ signatures from this module can be fed to ``datasketch.MinHashLSH`` (the online 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -27,10 +29,14 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> _FMIX_SHIFT_3)
 
 
+@lru_cache(maxsize=16)
 def permutations(*, num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(a, b)`` uint32 arrays of shape ``(num_perm,)`` that datasketch uses for this seed."""
+    """The ``(a, b)`` uint32 arrays of shape ``(num_perm,)`` that datasketch uses for this seed (cached;
+    read-only)."""
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    a, b = a.astype(np.uint32), b.astype(np.uint32)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
 
 
 def batch_signatures(tokens: np.ndarray, set_ids: np.ndarray, n_sets: int, *, num_perm: int, seed: int
@@ -64,6 +70,7 @@ def batch_signatures(tokens: np.ndarray, set_ids: np.ndarray, n_sets: int, *, nu
     return signatures
 
 
+@lru_cache(maxsize=64)
 def lsh_bands(*, threshold: float, num_perm: int) -> tuple[int, int]:
     """Bands ``b`` and rows per band ``r`` that datasketch's LSH picks for a Jaccard ``threshold``."""
     index = MinHashLSH(threshold=threshold, num_perm=num_perm)

@@ -23,6 +23,7 @@ from resolver.audio_evidence import AudioEvidence
 from resolver.blocking import CandidatePairs, audio_candidate_pairs, candidate_pairs
 from resolver.compare import PairSignals, SignalAdjuster, compare_pairs
 from resolver.config import ResolverConfig
+from resolver.decisions import PairDecisions
 from resolver.features import TrackFeatures, extract_track_features
 from resolver.graph import cluster_pairs
 from resolver.propose import PairEvidence, build_proposals, canonical_order
@@ -108,10 +109,13 @@ def score_tracks(tracks: pa.Table, config: ResolverConfig, timer: StageTimer,
 
 
 def group_tracks(scored: ScoredTracks, config: ResolverConfig, timer: StageTimer,
-                 adjust: SignalAdjuster | None = None, *, stage_suffix: str = "") -> ResolveResult:
+                 adjust: SignalAdjuster | None = None, *, stage_suffix: str = "",
+                 decisions: PairDecisions | None = None) -> ResolveResult:
     """Score every candidate pair with the trained model, cluster and propose (``adjust``: see
-    :data:`SignalAdjuster`; ``stage_suffix`` names the stages of a second pass)."""
+    :data:`SignalAdjuster`; ``stage_suffix`` names the stages of a second pass; ``decisions``: curators'
+    labels that override the model, see :mod:`resolver.decisions`)."""
     features, candidates, model = scored.features, scored.candidates, scored.model
+    decisions = decisions or PairDecisions.empty()
 
     def signals_of(left: np.ndarray, right: np.ndarray, measured: PairSignals | None = None) -> PairSignals:
         signals = measured if measured is not None else scored.compare(left, right)
@@ -121,13 +125,18 @@ def group_tracks(scored: ScoredTracks, config: ResolverConfig, timer: StageTimer
         signals = signals_of(candidates.left, candidates.right, scored.signals)
         levels = comparison_levels(signals)
         match_weight = model.match_weight(levels)
-        probability = model.probability(levels)
+        probability = decisions.apply(features.track_id, candidates.left, candidates.right,
+                                      model.probability(levels))
 
     def score_pairs(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return model.probability(comparison_levels(signals_of(left, right)))
+        scored_probability = model.probability(comparison_levels(signals_of(left, right)))
+        return decisions.apply(features.track_id, left, right, scored_probability)
 
     with timer.stage("cluster" + stage_suffix):
-        clustering = cluster_pairs(len(features), candidates.left, candidates.right, probability,
+        linked_left, linked_right = decisions.must_link(features.track_id)
+        clustering = cluster_pairs(len(features), np.concatenate([candidates.left, linked_left]),
+                                   np.concatenate([candidates.right, linked_right]),
+                                   np.concatenate([probability, np.ones(len(linked_left))]),
                                    score_pairs, config.clustering)
     with timer.stage("propose" + stage_suffix):
         member_levels = comparison_levels(signals_of(clustering.member_left, clustering.member_right))
@@ -219,22 +228,24 @@ class CatalogResult:
 
 def resolve_catalog(tracks: pa.Table, artists: pa.Table | None = None, engagement: pa.Table | None = None,
                     config: ResolverConfig | None = None, on_stage: StageCallback | None = None,
-                    audio: AudioEvidence | None = None) -> CatalogResult:
+                    audio: AudioEvidence | None = None, track_decisions: PairDecisions | None = None,
+                    artist_decisions: PairDecisions | None = None) -> CatalogResult:
     """Resolve tracks, then (with ``artists``) artists on the track clusters and co-engagement, then the
     track pairs again with the artist clusters as evidence (unless ``config.artists.track_feedback`` is off).
 
-    ``artists``/``engagement``: validated ``ARTIST_SCHEMA``/``ENGAGEMENT_SCHEMA`` tables.
+    ``artists``/``engagement``: validated ``ARTIST_SCHEMA``/``ENGAGEMENT_SCHEMA`` tables;
+    ``track_decisions``/``artist_decisions``: curators' labels that bind the result.
     """
     config = config or ResolverConfig()
     timer = StageTimer(on_stage)
     scored = score_tracks(tracks, config, timer, audio)
-    first = group_tracks(scored, config, timer)
+    first = group_tracks(scored, config, timer, decisions=track_decisions)
     if artists is None:
         return CatalogResult(first, None, timer.seconds)
     artist_result = resolve_artists(artists, tracks, identity_groups(scored, first.labels), engagement, config,
-                                    timer)
+                                    timer, decisions=artist_decisions)
     if not config.artists.track_feedback:
         return CatalogResult(first, artist_result, timer.seconds)
     adjust = artist_adjuster(scored.features, artist_result)
-    second = group_tracks(scored, config, timer, adjust, stage_suffix=" (with artists)")
+    second = group_tracks(scored, config, timer, adjust, stage_suffix=" (with artists)", decisions=track_decisions)
     return CatalogResult(second, artist_result, timer.seconds)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import signal
 import sys
@@ -272,6 +273,57 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the gRPC service on an embedded SQLite database."""
+    from service.server import JsonFormatter, ServerSettings, serve_forever
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CatalogInputError("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key):
+        if path and not Path(path).is_file():
+            raise InputFileError(f"{path}: no such file", path=path)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("catalog_er").handlers[:] = [handler]
+    logging.getLogger("catalog_er").setLevel(logging.INFO)
+    logging.getLogger("catalog_er").propagate = False
+    token = args.token or os.environ.get("CATALOG_ER_TOKEN") or None
+    settings = ServerSettings(db_path=Path(args.db), port=args.port, host=args.host, token=token,
+                              tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+                              tls_key=Path(args.tls_key) if args.tls_key else None, metrics_port=args.metrics_port)
+    return serve_forever(settings, _load_config(args.config))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Load Parquet dumps into the service database (same contract and rejected report as resolve)."""
+    from service.store import Store
+
+    store = Store(args.db)
+    tracks = read_tracks(args.tracks)
+    rejected = [tracks.rejected]
+    for start in range(0, tracks.table.num_rows, 50_000):
+        store.upsert_tracks(tracks.table.slice(start, 50_000))
+    artists_count = engagement_count = 0
+    if args.artists:
+        artists = read_artists(args.artists)
+        rejected.append(artists.rejected)
+        store.upsert_artists(artists.table)
+        artists_count = artists.table.num_rows
+    if args.engagement:
+        engagement = read_engagement(args.engagement, known_track_ids=pa.array(list(store.existing_track_ids(
+            tracks.table["track_id"].to_pylist())), pa.string()))
+        rejected.append(engagement.rejected)
+        for start in range(0, engagement.table.num_rows, 500_000):
+            store.upsert_engagement(engagement.table.slice(start, 500_000))
+        engagement_count = engagement.table.num_rows
+    problems = write_rejected(rejected, args.rejected) if args.rejected else sum(t.num_rows for t in rejected)
+    store.close()
+    print(f"imported {tracks.table.num_rows:,} tracks, {artists_count:,} artists, {engagement_count:,} engagement "
+          f"rows into {args.db} ({problems:,} input problems"
+          f"{'; see ' + args.rejected if args.rejected and problems else ''})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``catalog-er`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -300,6 +352,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="decode every audio file again instead of using DIR/fingerprint-cache/")
     resolve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     resolve.set_defaults(handler=cmd_resolve)
+
+    serve = sub.add_parser("serve", help="run the gRPC service on an embedded SQLite database",
+                           description="Serve catalog_er.v1.CatalogErService (see proto/); state lives in --db.")
+    serve.add_argument("--db", required=True, metavar="PATH", help="SQLite database file (created if missing)")
+    serve.add_argument("--port", type=int, default=50051, help="gRPC port (0 picks a free one; default 50051)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
+    serve.add_argument("--token", help="bearer token required by mutating calls (or env CATALOG_ER_TOKEN)")
+    serve.add_argument("--tls-cert", metavar="CERT.pem", help="serve TLS with this certificate chain")
+    serve.add_argument("--tls-key", metavar="KEY.pem", help="private key for --tls-cert")
+    serve.add_argument("--metrics-port", type=int, help="serve Prometheus metrics over HTTP on this port")
+    serve.add_argument("--config", metavar="CONFIG.json", help="resolver thresholds, as for resolve")
+    serve.set_defaults(handler=cmd_serve)
+
+    import_parser = sub.add_parser("import", help="load Parquet dumps into a service database",
+                                   description="Upsert tracks (and artists, engagement) into --db, validated "
+                                               "as by resolve.")
+    import_parser.add_argument("--db", required=True, metavar="PATH", help="SQLite database file")
+    import_parser.add_argument("--tracks", required=True, metavar="T.parquet")
+    import_parser.add_argument("--artists", metavar="A.parquet")
+    import_parser.add_argument("--engagement", metavar="E.parquet")
+    import_parser.add_argument("--rejected", metavar="R.parquet", help="write the rejected-row report here")
+    import_parser.set_defaults(handler=cmd_import)
 
     synth = sub.add_parser("synth", help="generate a synthetic catalog with ground truth",
                            description="Write tracks/artists/engagement Parquet plus truth_*.parquet.")

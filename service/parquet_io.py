@@ -143,9 +143,17 @@ def read_tracks(path: str | Path, *, max_title_chars: int = 1000) -> LoadedTable
 
     Raises ``InputFileError``, ``SchemaError`` or ``EmptyInputError`` for a file that cannot be used.
     """
+    file, table = _read(path, TRACK_SCHEMA, TRACK_REQUIRED_COLUMNS)
+    return validate_tracks(table, file, max_title_chars=max_title_chars)
+
+
+def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000) -> LoadedTable:
+    """The checks of :func:`read_tracks` on a table already in memory (a gRPC batch, say); ``source`` names
+    it in the rejected report's ``file`` column. ``table`` holds contract columns (the required ones at
+    least); rows are numbered from 0."""
     if max_title_chars < 1:
         raise ValueError(f"max_title_chars must be at least 1, got {max_title_chars}")
-    file, table = _read(path, TRACK_SCHEMA, TRACK_REQUIRED_COLUMNS)
+    file = source
     rejections = _Rejections(file)
     kept, frame, title = _keep_named_rows(table, file, rejections, "track_id", "title", max_title_chars)
     usable = table.filter(pa.array(kept))
@@ -173,9 +181,15 @@ def read_artists(path: str | Path, *, max_name_chars: int = 1000) -> LoadedTable
     only of control characters or longer than ``max_name_chars``, and a repeated ``artist_id`` (the first
     occurrence is kept). ``genres`` may be a list or ``";"``-separated text.
     """
+    file, table = _read(path, ARTIST_SCHEMA, ARTIST_REQUIRED_COLUMNS)
+    return validate_artists(table, file, max_name_chars=max_name_chars)
+
+
+def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000) -> LoadedTable:
+    """The checks of :func:`read_artists` on a table in memory (see :func:`validate_tracks`)."""
     if max_name_chars < 1:
         raise ValueError(f"max_name_chars must be at least 1, got {max_name_chars}")
-    file, table = _read(path, ARTIST_SCHEMA, ARTIST_REQUIRED_COLUMNS)
+    file = source
     rejections = _Rejections(file)
     kept, frame, name = _keep_named_rows(table, file, rejections, "artist_id", "name", max_name_chars)
     usable = table.filter(pa.array(kept))
@@ -199,6 +213,13 @@ def read_engagement(
     report's ``id`` is the row's ``track_id``.
     """
     file, table = _read(path, ENGAGEMENT_SCHEMA, ENGAGEMENT_REQUIRED_COLUMNS)
+    return validate_engagement(table, file, known_track_ids=known_track_ids)
+
+
+def validate_engagement(table: pa.Table, source: str, *,
+                        known_track_ids: pa.Array | pa.ChunkedArray | None = None) -> LoadedTable:
+    """The checks of :func:`read_engagement` on a table in memory (see :func:`validate_tracks`)."""
+    file = source
     rejections = _Rejections(file)
     user_id = to_text(table["user_id"], file=file, field="user_id")
     track_id = to_text(table["track_id"], file=file, field="track_id")

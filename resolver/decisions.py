@@ -1,0 +1,64 @@
+"""Curators' decisions as constraints on a resolution: pairs that must, or must never, be grouped.
+
+A rejected pair gets probability 0 wherever it is scored, so it is never proposed again and correlation or
+linkage clustering keeps it apart; an accepted pair gets probability 1 and joins the candidate edges even
+when blocking would not find it, so an accepted group stays together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PairDecisions:
+    """Labeled id pairs: ``left_ids``/``right_ids`` object arrays, ``is_duplicate`` bool, all ``(n,)``."""
+
+    left_ids: np.ndarray
+    right_ids: np.ndarray
+    is_duplicate: np.ndarray
+
+    @classmethod
+    def empty(cls) -> PairDecisions:
+        return cls(np.empty(0, object), np.empty(0, object), np.empty(0, bool))
+
+    def __len__(self) -> int:
+        return len(self.left_ids)
+
+    def _rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row pairs (left < right) of the decisions whose two ids are both in ``ids``, and their labels."""
+        order = np.argsort(ids)
+        sorted_ids = ids[order]
+
+        def locate(values: np.ndarray) -> np.ndarray:
+            position = np.clip(np.searchsorted(sorted_ids, values), 0, max(len(ids) - 1, 0))
+            found = sorted_ids[position] == values if len(ids) else np.zeros(len(values), bool)
+            return np.where(found, order[position] if len(ids) else -1, -1)
+
+        left, right = locate(self.left_ids), locate(self.right_ids)
+        known = (left >= 0) & (right >= 0) & (left != right)
+        left, right = left[known], right[known]
+        return np.minimum(left, right), np.maximum(left, right), self.is_duplicate[known]
+
+    def apply(self, ids: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """``probability`` with decided pairs set to 1 (duplicates) or 0 (not); rows index ``ids``."""
+        if not len(self) or not len(left):
+            return probability
+        decided_left, decided_right, label = self._rows(ids)
+        n = len(ids)
+        codes = np.minimum(left, right) * n + np.maximum(left, right)
+        decided = decided_left * n + decided_right
+        order = np.argsort(decided)
+        decided, label = decided[order], label[order]
+        position = np.clip(np.searchsorted(decided, codes), 0, max(len(decided) - 1, 0))
+        hit = decided[position] == codes if len(decided) else np.zeros(len(codes), bool)
+        out = probability.copy()
+        out[hit] = np.where(label[position[hit]], 1.0, 0.0)
+        return out
+
+    def must_link(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row pairs (left < right) labeled duplicates, both ids present in ``ids``."""
+        left, right, label = self._rows(ids)
+        return left[label], right[label]

@@ -1,0 +1,170 @@
+"""The online path: a warm index of a resolved catalog for one-track look-ups and incremental regrouping.
+
+Same blockers, comparisons and model as the batch pipeline — nothing here matches differently:
+
+- :class:`TrackIndex` keeps, for each LSH blocker of :func:`resolver.blocking.text_blockers`, every track's
+  bucket key in every band, sorted per band, so a query's buckets are found by binary search (no per-track
+  Python objects; ~16 bytes per track and band), plus the sorted ISRCs.
+- :meth:`TrackIndex.find` scores a query track against its candidates with the trained model and returns
+  them ranked with their evidence.
+- :func:`regroup` re-clusters a subset of the catalog (the tracks new records can affect) with the trained
+  model: blocking, comparison, clustering and proposals exactly as in a full run, on fewer rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from resolver.audio_evidence import AudioEvidence
+from resolver.blocking import band_keys, candidate_pairs, text_blockers, text_signatures
+from resolver.compare import compare_pairs
+from resolver.config import ResolverConfig
+from resolver.decisions import PairDecisions
+from resolver.features import TrackFeatures
+from resolver.pipeline import ResolveResult, ScoredTracks, group_tracks
+from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels
+from resolver.stages import StageTimer
+
+
+@dataclass(frozen=True)
+class Match:
+    """One scored candidate: its row in the index, probability, log₂ Bayes factor and per-signal evidence."""
+
+    row: int
+    probability: float
+    match_weight: float
+    evidence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _BandTable:
+    """One blocker's buckets: ``keys`` ``(bands, n)`` sorted per band, ``rows`` the row of each key."""
+
+    keys: np.ndarray
+    rows: np.ndarray
+    threshold: float
+    uses_groups: bool
+    sort_by_duration: bool
+
+
+class TrackIndex:
+    """Candidates and scores for single tracks against ``features`` (see the module docstring)."""
+
+    def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig) -> None:
+        self.features, self.model, self.config = features, model, config
+        self._tables = {name: _sorted_table(keys, blocker)
+                        for name, (keys, blocker) in _bucket_keys(features, config).items()}
+        isrc_order = np.argsort(features.isrc, kind="stable")
+        self._isrc_sorted, self._isrc_rows = features.isrc[isrc_order], isrc_order
+
+    def with_rows(self, rows: np.ndarray, features: TrackFeatures) -> TrackIndex:
+        """A new index where row ``rows[i]`` holds row ``i`` of ``features``; ``rows`` at or past the end are
+        appended (they must be ``len(self), len(self) + 1, …`` in order).
+
+        Only the changed rows are hashed; each band's sorted keys are rebuilt from the old ones by dropping
+        the replaced rows and merging the new keys in (no full re-sort)."""
+        n_old = len(self.features)
+        appended = rows >= n_old
+        if not np.array_equal(rows[appended], n_old + np.arange(int(appended.sum()))):
+            raise ValueError("appended rows must continue the index in order")
+        new = object.__new__(TrackIndex)
+        replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
+        new.features = replaced.concat(features.take(np.flatnonzero(appended)))
+        new.model, new.config = self.model, self.config
+        new._tables = {}
+        for name, (keys, blocker) in _bucket_keys(features, self.config).items():
+            old = self._tables[name]
+            keep = ~np.isin(old.rows, rows[~appended])
+            merged_keys, merged_rows = [], []
+            for band in range(old.keys.shape[0]):
+                kept_keys, kept_rows = old.keys[band][keep[band]], old.rows[band][keep[band]]
+                order = np.argsort(keys[:, band], kind="stable")
+                position = np.searchsorted(kept_keys, keys[order, band], side="right")
+                merged_keys.append(np.insert(kept_keys, position, keys[order, band]))
+                merged_rows.append(np.insert(kept_rows, position, rows[order].astype(np.int32)))
+            new._tables[name] = _BandTable(np.vstack(merged_keys), np.vstack(merged_rows), blocker.threshold,
+                                           blocker.within is not None, blocker.sort_by_duration)
+        isrc_order = np.argsort(new.features.isrc, kind="stable")
+        new._isrc_sorted, new._isrc_rows = new.features.isrc[isrc_order], isrc_order
+        return new
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def candidate_rows(self, query: TrackFeatures) -> np.ndarray:
+        """Rows sharing a bucket of some blocker, or a valid ISRC, with the (one-row) ``query``."""
+        blocking = self.config.blocking
+        found = []
+        for name, (keys, _) in _bucket_keys(query, self.config).items():
+            table = self._tables[name]
+            for band, key in enumerate(keys[0].tolist()):
+                if key == -1:
+                    continue
+                low = np.searchsorted(table.keys[band], key, side="left")
+                high = np.searchsorted(table.keys[band], key, side="right")
+                rows = table.rows[band, low:high]
+                if len(rows) > blocking.max_bucket_size:  # a popular title: the nearest durations only
+                    if not table.sort_by_duration:
+                        continue
+                    distance = np.abs(self.features.duration_ms[rows] - query.duration_ms[0])
+                    rows = rows[np.argsort(np.nan_to_num(distance, nan=np.inf), kind="stable")
+                                [: 2 * blocking.oversized_bucket_neighbours]]
+                found.append(rows.astype(np.int64))
+        if query.isrc[0]:
+            low = np.searchsorted(self._isrc_sorted, query.isrc[0], side="left")
+            high = np.searchsorted(self._isrc_sorted, query.isrc[0], side="right")
+            found.append(self._isrc_rows[low:high][: blocking.max_isrc_block_size].astype(np.int64))
+        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+
+    def score(self, query: TrackFeatures, rows: np.ndarray, audio: AudioEvidence | None = None) -> list[Match]:
+        """The model's verdict on ``query`` against each of ``rows``, most likely first.
+
+        ``audio``, when given, is evidence over the ``len(rows) + 1`` rows of ``rows`` then the query."""
+        if len(rows) == 0:
+            return []
+        pool = self.features.take(rows).concat(query)
+        query_row = np.full(len(rows), len(rows), dtype=np.int64)
+        levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio))
+        probability, weight = self.model.probability(levels), self.model.match_weight(levels)
+        weights = self.model.weights()
+        order = np.argsort(-probability, kind="stable")
+        matches = []
+        for k in order.tolist():
+            evidence = {}
+            for column, comparison in enumerate(TRACK_COMPARISONS):
+                level = int(levels[k, column])
+                evidence[comparison.name] = ("null (0.0)" if level < 0 else
+                                             f"{comparison.level_labels[level]} ({weights[column][level]:+.1f})")
+            matches.append(Match(int(rows[k]), float(probability[k]), float(weight[k]), evidence))
+        return matches
+
+
+def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, tuple[np.ndarray, object]]:
+    """Per text blocker: ``(n, bands)`` int64 bucket keys of ``features``' rows, and the blocker."""
+    out = {}
+    for name, blocker in text_blockers(features, config.blocking).items():
+        signatures, empty = text_signatures(blocker.texts, config.blocking)
+        out[name] = (band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within), blocker)
+    return out
+
+
+def _sorted_table(keys: np.ndarray, blocker) -> _BandTable:
+    transposed = keys.T
+    order = np.argsort(transposed, axis=1, kind="stable")
+    return _BandTable(np.take_along_axis(transposed, order, axis=1), order.astype(np.int32), blocker.threshold,
+                      blocker.within is not None, blocker.sort_by_duration)
+
+
+def regroup(tracks: pa.Table, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
+            decisions: PairDecisions | None = None) -> ResolveResult:
+    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model``."""
+    timer = StageTimer(None)
+    with timer.stage("blocking"):
+        candidates = candidate_pairs(features, config.blocking)
+    with timer.stage("compare"):
+        signals = compare_pairs(features, candidates.left, candidates.right)
+    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None), config, timer,
+                        decisions=decisions)

@@ -1,0 +1,215 @@
+"""The service's catalog in memory: stored records, the trained model, the warm index and the current groups.
+
+State is rebuilt from the SQLite store on start. Ingest writes to the store and marks the in-memory view
+stale; the next look-up or resolution brings it up to date by normalizing and indexing only the changed
+tracks (:meth:`resolver.online.TrackIndex.with_rows`). Resolution is full (retrain, regroup everything,
+with artists) or incremental: only the tracks ingested since the last resolution, their candidates and
+the groups those belong to are regrouped with the trained model. Curators' decisions bind both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from fingerprint.match import verify
+from fingerprint.signature import Fingerprint
+from resolver.audio_evidence import AudioEvidence
+from resolver.config import ResolverConfig
+from resolver.decisions import PairDecisions
+from resolver.features import extract_track_features
+from resolver.online import Match, TrackIndex, regroup
+from resolver.pipeline import resolve_catalog, score_tracks
+from resolver.stages import StageTimer
+from service.store import ACCEPTED, OPEN, Store
+
+
+class NotFoundError(LookupError):
+    """A stored record or proposal that does not exist (gRPC NOT_FOUND)."""
+
+
+class NotReadyError(RuntimeError):
+    """The catalog cannot answer yet, e.g. fewer than two tracks to train on (gRPC FAILED_PRECONDITION)."""
+
+
+@dataclass(frozen=True)
+class ResolveStats:
+    """What one resolution did."""
+
+    incremental: bool
+    tracks_touched: int
+    proposals_changed: int
+    open_proposals: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _View:
+    """An immutable snapshot readers use without locks: tracks in store order and their index."""
+
+    tracks: pa.Table
+    versions: np.ndarray
+    row_of: dict[str, int]
+    index: TrackIndex | None
+
+
+class LiveCatalog:
+    """See the module docstring. Thread-safe: readers take the current snapshot, writers swap it."""
+
+    def __init__(self, store: Store, config: ResolverConfig | None = None) -> None:
+        self.store, self.config = store, config or ResolverConfig()
+        self._lock = threading.RLock()
+        self._stale = True
+        self._model = None
+        self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
+        self._fingerprints: dict[str, Fingerprint] = {}
+        self.refresh()
+
+    # --- state -------------------------------------------------------------------------------------------
+    def mark_stale(self) -> None:
+        self._stale = True
+
+    def refresh(self) -> _View:
+        """Bring the snapshot up to date with the store (cheap when nothing changed)."""
+        if not self._stale:
+            return self._view
+        with self._lock:
+            if not self._stale:
+                return self._view
+            self._stale = False
+            tracks, versions = self.store.tracks()
+            self._fingerprints = self.store.fingerprints()
+            row_of = {track_id: row for row, track_id in enumerate(tracks["track_id"].to_pylist())}
+            index = self._view.index
+            if tracks.num_rows >= 2 and self._model is None:
+                self._model = score_tracks(tracks, self.config, StageTimer(None)).model
+            if self._model is not None:
+                index = self._reindex(tracks, versions)
+            self._view = _View(tracks, versions, row_of, index)
+            return self._view
+
+    def _reindex(self, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
+        """The index for ``tracks``: the old one with the changed rows re-indexed (stored order keeps every
+        old row in place and puts new ones last), or a new one after retraining."""
+        old = self._view
+        if old.index is None or old.index.model is not self._model:
+            return TrackIndex(extract_track_features(tracks), self._model, self.config)
+        changed = np.flatnonzero(versions > _max_version(old))
+        if len(changed) == 0:
+            return old.index
+        return old.index.with_rows(changed, extract_track_features(tracks.take(pa.array(changed))))
+
+    def decisions(self, entity_type: str) -> PairDecisions:
+        pairs = self.store.labeled_pairs(entity_type)
+        return PairDecisions(np.array([p.left_id for p in pairs], object),
+                             np.array([p.right_id for p in pairs], object),
+                             np.array([p.is_duplicate for p in pairs], bool))
+
+    # --- look-ups ----------------------------------------------------------------------------------------
+    def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
+        view = self.refresh()
+        if track_id not in view.row_of:
+            raise NotFoundError(f"track_id {track_id!r} is not stored")
+        index = self._ready(view)
+        row = view.row_of[track_id]
+        query = index.features.take(np.array([row]))
+        rows = index.candidate_rows(query)
+        rows = rows[rows != row]
+        audio = self._audio_evidence(view, rows, self._fingerprints.get(track_id))
+        return self._ranked(view, index.score(query, rows, audio), limit, min_confidence), len(rows)
+
+    def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
+                     ) -> tuple[list[tuple[str, Match]], int]:
+        view = self.refresh()
+        index = self._ready(view)
+        query = extract_track_features(track)
+        rows = index.candidate_rows(query)
+        if fingerprint is not None:
+            rows = np.union1d(rows, self._audio_candidates(view, fingerprint))
+        audio = self._audio_evidence(view, rows, fingerprint)
+        return self._ranked(view, index.score(query, rows, audio), limit, min_confidence), len(rows)
+
+    def _ready(self, view: _View) -> TrackIndex:
+        if view.index is None:
+            raise NotReadyError("the catalog holds fewer than two tracks: nothing to match against yet")
+        return view.index
+
+    def _ranked(self, view: _View, matches: list[Match], limit: int, min_confidence: float
+                ) -> list[tuple[str, Match]]:
+        ids = view.tracks["track_id"]
+        kept = [m for m in matches if m.probability >= min_confidence][:limit]
+        return [(ids[m.row].as_py(), m) for m in kept]
+
+    def _audio_candidates(self, view: _View, fingerprint: Fingerprint) -> np.ndarray:
+        rows = [view.row_of[track_id] for track_id, stored in self._fingerprints.items()
+                if track_id in view.row_of and verify(fingerprint, stored).is_match]
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def _audio_evidence(self, view: _View, rows: np.ndarray, query: Fingerprint | None) -> AudioEvidence | None:
+        """Audio over ``rows`` then the query (the pool :meth:`TrackIndex.score` compares)."""
+        if query is None or not self._fingerprints:
+            return None
+        ids = view.tracks["track_id"].take(pa.array(rows)).to_pylist() if len(rows) else []
+        prints = [self._fingerprints.get(track_id) for track_id in ids] + [query]
+        has_audio = np.array([p is not None for p in prints], dtype=bool)
+
+        def verify_rows(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+            return np.array([int(verify(prints[a], prints[b]).is_match) for a, b in zip(left, right, strict=True)],
+                            dtype=np.int8)
+
+        empty = np.empty(0, np.int64)
+        return AudioEvidence(has_audio, empty, np.empty((0, self.config.blocking.num_perm), np.uint32), empty,
+                             empty, verify_rows)
+
+    # --- resolution ---------------------------------------------------------------------------------------
+    def resolve(self, *, full: bool) -> ResolveStats:
+        started = time.perf_counter()
+        with self._lock:
+            view = self.refresh()
+            if view.tracks.num_rows < 2:
+                raise NotReadyError("the catalog holds fewer than two tracks: nothing to resolve")
+            resolved = int(self.store.get_meta("resolved_version", "0"))
+            new_rows = np.flatnonzero(view.versions > resolved)
+            incremental = not full and resolved > 0
+            stats = self._resolve_increment(view, new_rows) if incremental else self._resolve_full(view)
+            self.store.set_meta("resolved_version", str(int(view.versions.max(initial=0))))
+        return ResolveStats(stats[0], stats[1], stats[2], self.store.open_proposal_count(),
+                            round(time.perf_counter() - started, 3))
+
+    def _resolve_full(self, view: _View) -> tuple[bool, int, int]:
+        artists = self.store.artists()
+        engagement = self.store.engagement() if artists.num_rows else None
+        result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
+                                 track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"))
+        self._model = result.tracks.model
+        self.mark_stale()
+        changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
+        if result.artists is not None:
+            changed += self.store.replace_proposals(result.artists.proposals, None, "artist")
+        self.refresh()
+        return False, view.tracks.num_rows, changed
+
+    def _resolve_increment(self, view: _View, new_rows: np.ndarray) -> tuple[bool, int, int]:
+        if len(new_rows) == 0:
+            return True, 0, 0
+        index = self._ready(view)
+        touched = set(new_rows.tolist())
+        for row in new_rows.tolist():
+            touched.update(index.candidate_rows(index.features.take(np.array([row]))).tolist())
+        ids = view.tracks["track_id"]
+        touched_ids = {ids[row].as_py() for row in touched}
+        for proposal in self.store.proposals_with_members("track", touched_ids, (OPEN, ACCEPTED)):
+            touched_ids.update(proposal.member_ids)
+        rows = np.array(sorted(view.row_of[t] for t in touched_ids if t in view.row_of), dtype=np.int64)
+        subset = view.tracks.take(pa.array(rows))
+        result = regroup(subset, index.features.take(rows), index.model, self.config, self.decisions("track"))
+        changed = self.store.replace_proposals(result.proposals, touched_ids, "track")
+        return True, len(rows), changed
+
+
+def _max_version(view: _View) -> int:
+    return int(view.versions.max(initial=0))

@@ -1,0 +1,234 @@
+"""``catalog-er serve``: the gRPC server around :class:`service.servicer.CatalogErServicer`.
+
+Health checking (``grpc.health.v1``) and server reflection are the stock ones; interceptors add, in
+order, request ids and JSON access logs with Prometheus metrics, the bearer-token check on mutating calls,
+and the exception → status mapping (``service.grpc_errors``). SIGTERM and SIGINT stop taking new calls
+and give in-flight ones (ingest streams included) ``grace_seconds`` to finish.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from resolver.config import ResolverConfig
+from service.api import catalog_er_pb2 as pb
+from service.api import catalog_er_pb2_grpc as pb_grpc
+from service.grpc_errors import ErrorInterceptor, request_id
+from service.live import LiveCatalog
+from service.servicer import CatalogErServicer, ServiceLimits
+from service.store import Store
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CatalogErService"].full_name
+MUTATING_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in (
+    "IngestTracks", "IngestArtists", "IngestEngagement", "UploadAudio", "Resolve", "ReviewMergeProposal"))
+"""Calls that change state: they need the bearer token when one is configured."""
+
+log = logging.getLogger("catalog_er.server")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``catalog-er serve`` takes."""
+
+    db_path: Path
+    port: int = 50051
+    host: str = "127.0.0.1"
+    token: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    metrics_port: int | None = None
+    max_message_bytes: int = 16 * 1024 * 1024
+    workers: int = 16
+    grace_seconds: float = 30.0
+    limits: ServiceLimits = field(default_factory=ServiceLimits)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
+
+    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        entry.update({k: v for k, v in record.__dict__.items() if k not in self._STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class Metrics:
+    """The Prometheus series the server exports (its own registry, so tests can run several servers)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("catalog_er_requests", "gRPC calls by method and status", ["method", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("catalog_er_request_seconds", "gRPC call latency", ["method"],
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5, 30),
+                                 registry=self.registry)
+        self.ingested = Counter("catalog_er_ingested_records", "records stored by ingest streams", ["kind"],
+                                registry=self.registry)
+        self.index_tracks = Gauge("catalog_er_index_tracks", "tracks in the live index", registry=self.registry)
+
+
+class ObservabilityInterceptor(grpc.ServerInterceptor):
+    """Request id, JSON access log line and metrics for every call."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method.rsplit("/", 1)[-1]
+
+        def observe(context: grpc.ServicerContext, started: float) -> None:
+            code = context.code() or grpc.StatusCode.OK
+            seconds = time.perf_counter() - started
+            self.metrics.requests.labels(method, code.name).inc()
+            self.metrics.latency.labels(method).observe(seconds)
+            log.info("call", extra={"method": method, "status": code.name, "ms": round(seconds * 1000, 2),
+                                    "request_id": request_id(context), "peer": context.peer()})
+
+        def wrap(behaviour: Callable, streaming_response: bool) -> Callable:
+            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    return behaviour(request, context)
+                finally:
+                    observe(context, started)
+
+            def streaming(request: Any, context: grpc.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    yield from behaviour(request, context)
+                finally:
+                    observe(context, started)
+
+            return streaming if streaming_response else unary
+
+        return _rewrap(handler, wrap)
+
+
+class AuthInterceptor(grpc.ServerInterceptor):
+    """Mutating calls need ``authorization: Bearer <token>`` metadata (UNAUTHENTICATED otherwise)."""
+
+    def __init__(self, token: str) -> None:
+        self._expected = f"Bearer {token}".encode()
+
+    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler_call_details.method not in MUTATING_METHODS:
+            return handler
+        given = dict(handler_call_details.invocation_metadata or ()).get("authorization", "")
+        if hmac.compare_digest(str(given).encode(), self._expected):
+            return handler
+
+        def deny(behaviour: Callable, streaming_response: bool) -> Callable:
+            def refuse(request: Any, context: grpc.ServicerContext) -> Any:
+                context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                              "this call changes the catalog: send 'authorization: Bearer <token>' metadata")
+
+            return refuse
+
+        return _rewrap(handler, deny)
+
+
+def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable) -> grpc.RpcMethodHandler:
+    kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
+    for attribute, streaming_response in kinds:
+        behaviour = getattr(handler, attribute)
+        if behaviour is not None:
+            factory = getattr(grpc, f"{attribute}_rpc_method_handler")
+            return factory(wrap(behaviour, streaming_response), request_deserializer=handler.request_deserializer,
+                           response_serializer=handler.response_serializer)
+    return handler
+
+
+@dataclass
+class RunningServer:
+    """A started server: its bound port, the catalog behind it, and how to stop it."""
+
+    server: grpc.Server
+    port: int
+    catalog: LiveCatalog
+    health: health.HealthServicer
+    metrics: Metrics
+
+    def stop(self, grace_seconds: float = 30.0) -> None:
+        """Refuse new calls, let in-flight ones finish (up to ``grace_seconds``), close the database."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace_seconds).wait()
+        self.catalog.store.close()
+
+
+def start_server(settings: ServerSettings, config: ResolverConfig | None = None) -> RunningServer:
+    """Open the database, rebuild the live catalog from it, and start serving (returns once listening)."""
+    metrics = Metrics()
+    catalog = LiveCatalog(Store(settings.db_path), config)
+    interceptors: list[grpc.ServerInterceptor] = [ObservabilityInterceptor(metrics)]
+    if settings.token:
+        interceptors.append(AuthInterceptor(settings.token))
+    interceptors.append(ErrorInterceptor())
+    options = [("grpc.max_receive_message_length", settings.max_message_bytes),
+               ("grpc.max_send_message_length", settings.max_message_bytes)]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.workers), interceptors=interceptors,
+                         options=options)
+    servicer = CatalogErServicer(catalog, settings.limits,
+                                 on_ingest=lambda kind, count: metrics.ingested.labels(kind).inc(count))
+    pb_grpc.add_CatalogErServiceServicer_to_server(servicer, server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    address = f"{settings.host}:{settings.port}"
+    if settings.tls_cert and settings.tls_key:
+        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
+        port = server.add_secure_port(address, credentials)
+    else:
+        port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    server.start()
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
+    metrics.index_tracks.set_function(lambda: 0 if catalog.refresh().index is None else len(catalog.refresh().index))
+    for name in (SERVICE_NAME, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"address": f"{settings.host}:{port}", "db": str(settings.db_path),
+                               "tls": bool(settings.tls_cert), "auth": bool(settings.token),
+                               "tracks": catalog.store.counts()["tracks"]})
+    return RunningServer(server, port, catalog, health_servicer, metrics)
+
+
+def serve_forever(settings: ServerSettings, config: ResolverConfig | None = None) -> int:
+    """Run until SIGTERM/SIGINT, then shut down gracefully."""
+    running = start_server(settings, config)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("shutting down", extra={"signal": signal.Signals(signum).name})
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stopping.wait()
+    running.stop(settings.grace_seconds)
+    log.info("stopped")
+    return 0

@@ -1,0 +1,291 @@
+"""The gRPC servicer: proto messages ↔ records, then the live catalog. No matching logic here.
+
+Ingest streams are validated in batches by the same code as the Parquet reader (``service.parquet_io``),
+and each batch is committed before the next is read, so a broken stream keeps what was acknowledged
+batch by batch, and a bad record is a rejection in the summary, never a failed call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from fingerprint.audio import AudioLimits, decode
+from fingerprint.signature import fingerprint_samples
+from service.api import catalog_er_pb2 as pb
+from service.api import catalog_er_pb2_grpc as pb_grpc
+from service.grpc_errors import RequestError, TooLargeError
+from service.live import LiveCatalog, NotFoundError
+from service.parquet_io import validate_artists, validate_engagement, validate_tracks
+from service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
+
+BATCH_RECORDS = 2_000
+"""Records validated and committed together in an ingest stream."""
+
+_ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
+_ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
+_STATUS = {pb.PROPOSAL_STATUS_OPEN: OPEN, pb.PROPOSAL_STATUS_ACCEPTED: ACCEPTED,
+           pb.PROPOSAL_STATUS_REJECTED: REJECTED, pb.PROPOSAL_STATUS_SUPERSEDED: SUPERSEDED}
+_STATUS_ENUM = {name: value for value, name in _STATUS.items()}
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """Sizes a request may not exceed (RESOURCE_EXHAUSTED beyond them)."""
+
+    max_audio_bytes: int = 64 * 1024 * 1024
+    max_page_size: int = 10_000
+    max_candidates: int = 1_000
+
+
+def _track_rows(tracks: list[pb.Track]) -> pa.Table:
+    """Proto tracks as a raw table for validation (proto3 defaults — "" and 0 — are missing values)."""
+    columns: dict[str, list] = {name: [getattr(t, name) or None for t in tracks]
+                                for name in ("track_id", "title", "artist", "album", "isrc", "release_date", "label")}
+    return pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()},
+                     "duration_ms": pa.array([t.duration_ms or None for t in tracks], pa.int64()),
+                     "artist_ids": pa.array([list(t.artist_ids) or None for t in tracks], pa.list_(pa.string()))})
+
+
+def _artist_rows(artists: list[pb.Artist]) -> pa.Table:
+    return pa.table({"artist_id": pa.array([a.artist_id or None for a in artists], pa.string()),
+                     "name": pa.array([a.name or None for a in artists], pa.string()),
+                     "genres": pa.array([list(a.genres) or None for a in artists], pa.list_(pa.string())),
+                     "country": pa.array([a.country or None for a in artists], pa.string())})
+
+
+def _engagement_rows(events: list[pb.EngagementEvent]) -> pa.Table:
+    return pa.table({"user_id": pa.array([e.user_id or None for e in events], pa.string()),
+                     "track_id": pa.array([e.track_id or None for e in events], pa.string()),
+                     "plays": pa.array([e.plays for e in events], pa.int64())})
+
+
+def _batches(items: Iterable, field: str) -> Iterator[list]:
+    batch = []
+    for request in items:
+        batch.append(getattr(request, field))
+        if len(batch) == BATCH_RECORDS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _rejections(rejected: pa.Table, offset: int) -> list[pb.Rejection]:
+    """Rejected-report rows as proto rejections; positions shift by the batch's ``offset`` in the stream."""
+    return [pb.Rejection(index=offset + (r["row"] or 0), id=r["id"] or "", field=r["field"] or "",
+                         reason=r["reason"]) for r in rejected.to_pylist() if r["action"] == "row dropped"]
+
+
+def _proposal_message(proposal: StoredProposal) -> pb.MergeProposal:
+    return pb.MergeProposal(proposal_id=proposal.proposal_id, entity_type=_ENTITY_ENUM[proposal.entity_type],
+                            canonical_id=proposal.canonical_id, member_ids=proposal.member_ids,
+                            confidence=proposal.confidence, evidence_json=proposal.evidence,
+                            status=_STATUS_ENUM[proposal.status])
+
+
+def _page_token(proposal: StoredProposal) -> str:
+    return json.dumps([proposal.confidence, proposal.proposal_id])
+
+
+def _parse_page_token(token: str) -> tuple[float, str] | None:
+    if not token:
+        return None
+    try:
+        confidence, proposal_id = json.loads(token)
+        return float(confidence), str(proposal_id)
+    except (ValueError, TypeError) as error:
+        raise RequestError("page_token", f"{token[:40]!r} is not a token this service issued") from error
+
+
+class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
+    """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
+
+    def __init__(self, catalog: LiveCatalog, limits: ServiceLimits | None = None,
+                 on_ingest: Callable[[str, int], None] | None = None) -> None:
+        self.catalog, self.store = catalog, catalog.store
+        self.limits = limits or ServiceLimits()
+        self._on_ingest = on_ingest or (lambda kind, count: None)
+
+    # --- ingest ---------------------------------------------------------------------------------------------
+    def _ingest(self, requests: Iterable, field: str, to_table: Callable, validate: Callable, write: Callable,
+                kind: str) -> pb.IngestSummary:
+        accepted, rejections, offset = 0, [], 0
+        for batch in _batches(requests, field):
+            loaded = validate(to_table(batch))
+            rejections.extend(_rejections(loaded.rejected, offset))
+            if loaded.table.num_rows:
+                write(loaded.table)
+                accepted += loaded.table.num_rows
+                self._on_ingest(kind, loaded.table.num_rows)
+            offset += len(batch)
+        if accepted:
+            self.catalog.mark_stale()
+        return pb.IngestSummary(accepted=accepted, rejected=len(rejections), rejections=rejections)
+
+    def IngestTracks(self, request_iterator, context):
+        summary = self._ingest(request_iterator, "track", _track_rows,
+                               lambda t: validate_tracks(t, "IngestTracks"), self.store.upsert_tracks, "tracks")
+        return pb.IngestTracksResponse(summary=summary)
+
+    def IngestArtists(self, request_iterator, context):
+        summary = self._ingest(request_iterator, "artist", _artist_rows,
+                               lambda t: validate_artists(t, "IngestArtists"), self.store.upsert_artists, "artists")
+        return pb.IngestArtistsResponse(summary=summary)
+
+    def IngestEngagement(self, request_iterator, context):
+        def validate(table: pa.Table):
+            known = list(self.store.existing_track_ids(set(table["track_id"].drop_null().to_pylist())))
+            return validate_engagement(table, "IngestEngagement", known_track_ids=pa.array(known, pa.string()))
+
+        summary = self._ingest(request_iterator, "event", _engagement_rows, validate, self.store.upsert_engagement,
+                               "engagement")
+        return pb.IngestEngagementResponse(summary=summary)
+
+    def UploadAudio(self, request_iterator, context):
+        header, chunks, size = None, [], 0
+        for request in request_iterator:
+            part = request.WhichOneof("part")
+            if header is None:
+                if part != "header":
+                    raise RequestError("header", "the first message of an UploadAudio stream must be the header")
+                header = request.header
+                if not header.track_id:
+                    raise RequestError("header.track_id", "is required")
+                if not self.store.existing_track_ids([header.track_id]):
+                    raise NotFoundError(f"track_id {header.track_id!r} is not stored")
+                continue
+            if part != "chunk":
+                raise RequestError("header", "only the first message may be a header")
+            size += len(request.chunk)
+            if size > self.limits.max_audio_bytes:
+                raise TooLargeError("chunk", f"audio exceeds {self.limits.max_audio_bytes:,} bytes")
+            chunks.append(request.chunk)
+        if header is None:
+            raise RequestError("header", "the stream was empty")
+        data = b"".join(chunks)
+        if not data:
+            raise RequestError("chunk", "no audio bytes were sent")
+        fingerprint = fingerprint_samples(decode(data, limits=AudioLimits(max_bytes=self.limits.max_audio_bytes)))
+        self.store.put_fingerprint(header.track_id, fingerprint)
+        self.catalog.mark_stale()
+        return pb.UploadAudioResponse(track_id=header.track_id, seconds=fingerprint.seconds,
+                                      hashes=len(fingerprint.hashes), bytes_received=size)
+
+    # --- look-ups ---------------------------------------------------------------------------------------------
+    def _limit(self, limit: int) -> int:
+        if limit < 0:
+            raise RequestError("limit", f"{limit} is negative")
+        if limit > self.limits.max_candidates:
+            raise TooLargeError("limit", f"{limit} exceeds {self.limits.max_candidates}")
+        return limit or 10
+
+    @staticmethod
+    def _confidence(value: float, field: str = "min_confidence") -> float:
+        if not 0.0 <= value <= 1.0:
+            raise RequestError(field, f"{value} is outside [0, 1]")
+        return value
+
+    def FindDuplicates(self, request, context):
+        limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
+        query = request.WhichOneof("query")
+        if query == "track_id":
+            matches, scored = self.catalog.find_stored(request.track_id, limit, floor)
+        elif query == "unsaved":
+            loaded = validate_tracks(_track_rows([_with_id(request.unsaved.track)]), "FindDuplicates")
+            if loaded.table.num_rows == 0:
+                reason = loaded.rejected.to_pylist()[0]
+                raise RequestError(f"unsaved.track.{reason['field']}", reason["reason"])
+            fingerprint = None
+            if request.unsaved.audio:
+                if len(request.unsaved.audio) > self.limits.max_audio_bytes:
+                    raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
+                fingerprint = fingerprint_samples(decode(request.unsaved.audio))
+            matches, scored = self.catalog.find_unsaved(loaded.table, fingerprint, limit, floor)
+        else:
+            raise RequestError("query", "give track_id or unsaved")
+        return pb.FindDuplicatesResponse(candidates=[
+            pb.DuplicateCandidate(id=track_id, confidence=m.probability, match_weight=m.match_weight,
+                                  evidence=m.evidence) for track_id, m in matches], pairs_scored=scored)
+
+    def FindArtistDuplicates(self, request, context):
+        limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
+        if not request.artist_id:
+            raise RequestError("artist_id", "is required")
+        if request.artist_id not in set(self.store.artists()["artist_id"].to_pylist()):
+            raise NotFoundError(f"artist_id {request.artist_id!r} is not stored")
+        candidates = []
+        for proposal in self.store.proposals_with_members("artist", {request.artist_id}, (OPEN, ACCEPTED)):
+            evidence = json.loads(proposal.evidence)
+            for pair in evidence["pairs"]:
+                if request.artist_id in (pair["left_id"], pair["right_id"]) and pair["confidence"] >= floor:
+                    other = pair["right_id"] if pair["left_id"] == request.artist_id else pair["left_id"]
+                    candidates.append(pb.DuplicateCandidate(id=other, confidence=pair["confidence"],
+                                                            evidence=pair["signals"]))
+        candidates.sort(key=lambda c: -c.confidence)
+        return pb.FindArtistDuplicatesResponse(candidates=candidates[:limit])
+
+    # --- resolution and proposals --------------------------------------------------------------------------------
+    def Resolve(self, request, context):
+        stats = self.catalog.resolve(full=request.full)
+        return pb.ResolveResponse(incremental=stats.incremental, tracks_touched=stats.tracks_touched,
+                                  open_proposals=stats.open_proposals, proposals_changed=stats.proposals_changed,
+                                  seconds=stats.seconds)
+
+    def ListMergeProposals(self, request, context):
+        if request.page_size < 0 or request.page_size > self.limits.max_page_size:
+            raise RequestError("page_size", f"{request.page_size} is outside 0..{self.limits.max_page_size}")
+        after = _parse_page_token(request.page_token)
+        proposals = self.store.list_proposals(
+            entity_type=_ENTITY.get(request.entity_type), min_confidence=self._confidence(request.min_confidence),
+            status=_STATUS.get(request.status), after=after, limit=request.page_size or None)
+        for proposal in proposals:
+            if not context.is_active():
+                return
+            yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal),
+                                                next_page_token=_page_token(proposal))
+
+    def GetMergeProposal(self, request, context):
+        return pb.GetMergeProposalResponse(proposal=_proposal_message(self._proposal(request.proposal_id)))
+
+    def _proposal(self, proposal_id: str) -> StoredProposal:
+        if not proposal_id:
+            raise RequestError("proposal_id", "is required")
+        proposal = self.store.proposal(proposal_id)
+        if proposal is None:
+            raise NotFoundError(f"proposal_id {proposal_id!r} does not exist")
+        return proposal
+
+    def ReviewMergeProposal(self, request, context):
+        proposal = self._proposal(request.proposal_id)
+        if request.decision not in (pb.DECISION_ACCEPT, pb.DECISION_REJECT):
+            raise RequestError("decision", "must be DECISION_ACCEPT or DECISION_REJECT")
+        if not request.reviewer.strip():
+            raise RequestError("reviewer", "is required")
+        if request.member_id and request.member_id not in proposal.member_ids:
+            raise RequestError("member_id", f"{request.member_id!r} is not a member of {proposal.proposal_id}")
+        decision = ACCEPTED if request.decision == pb.DECISION_ACCEPT else REJECTED
+        updated, labeled = self.store.record_review(proposal, decision, request.member_id, request.reviewer.strip(),
+                                                    request.note)
+        return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
+
+    def ExportDecisions(self, request, context):
+        for pair in self.store.labeled_pairs(_ENTITY.get(request.entity_type)):
+            yield pb.ExportDecisionsResponse(entity_type=_ENTITY_ENUM[pair.entity_type], left_id=pair.left_id,
+                                             right_id=pair.right_id, is_duplicate=pair.is_duplicate,
+                                             reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,
+                                             decided_at=pair.decided_at)
+
+
+def _with_id(track: pb.Track) -> pb.Track:
+    """An unsaved track needs an id for validation; it gets a placeholder that no stored track uses."""
+    copy = pb.Track()
+    copy.CopyFrom(track)
+    if not copy.track_id:
+        copy.track_id = "\x00unsaved"
+    return copy
+
+

@@ -1,0 +1,344 @@
+"""The service's durable state in one SQLite file (WAL): records, fingerprints, proposals, reviews.
+
+Every write is one transaction, committed with ``synchronous = FULL`` before the caller acknowledges it: a
+crash (even ``kill -9``) leaves each batch either wholly there or wholly absent. Records carry a
+``version`` (a counter incremented per ingest batch) so a resolution can ask what changed since the last.
+One connection, guarded by a lock, serves the gRPC worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fingerprint.signature import Fingerprint
+from resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tracks (
+    track_id TEXT PRIMARY KEY, title TEXT NOT NULL, artist TEXT, artist_ids TEXT, album TEXT,
+    duration_ms INTEGER, isrc TEXT, release_date TEXT, label TEXT, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS artists (
+    artist_id TEXT PRIMARY KEY, name TEXT NOT NULL, genres TEXT, country TEXT, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS engagement (
+    user_id TEXT NOT NULL, track_id TEXT NOT NULL, plays INTEGER NOT NULL, PRIMARY KEY (user_id, track_id));
+CREATE TABLE IF NOT EXISTS fingerprints (
+    track_id TEXT PRIMARY KEY, hashes BLOB NOT NULL, frames BLOB NOT NULL, seconds REAL NOT NULL,
+    peak_count INTEGER NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS proposals (
+    proposal_id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, canonical_id TEXT NOT NULL, member_ids TEXT NOT NULL,
+    confidence REAL NOT NULL, evidence TEXT NOT NULL, status TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS proposals_order ON proposals (confidence DESC, proposal_id);
+CREATE TABLE IF NOT EXISTS proposal_members (
+    proposal_id TEXT NOT NULL, entity_type TEXT NOT NULL, member_id TEXT NOT NULL,
+    PRIMARY KEY (entity_type, member_id, proposal_id));
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id INTEGER PRIMARY KEY AUTOINCREMENT, proposal_id TEXT NOT NULL, decision TEXT NOT NULL,
+    member_id TEXT, reviewer TEXT NOT NULL, note TEXT, decided_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS labeled_pairs (
+    entity_type TEXT NOT NULL, left_id TEXT NOT NULL, right_id TEXT NOT NULL, is_duplicate INTEGER NOT NULL,
+    review_id INTEGER NOT NULL, PRIMARY KEY (entity_type, left_id, right_id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+OPEN, ACCEPTED, REJECTED, SUPERSEDED = "open", "accepted", "rejected", "superseded"
+"""Proposal statuses as stored."""
+
+
+@dataclass(frozen=True)
+class StoredProposal:
+    """A proposal row (``PROPOSAL_SCHEMA`` fields) and its status."""
+
+    proposal_id: str
+    entity_type: str
+    canonical_id: str
+    member_ids: list[str]
+    confidence: float
+    evidence: str
+    status: str
+
+
+@dataclass(frozen=True)
+class LabeledPair:
+    """One curator decision on a pair (``left_id < right_id``)."""
+
+    entity_type: str
+    left_id: str
+    right_id: str
+    is_duplicate: bool
+    reviewer: str
+    note: str
+    proposal_id: str
+    decided_at: str
+
+
+class Store:
+    """The SQLite database at ``path`` (created with its tables when missing)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _next_version(self, db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        version = int(row[0]) + 1 if row else 1
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(version),))
+        return version
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- records ------------------------------------------------------------------------------------------
+    def upsert_tracks(self, tracks: pa.Table) -> int:
+        """Insert or replace validated ``TRACK_SCHEMA`` rows in one transaction; returns the batch version."""
+        rows = tracks.to_pylist()
+        with self._transaction() as db:
+            version = self._next_version(db)
+            db.executemany(  # an update keeps the row's rowid, so stored order is first-ingest order
+                "INSERT INTO tracks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (track_id) DO UPDATE SET "
+                "title = excluded.title, artist = excluded.artist, artist_ids = excluded.artist_ids, "
+                "album = excluded.album, duration_ms = excluded.duration_ms, isrc = excluded.isrc, "
+                "release_date = excluded.release_date, label = excluded.label, version = excluded.version",
+                [(r["track_id"], r["title"], r["artist"],
+                  None if r["artist_ids"] is None else json.dumps(r["artist_ids"]), r["album"], r["duration_ms"],
+                  r["isrc"], r["release_date"], r["label"], version) for r in rows])
+        return version
+
+    def upsert_artists(self, artists: pa.Table) -> int:
+        rows = artists.to_pylist()
+        with self._transaction() as db:
+            version = self._next_version(db)
+            db.executemany("INSERT OR REPLACE INTO artists VALUES (?, ?, ?, ?, ?)",
+                           [(r["artist_id"], r["name"], None if r["genres"] is None else json.dumps(r["genres"]),
+                             r["country"], version) for r in rows])
+        return version
+
+    def upsert_engagement(self, engagement: pa.Table) -> None:
+        rows = engagement.to_pylist()
+        with self._transaction() as db:
+            self._next_version(db)
+            db.executemany("INSERT OR REPLACE INTO engagement VALUES (?, ?, ?)",
+                           [(r["user_id"], r["track_id"], r["plays"]) for r in rows])
+
+    def put_fingerprint(self, track_id: str, fingerprint: Fingerprint) -> None:
+        with self._transaction() as db:
+            version = self._next_version(db)
+            db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?, ?, ?)",
+                       (track_id, fingerprint.hashes.astype(np.uint32).tobytes(),
+                        fingerprint.frames.astype(np.int32).tobytes(), fingerprint.seconds, fingerprint.peak_count,
+                        version))
+
+    def fingerprints(self) -> dict[str, Fingerprint]:
+        with self._lock:
+            rows = self._db.execute("SELECT track_id, hashes, frames, seconds, peak_count FROM fingerprints").fetchall()
+        return {r[0]: Fingerprint(np.frombuffer(r[1], np.uint32), np.frombuffer(r[2], np.int32), r[3], r[4])
+                for r in rows}
+
+    def existing_track_ids(self, track_ids: Iterable[str]) -> set[str]:
+        wanted = list(track_ids)
+        found: set[str] = set()
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in self._db.execute(
+                    f"SELECT track_id FROM tracks WHERE track_id IN ({marks})", chunk))
+        return found
+
+    def tracks(self) -> tuple[pa.Table, np.ndarray]:
+        """All tracks (``TRACK_SCHEMA``, in first-ingest order: an update keeps its place, a new track comes
+        last) and their versions."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM tracks ORDER BY rowid").fetchall()
+        names = ("track_id", "title", "artist", "artist_ids", "album", "duration_ms", "isrc", "release_date", "label")
+        columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+        columns["artist_ids"] = [None if v is None else json.loads(v) for v in columns["artist_ids"]]
+        columns["audio_path"] = [None] * len(rows)
+        return (pa.table(columns, schema=TRACK_SCHEMA), np.array([r[9] for r in rows], dtype=np.int64))
+
+    def artists(self) -> pa.Table:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT artist_id, name, genres, country FROM artists ORDER BY artist_id").fetchall()
+        return pa.table({"artist_id": [r[0] for r in rows], "name": [r[1] for r in rows],
+                         "genres": [None if r[2] is None else json.loads(r[2]) for r in rows],
+                         "country": [r[3] for r in rows]}, schema=ARTIST_SCHEMA)
+
+    def engagement(self) -> pa.Table:
+        with self._lock:
+            rows = self._db.execute("SELECT user_id, track_id, plays FROM engagement").fetchall()
+        return pa.table({"user_id": [r[0] for r in rows], "track_id": [r[1] for r in rows],
+                         "plays": [r[2] for r in rows]}, schema=ENGAGEMENT_SCHEMA)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                    for table in ("tracks", "artists", "engagement", "fingerprints", "proposals", "reviews")}
+
+    # --- proposals ----------------------------------------------------------------------------------------
+    def replace_proposals(self, proposals: pa.Table, touched_members: set[str] | None, entity_type: str) -> int:
+        """Store a resolution's proposals of ``entity_type``.
+
+        ``touched_members`` None: the run covered everything, so every open proposal of that type not in
+        ``proposals`` is superseded. Otherwise only open proposals with a member in ``touched_members`` are.
+        Accepted and rejected proposals are never changed. Returns proposals created or changed.
+        """
+        rows = [r for r in proposals.to_pylist() if r["entity_type"] == entity_type]
+        new_ids = {r["proposal_id"] for r in rows}
+        changed = 0
+        with self._transaction() as db:
+            if touched_members is None:
+                stale = [r[0] for r in db.execute(
+                    "SELECT proposal_id FROM proposals WHERE entity_type = ? AND status = ?", (entity_type, OPEN))]
+            else:
+                stale = set()
+                members = list(touched_members)
+                for start in range(0, len(members), 500):
+                    chunk = members[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    stale.update(r[0] for r in db.execute(
+                        f"SELECT p.proposal_id FROM proposal_members m JOIN proposals p USING (proposal_id) "
+                        f"WHERE m.entity_type = ? AND m.member_id IN ({marks}) AND p.status = ?",
+                        [entity_type, *chunk, OPEN]))
+            for proposal_id in stale:
+                if proposal_id not in new_ids:
+                    db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (SUPERSEDED, proposal_id))
+                    changed += 1
+            for r in rows:
+                existing = db.execute("SELECT status, confidence FROM proposals WHERE proposal_id = ?",
+                                      (r["proposal_id"],)).fetchone()
+                if existing and existing[0] in (ACCEPTED, REJECTED):
+                    continue
+                if existing is None or existing[0] != OPEN or abs(existing[1] - r["confidence"]) > 1e-12:
+                    changed += 1
+                db.execute("INSERT OR REPLACE INTO proposals VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (r["proposal_id"], r["entity_type"], r["canonical_id"], json.dumps(r["member_ids"]),
+                            r["confidence"], r["evidence"], OPEN))
+                db.execute("DELETE FROM proposal_members WHERE proposal_id = ?", (r["proposal_id"],))
+                db.executemany("INSERT OR REPLACE INTO proposal_members VALUES (?, ?, ?)",
+                               [(r["proposal_id"], r["entity_type"], m) for m in r["member_ids"]])
+        return changed
+
+    def proposals_with_members(self, entity_type: str, member_ids: set[str], statuses: tuple[str, ...]
+                               ) -> list[StoredProposal]:
+        """Proposals of ``entity_type`` in one of ``statuses`` with a member among ``member_ids``."""
+        found: dict[str, StoredProposal] = {}
+        members = list(member_ids)
+        marks_status = ",".join("?" * len(statuses))
+        with self._lock:
+            for start in range(0, len(members), 500):
+                chunk = members[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self._db.execute(
+                        f"SELECT p.* FROM proposal_members m JOIN proposals p USING (proposal_id) WHERE "
+                        f"m.entity_type = ? AND m.member_id IN ({marks}) AND p.status IN ({marks_status})",
+                        [entity_type, *chunk, *statuses]):
+                    found[row[0]] = _proposal(row)
+        return list(found.values())
+
+    def proposal(self, proposal_id: str) -> StoredProposal | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM proposals WHERE proposal_id = ?", (proposal_id,)).fetchone()
+        return None if row is None else _proposal(row)
+
+    def list_proposals(self, *, entity_type: str | None, min_confidence: float, status: str | None,
+                       after: tuple[float, str] | None, limit: int | None) -> list[StoredProposal]:
+        """Proposals by confidence (descending) then id, strictly after ``after`` in that order."""
+        sql, args = "SELECT * FROM proposals WHERE confidence >= ?", [min_confidence]
+        if entity_type:
+            sql, args = sql + " AND entity_type = ?", [*args, entity_type]
+        if status:
+            sql, args = sql + " AND status = ?", [*args, status]
+        if after is not None:
+            sql += " AND (confidence < ? OR (confidence = ? AND proposal_id > ?))"
+            args += [after[0], after[0], after[1]]
+        sql += " ORDER BY confidence DESC, proposal_id"
+        if limit:
+            sql, args = sql + " LIMIT ?", [*args, limit]
+        with self._lock:
+            return [_proposal(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def open_proposal_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM proposals WHERE status = ?", (OPEN,)).fetchone()[0]
+
+    # --- reviews ------------------------------------------------------------------------------------------
+    def record_review(self, proposal: StoredProposal, decision: str, member_id: str, reviewer: str, note: str
+                      ) -> tuple[StoredProposal, int]:
+        """Store a review and the labeled pairs it implies; update the proposal's status.
+
+        Whole proposal: ACCEPT labels every member pair a duplicate, REJECT every member pair not one.
+        One member: REJECT labels that member against each other member not a duplicate (the rest stay
+        open); ACCEPT labels it a duplicate of each other member.
+        """
+        members = sorted(proposal.member_ids)
+        if member_id:
+            others = [m for m in members if m != member_id]
+            pairs = [tuple(sorted((member_id, other))) for other in others]
+        else:
+            pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+        is_duplicate = decision == ACCEPTED
+        decided_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        with self._transaction() as db:
+            cursor = db.execute("INSERT INTO reviews (proposal_id, decision, member_id, reviewer, note, decided_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?)",
+                                (proposal.proposal_id, decision, member_id or None, reviewer, note, decided_at))
+            review_id = cursor.lastrowid
+            db.executemany("INSERT OR REPLACE INTO labeled_pairs VALUES (?, ?, ?, ?, ?)",
+                           [(proposal.entity_type, a, b, int(is_duplicate), review_id) for a, b in pairs])
+            status = proposal.status
+            if not member_id:
+                status = decision
+            db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (status, proposal.proposal_id))
+        return self.proposal(proposal.proposal_id), len(pairs)
+
+    def labeled_pairs(self, entity_type: str | None = None) -> list[LabeledPair]:
+        sql = ("SELECT l.entity_type, l.left_id, l.right_id, l.is_duplicate, r.reviewer, r.note, r.proposal_id, "
+               "r.decided_at FROM labeled_pairs l JOIN reviews r USING (review_id)")
+        args: list[str] = []
+        if entity_type:
+            sql, args = sql + " WHERE l.entity_type = ?", [entity_type]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY l.entity_type, l.left_id, l.right_id", args).fetchall()
+        return [LabeledPair(r[0], r[1], r[2], bool(r[3]), r[4], r[5] or "", r[6], r[7]) for r in rows]
+
+
+def _proposal(row: tuple) -> StoredProposal:
+    return StoredProposal(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+
+
