@@ -7,7 +7,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint proto bench bench-small bench-audio bench-artists clean venv
+.PHONY: demo test lint proto bench bench-small bench-audio bench-artists bench-service clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,7 @@ demo: $(STAMP)
 		--out $(DEMO_DIR)/result --keep-candidates
 	$(BIN)/catalog-er evaluate --truth $(DEMO_DIR)/catalog --out $(DEMO_DIR)/result
 	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
+	$(BIN)/python -m service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,6 +48,9 @@ bench-small: $(VENV)/.bench-installed
 
 bench-artists: $(VENV)/.bench-installed
 	$(BIN)/python tests/benchmarks/bench_artists.py --out $(BENCH_DIR)
+
+bench-service: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench_service.py --out $(BENCH_DIR)
 
 bench-audio: $(VENV)/.bench-installed
 	command -v fpcalc >/dev/null || (apt-get install -y -qq libchromaprint-tools >/dev/null 2>&1) || \

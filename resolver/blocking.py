@@ -19,6 +19,7 @@ from resolver.features import TrackFeatures
 from resolver.minhash import batch_signatures, lsh_bands
 
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+_KEY_CHUNK_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -134,20 +135,20 @@ def band_keys(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
     n = len(signatures)
     bands, rows = lsh_bands(threshold=threshold, num_perm=signatures.shape[1])
     keys = np.empty((n, bands), dtype=np.int64)
-    with np.errstate(over="ignore"):
-        for band in range(bands):
-            block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-            key = np.zeros(n, dtype=np.uint64)
+    for start in range(0, n, _KEY_CHUNK_ROWS):  # chunks bound the uint64 copy of the signatures
+        stop = min(start + _KEY_CHUNK_ROWS, n)
+        blocks = signatures[start:stop, : bands * rows].reshape(stop - start, bands, rows).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            key = np.zeros((stop - start, bands), dtype=np.uint64)
             for column in range(rows):
-                key = (key ^ block[:, column]) * _BAND_MIX
+                key = (key ^ blocks[:, :, column]) * _BAND_MIX
             if within is not None:
-                key = (key ^ within.astype(np.uint64)) * _BAND_MIX
-            column_keys = key.view(np.int64).copy()
-            column_keys[column_keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
-            column_keys[empty] = -1
-            if within is not None:
-                column_keys[within < 0] = -1
-            keys[:, band] = column_keys
+                key = (key ^ within[start:stop].astype(np.uint64)[:, None]) * _BAND_MIX
+        keys[start:stop] = key.view(np.int64)
+    keys[keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
+    keys[empty] = -1
+    if within is not None:
+        keys[within < 0] = -1
     return keys
 
 

@@ -17,6 +17,8 @@ from datasketch import MinHash, MinHashLSH
 
 _FMIX_SHIFT_1, _FMIX_SHIFT_2, _FMIX_SHIFT_3 = np.uint32(16), np.uint32(13), np.uint32(16)
 _FMIX_MULT_1, _FMIX_MULT_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_ONE_PASS_CELLS = 1 << 20
+"""Up to this many token × permutation cells (4 MB), all permutations are computed in one array pass."""
 EMPTY_SIGNATURE_VALUE = np.uint32(0xFFFFFFFF)
 """Value of every slot in the signature of an empty set (datasketch's initial hash value)."""
 
@@ -64,6 +66,9 @@ def batch_signatures(tokens: np.ndarray, set_ids: np.ndarray, n_sets: int, *, nu
     mixed = _fmix32(tokens.astype(np.uint32, copy=False))
     a, b = permutations(num_perm=num_perm, seed=seed)
     with np.errstate(over="ignore"):
+        if len(mixed) * num_perm <= _ONE_PASS_CELLS:  # few tokens (one query): all permutations at once
+            signatures[present] = np.minimum.reduceat(mixed[:, None] * a[None, :] + b[None, :], starts, axis=0)
+            return signatures
         for column in range(num_perm):
             permuted = mixed * a[column] + b[column]
             signatures[present, column] = np.minimum.reduceat(permuted, starts)

@@ -3,8 +3,8 @@
 Same blockers, comparisons and model as the batch pipeline — nothing here matches differently:
 
 - :class:`TrackIndex` keeps, for each LSH blocker of :func:`resolver.blocking.text_blockers`, every track's
-  bucket key in every band, sorted per band, so a query's buckets are found by binary search (no per-track
-  Python objects; ~16 bytes per track and band), plus the sorted ISRCs.
+  bucket key in every band (salted by band) in one sorted array, so a query's buckets are found by one
+  vectorized binary search (no per-track Python objects; 12 bytes per track and band), plus the sorted ISRCs.
 - :meth:`TrackIndex.find` scores a query track against its candidates with the trained model and returns
   them ranked with their evidence.
 - :func:`regroup` re-clusters a subset of the catalog (the tracks new records can affect) with the trained
@@ -39,9 +39,21 @@ class Match:
     evidence: dict[str, str]
 
 
+_BAND_SALT = np.uint64(0xD6E8FEB86659FD93)
+
+
+def _salted(keys: np.ndarray) -> np.ndarray:
+    """``(n, bands)`` bucket keys made distinct across bands (so all bands share one sorted array); -1 stays."""
+    bands = np.arange(keys.shape[1], dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        salted = ((keys.view(np.uint64) ^ (bands * _BAND_SALT)) * _BAND_SALT).view(np.int64)
+    return np.where(keys == -1, -1, salted)
+
+
 @dataclass(frozen=True)
 class _BandTable:
-    """One blocker's buckets: ``keys`` ``(bands, n)`` sorted per band, ``rows`` the row of each key."""
+    """One blocker's buckets over all bands: ``keys`` sorted (band-salted bucket keys of every row in every
+    band, rows in no bucket left out) and ``rows`` the row of each key."""
 
     keys: np.ndarray
     rows: np.ndarray
@@ -78,14 +90,15 @@ class TrackIndex:
         for name, (keys, blocker) in _bucket_keys(features, self.config).items():
             old = self._tables[name]
             keep = ~np.isin(old.rows, rows[~appended])
-            merged_keys, merged_rows = [], []
-            for band in range(old.keys.shape[0]):
-                kept_keys, kept_rows = old.keys[band][keep[band]], old.rows[band][keep[band]]
-                order = np.argsort(keys[:, band], kind="stable")
-                position = np.searchsorted(kept_keys, keys[order, band], side="right")
-                merged_keys.append(np.insert(kept_keys, position, keys[order, band]))
-                merged_rows.append(np.insert(kept_rows, position, rows[order].astype(np.int32)))
-            new._tables[name] = _BandTable(np.vstack(merged_keys), np.vstack(merged_rows), blocker.threshold,
+            kept_keys, kept_rows = old.keys[keep], old.rows[keep]
+            salted = _salted(keys)
+            in_bucket = salted != -1
+            added_keys = salted[in_bucket]
+            added_rows = np.broadcast_to(rows[:, None], salted.shape)[in_bucket].astype(np.int32)
+            order = np.argsort(added_keys, kind="stable")
+            position = np.searchsorted(kept_keys, added_keys[order], side="right")
+            new._tables[name] = _BandTable(np.insert(kept_keys, position, added_keys[order]),
+                                           np.insert(kept_rows, position, added_rows[order]), blocker.threshold,
                                            blocker.within is not None, blocker.sort_by_duration)
         isrc_order = np.argsort(new.features.isrc, kind="stable")
         new._isrc_sorted, new._isrc_rows = new.features.isrc[isrc_order], isrc_order
@@ -100,12 +113,14 @@ class TrackIndex:
         found = []
         for name, (keys, _) in _bucket_keys(query, self.config).items():
             table = self._tables[name]
-            for band, key in enumerate(keys[0].tolist()):
-                if key == -1:
+            salted = _salted(keys)[0]
+            salted = salted[salted != -1]
+            lows = np.searchsorted(table.keys, salted, side="left")
+            highs = np.searchsorted(table.keys, salted, side="right")
+            for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
+                if high == low:
                     continue
-                low = np.searchsorted(table.keys[band], key, side="left")
-                high = np.searchsorted(table.keys[band], key, side="right")
-                rows = table.rows[band, low:high]
+                rows = table.rows[low:high]
                 if len(rows) > blocking.max_bucket_size:  # a popular title: the nearest durations only
                     if not table.sort_by_duration:
                         continue
@@ -119,8 +134,10 @@ class TrackIndex:
             found.append(self._isrc_rows[low:high][: blocking.max_isrc_block_size].astype(np.int64))
         return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
 
-    def score(self, query: TrackFeatures, rows: np.ndarray, audio: AudioEvidence | None = None) -> list[Match]:
-        """The model's verdict on ``query`` against each of ``rows``, most likely first.
+    def score(self, query: TrackFeatures, rows: np.ndarray, audio: AudioEvidence | None = None, *,
+              limit: int | None = None, min_probability: float = 0.0) -> list[Match]:
+        """The model's verdict on ``query`` against each of ``rows``, most likely first (at most ``limit``, at
+        least ``min_probability``).
 
         ``audio``, when given, is evidence over the ``len(rows) + 1`` rows of ``rows`` then the query."""
         if len(rows) == 0:
@@ -131,6 +148,7 @@ class TrackIndex:
         probability, weight = self.model.probability(levels), self.model.match_weight(levels)
         weights = self.model.weights()
         order = np.argsort(-probability, kind="stable")
+        order = order[probability[order] >= min_probability][:limit]
         matches = []
         for k in order.tolist():
             evidence = {}
@@ -152,10 +170,13 @@ def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, t
 
 
 def _sorted_table(keys: np.ndarray, blocker) -> _BandTable:
-    transposed = keys.T
-    order = np.argsort(transposed, axis=1, kind="stable")
-    return _BandTable(np.take_along_axis(transposed, order, axis=1), order.astype(np.int32), blocker.threshold,
-                      blocker.within is not None, blocker.sort_by_duration)
+    salted = _salted(keys)
+    in_bucket = salted != -1
+    flat_keys = salted[in_bucket]
+    flat_rows = np.broadcast_to(np.arange(len(keys), dtype=np.int32)[:, None], salted.shape)[in_bucket]
+    order = np.argsort(flat_keys, kind="stable")
+    return _BandTable(flat_keys[order], flat_rows[order], blocker.threshold, blocker.within is not None,
+                      blocker.sort_by_duration)
 
 
 def regroup(tracks: pa.Table, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,

@@ -74,19 +74,21 @@ class LiveCatalog:
         self._stale = True
 
     def refresh(self) -> _View:
-        """Bring the snapshot up to date with the store (cheap when nothing changed)."""
+        """Bring the snapshot up to date with the store: only tracks written since the snapshot are read,
+        normalized and indexed (cheap when nothing changed)."""
         if not self._stale:
             return self._view
         with self._lock:
             if not self._stale:
                 return self._view
             self._stale = False
-            tracks, versions = self.store.tracks()
+            old = self._view
+            changed, changed_versions = self.store.tracks(since_version=_max_version(old))
+            tracks, versions, row_of = _merge(old, changed, changed_versions)
             self._fingerprints = self.store.fingerprints()
-            row_of = {track_id: row for row, track_id in enumerate(tracks["track_id"].to_pylist())}
-            index = self._view.index
             if tracks.num_rows >= 2 and self._model is None:
                 self._model = score_tracks(tracks, self.config, StageTimer(None)).model
+            index = old.index
             if self._model is not None:
                 index = self._reindex(tracks, versions)
             self._view = _View(tracks, versions, row_of, index)
@@ -120,7 +122,8 @@ class LiveCatalog:
         rows = index.candidate_rows(query)
         rows = rows[rows != row]
         audio = self._audio_evidence(view, rows, self._fingerprints.get(track_id))
-        return self._ranked(view, index.score(query, rows, audio), limit, min_confidence), len(rows)
+        matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
+        return self._ranked(view, matches), len(rows)
 
     def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
                      ) -> tuple[list[tuple[str, Match]], int]:
@@ -131,18 +134,17 @@ class LiveCatalog:
         if fingerprint is not None:
             rows = np.union1d(rows, self._audio_candidates(view, fingerprint))
         audio = self._audio_evidence(view, rows, fingerprint)
-        return self._ranked(view, index.score(query, rows, audio), limit, min_confidence), len(rows)
+        matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
+        return self._ranked(view, matches), len(rows)
 
     def _ready(self, view: _View) -> TrackIndex:
         if view.index is None:
             raise NotReadyError("the catalog holds fewer than two tracks: nothing to match against yet")
         return view.index
 
-    def _ranked(self, view: _View, matches: list[Match], limit: int, min_confidence: float
-                ) -> list[tuple[str, Match]]:
+    def _ranked(self, view: _View, matches: list[Match]) -> list[tuple[str, Match]]:
         ids = view.tracks["track_id"]
-        kept = [m for m in matches if m.probability >= min_confidence][:limit]
-        return [(ids[m.row].as_py(), m) for m in kept]
+        return [(ids[m.row].as_py(), m) for m in matches]
 
     def _audio_candidates(self, view: _View, fingerprint: Fingerprint) -> np.ndarray:
         rows = [view.row_of[track_id] for track_id, stored in self._fingerprints.items()
@@ -198,8 +200,11 @@ class LiveCatalog:
             return True, 0, 0
         index = self._ready(view)
         touched = set(new_rows.tolist())
-        for row in new_rows.tolist():
-            touched.update(index.candidate_rows(index.features.take(np.array([row]))).tolist())
+        floor = self.config.scoring.pair_output_threshold
+        for row in new_rows.tolist():  # what a new track can change: its plausible duplicates and their groups
+            query = index.features.take(np.array([row]))
+            rows = index.candidate_rows(query)
+            touched.update(m.row for m in index.score(query, rows[rows != row], min_probability=floor))
         ids = view.tracks["track_id"]
         touched_ids = {ids[row].as_py() for row in touched}
         for proposal in self.store.proposals_with_members("track", touched_ids, (OPEN, ACCEPTED)):
@@ -213,3 +218,30 @@ class LiveCatalog:
 
 def _max_version(view: _View) -> int:
     return int(view.versions.max(initial=0))
+
+
+def _merge(old: _View, changed: pa.Table, versions: np.ndarray) -> tuple[pa.Table, np.ndarray, dict[str, int]]:
+    """The old snapshot's tracks with ``changed`` applied: updated ids in place, new ids appended (the
+    store's order)."""
+    if changed.num_rows == 0:
+        return old.tracks, old.versions, old.row_of
+    if old.tracks.num_rows == 0:
+        ids = changed["track_id"].to_pylist()
+        return changed, versions, {track_id: row for row, track_id in enumerate(ids)}
+    row_of = dict(old.row_of)
+    take = np.arange(old.tracks.num_rows, dtype=np.int64)
+    merged_versions = old.versions.copy()
+    appended, appended_versions = [], []
+    for k, track_id in enumerate(changed["track_id"].to_pylist()):
+        row = row_of.get(track_id)
+        if row is None:
+            row_of[track_id] = len(take) + len(appended)
+            appended.append(k)
+            appended_versions.append(versions[k])
+        else:
+            take[row] = old.tracks.num_rows + k
+            merged_versions[row] = versions[k]
+    combined = pa.concat_tables([old.tracks, changed])
+    order = np.concatenate([take, old.tracks.num_rows + np.array(appended, dtype=np.int64)])
+    return (combined.take(pa.array(order)), np.concatenate([merged_versions, np.array(appended_versions, np.int64)]),
+            row_of)

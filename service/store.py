@@ -180,11 +180,12 @@ class Store:
                     f"SELECT track_id FROM tracks WHERE track_id IN ({marks})", chunk))
         return found
 
-    def tracks(self) -> tuple[pa.Table, np.ndarray]:
-        """All tracks (``TRACK_SCHEMA``, in first-ingest order: an update keeps its place, a new track comes
-        last) and their versions."""
+    def tracks(self, since_version: int = 0) -> tuple[pa.Table, np.ndarray]:
+        """Tracks (``TRACK_SCHEMA``, in first-ingest order: an update keeps its place, a new track comes
+        last) and their versions; only those written after ``since_version`` when it is given."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM tracks ORDER BY rowid").fetchall()
+            rows = self._db.execute("SELECT * FROM tracks WHERE version > ? ORDER BY rowid",
+                                    (since_version,)).fetchall()
         names = ("track_id", "title", "artist", "artist_ids", "album", "duration_ms", "isrc", "release_date", "label")
         columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
         columns["artist_ids"] = [None if v is None else json.loads(v) for v in columns["artist_ids"]]
@@ -239,19 +240,22 @@ class Store:
                 if proposal_id not in new_ids:
                     db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (SUPERSEDED, proposal_id))
                     changed += 1
+            existing = {row[0]: (row[1], row[2]) for row in db.execute(
+                "SELECT proposal_id, status, confidence FROM proposals WHERE entity_type = ?", (entity_type,))}
+            writes = []
             for r in rows:
-                existing = db.execute("SELECT status, confidence FROM proposals WHERE proposal_id = ?",
-                                      (r["proposal_id"],)).fetchone()
-                if existing and existing[0] in (ACCEPTED, REJECTED):
+                status, confidence = existing.get(r["proposal_id"], (None, None))
+                if status in (ACCEPTED, REJECTED):
                     continue
-                if existing is None or existing[0] != OPEN or abs(existing[1] - r["confidence"]) > 1e-12:
+                if status != OPEN or abs(confidence - r["confidence"]) > 1e-12:
                     changed += 1
-                db.execute("INSERT OR REPLACE INTO proposals VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (r["proposal_id"], r["entity_type"], r["canonical_id"], json.dumps(r["member_ids"]),
-                            r["confidence"], r["evidence"], OPEN))
-                db.execute("DELETE FROM proposal_members WHERE proposal_id = ?", (r["proposal_id"],))
-                db.executemany("INSERT OR REPLACE INTO proposal_members VALUES (?, ?, ?)",
-                               [(r["proposal_id"], r["entity_type"], m) for m in r["member_ids"]])
+                writes.append(r)
+            db.executemany("INSERT OR REPLACE INTO proposals VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(r["proposal_id"], r["entity_type"], r["canonical_id"], json.dumps(r["member_ids"]),
+                             r["confidence"], r["evidence"], OPEN) for r in writes])
+            db.executemany("DELETE FROM proposal_members WHERE proposal_id = ?", [(r["proposal_id"],) for r in writes])
+            db.executemany("INSERT OR REPLACE INTO proposal_members VALUES (?, ?, ?)",
+                           [(r["proposal_id"], r["entity_type"], m) for r in writes for m in r["member_ids"]])
         return changed
 
     def proposals_with_members(self, entity_type: str, member_ids: set[str], statuses: tuple[str, ...]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -393,3 +394,49 @@ def test_generated_stubs_match_the_proto(tmp_path: Path) -> None:
     for path in generate(tmp_path):
         assert path.read_text() == (TARGET / path.name).read_text(), f"{path.name} is stale: run make proto"
     assert len(GENERATED) == 3
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
+def test_tls_serves_secure_clients_only(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    running = start_server(ServerSettings(db_path=tmp_path / "tls.sqlite", port=0, tls_cert=cert, tls_key=key))
+    try:
+        credentials = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
+        with grpc.secure_channel(f"localhost:{running.port}", credentials) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            assert health.Check(health_pb2.HealthCheckRequest()).status == health_pb2.HealthCheckResponse.SERVING
+        with grpc.insecure_channel(f"localhost:{running.port}") as channel:
+            with pytest.raises(grpc.RpcError) as caught:
+                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        running.stop(1)
+
+
+def test_healthcheck_command_and_metrics_port(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    running = start_server(ServerSettings(db_path=tmp_path / "m.sqlite", port=0, metrics_port=metrics_port))
+    try:
+        done = subprocess.run([sys.executable, "-m", "service.healthcheck", "--port", str(running.port)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "serving" in done.stdout
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            stub.IngestTracks(iter([pb.IngestTracksRequest(track=pb.Track(track_id="m1", title="Metric"))]))
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        assert 'catalog_er_requests_total{method="IngestTracks",status="OK"} 1.0' in text
+        assert 'catalog_er_ingested_records_total{kind="tracks"} 1.0' in text
+        assert "catalog_er_request_seconds_bucket" in text and "catalog_er_index_tracks" in text
+    finally:
+        running.stop(1)
+    down = subprocess.run([sys.executable, "-m", "service.healthcheck", "--port", str(running.port), "--timeout", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 1
