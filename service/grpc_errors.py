@@ -93,15 +93,21 @@ class ErrorInterceptor(grpc.ServerInterceptor):
 
             return streaming if streaming_response else unary
 
-        kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
-        for attribute, streaming_response in kinds:
-            behaviour = getattr(handler, attribute)
-            if behaviour is not None:
-                factory = getattr(grpc, f"{attribute}_rpc_method_handler")
-                return factory(guard(behaviour, streaming_response),
-                               request_deserializer=handler.request_deserializer,
-                               response_serializer=handler.response_serializer)
-        return handler
+        return rewrap_handler(handler, guard)
+
+
+def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable]
+                   ) -> grpc.RpcMethodHandler:
+    """``handler`` with its behaviour replaced by ``wrap(behaviour, streaming_response)`` (the interceptors'
+    one way to wrap a call, whatever its streaming kind)."""
+    kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
+    for attribute, streaming_response in kinds:
+        behaviour = getattr(handler, attribute)
+        if behaviour is not None:
+            factory = getattr(grpc, f"{attribute}_rpc_method_handler")
+            return factory(wrap(behaviour, streaming_response), request_deserializer=handler.request_deserializer,
+                           response_serializer=handler.response_serializer)
+    return handler
 
 
 def _abort(context: grpc.ServicerContext, method: str, error: Exception) -> None:

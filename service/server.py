@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from resolver.config import ResolverConfig
 from service.api import catalog_er_pb2 as pb
 from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.grpc_errors import ErrorInterceptor, request_id
+from service.grpc_errors import ErrorInterceptor, request_id, rewrap_handler
 from service.live import LiveCatalog
 from service.servicer import CatalogErServicer, ServiceLimits
 from service.store import Store
@@ -124,7 +124,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
 
             return streaming if streaming_response else unary
 
-        return _rewrap(handler, wrap)
+        return rewrap_handler(handler, wrap)
 
 
 class AuthInterceptor(grpc.ServerInterceptor):
@@ -148,18 +148,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
             return refuse
 
-        return _rewrap(handler, deny)
-
-
-def _rewrap(handler: grpc.RpcMethodHandler, wrap: Callable) -> grpc.RpcMethodHandler:
-    kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
-    for attribute, streaming_response in kinds:
-        behaviour = getattr(handler, attribute)
-        if behaviour is not None:
-            factory = getattr(grpc, f"{attribute}_rpc_method_handler")
-            return factory(wrap(behaviour, streaming_response), request_deserializer=handler.request_deserializer,
-                           response_serializer=handler.response_serializer)
-    return handler
+        return rewrap_handler(handler, deny)
 
 
 @dataclass
