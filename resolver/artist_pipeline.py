@@ -24,7 +24,7 @@ from resolver.artist_pairs import (
 )
 from resolver.artist_score import ARTIST_COMPARISONS, SHARED_RECORDING_ANCHOR
 from resolver.config import ResolverConfig
-from resolver.decisions import PairDecisions
+from resolver.decisions import PairDecisions, with_links
 from resolver.engagement import ListenerSignatures, listener_signatures
 from resolver.graph import cluster_pairs
 from resolver.propose import PairEvidence, build_proposals
@@ -124,9 +124,9 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
 
     with timer.stage("artist graph"):
         linked_left, linked_right = decisions.must_link(features.artist_id)
-        clustering = cluster_pairs(len(features), np.concatenate([candidates.left, linked_left]),
-                                   np.concatenate([candidates.right, linked_right]),
-                                   np.concatenate([probability, np.ones(len(linked_left))]), score_pairs,
+        edges_left, edges_right, edge_probability = with_links(candidates.left, candidates.right, probability,
+                                                                linked_left, linked_right)
+        clustering = cluster_pairs(len(features), edges_left, edges_right, edge_probability, score_pairs,
                                    config.clustering, method="correlation")
         member_signals = compare_artist_pairs(features, listeners, shared, clustering.member_left,
                                               clustering.member_right, settings)

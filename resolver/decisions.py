@@ -62,3 +62,12 @@ class PairDecisions:
         """Row pairs (left < right) labeled duplicates, both ids present in ``ids``."""
         left, right, label = self._rows(ids)
         return left[label], right[label]
+
+
+def with_links(left: np.ndarray, right: np.ndarray, probability: np.ndarray, linked_left: np.ndarray,
+               linked_right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scored edges plus must-link edges (probability 1); the same arrays, uncopied, when there are none."""
+    if not len(linked_left):
+        return left, right, probability
+    return (np.concatenate([left, linked_left]), np.concatenate([right, linked_right]),
+            np.concatenate([probability, np.ones(len(linked_left))]))

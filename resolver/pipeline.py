@@ -23,7 +23,7 @@ from resolver.audio_evidence import AudioEvidence
 from resolver.blocking import CandidatePairs, audio_candidate_pairs, candidate_pairs
 from resolver.compare import PairSignals, SignalAdjuster, compare_pairs
 from resolver.config import ResolverConfig
-from resolver.decisions import PairDecisions
+from resolver.decisions import PairDecisions, with_links
 from resolver.features import TrackFeatures, extract_track_features
 from resolver.graph import cluster_pairs
 from resolver.propose import PairEvidence, build_proposals, canonical_order
@@ -134,10 +134,10 @@ def group_tracks(scored: ScoredTracks, config: ResolverConfig, timer: StageTimer
 
     with timer.stage("cluster" + stage_suffix):
         linked_left, linked_right = decisions.must_link(features.track_id)
-        clustering = cluster_pairs(len(features), np.concatenate([candidates.left, linked_left]),
-                                   np.concatenate([candidates.right, linked_right]),
-                                   np.concatenate([probability, np.ones(len(linked_left))]),
-                                   score_pairs, config.clustering)
+        edges_left, edges_right, edge_probability = with_links(candidates.left, candidates.right, probability,
+                                                                linked_left, linked_right)
+        clustering = cluster_pairs(len(features), edges_left, edges_right, edge_probability, score_pairs,
+                                   config.clustering)
     with timer.stage("propose" + stage_suffix):
         member_levels = comparison_levels(signals_of(clustering.member_left, clustering.member_right))
         evidence = PairEvidence(
