@@ -63,7 +63,8 @@ class LiveCatalog:
     def __init__(self, store: Store, config: ResolverConfig | None = None) -> None:
         self.store, self.config = store, config or ResolverConfig()
         self._lock = threading.RLock()
-        self._stale = True
+        self._wanted = 1  # store changes announced (mark_stale) …
+        self._have = 0  # … and those the published snapshot includes
         self._model = None
         self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
         self._fingerprints: dict[str, Fingerprint] = {}
@@ -71,17 +72,19 @@ class LiveCatalog:
 
     # --- state -------------------------------------------------------------------------------------------
     def mark_stale(self) -> None:
-        self._stale = True
+        """The store changed: the next reader brings the snapshot up to date first."""
+        with self._lock:
+            self._wanted += 1
 
     def refresh(self) -> _View:
         """Bring the snapshot up to date with the store: only tracks written since the snapshot are read,
         normalized and indexed (cheap when nothing changed)."""
-        if not self._stale:
+        if self._have == self._wanted:
             return self._view
         with self._lock:
-            if not self._stale:
+            target = self._wanted
+            if self._have == target:
                 return self._view
-            self._stale = False
             old = self._view
             changed, changed_versions = self.store.tracks(since_version=_max_version(old))
             tracks, versions, row_of = _merge(old, changed, changed_versions)
@@ -92,6 +95,7 @@ class LiveCatalog:
             if self._model is not None:
                 index = self._reindex(tracks, versions)
             self._view = _View(tracks, versions, row_of, index)
+            self._have = target  # published only now: readers never see "fresh" with the old snapshot
             return self._view
 
     def _reindex(self, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:

@@ -11,13 +11,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import grpc
 import pyarrow as pa
 
 from fingerprint.audio import AudioLimits, decode
 from fingerprint.signature import fingerprint_samples
 from service.api import catalog_er_pb2 as pb
 from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.grpc_errors import RequestError, TooLargeError
+from service.grpc_errors import AlreadyExistsError, RequestError, TooLargeError
 from service.live import LiveCatalog, NotFoundError
 from service.parquet_io import validate_artists, validate_engagement, validate_tracks
 from service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
@@ -230,6 +231,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
 
     # --- resolution and proposals --------------------------------------------------------------------------------
     def Resolve(self, request, context):
+        _check_deadline(context)
         stats = self.catalog.resolve(full=request.full)
         return pb.ResolveResponse(incremental=stats.incremental, tracks_touched=stats.tracks_touched,
                                   open_proposals=stats.open_proposals, proposals_changed=stats.proposals_changed,
@@ -268,6 +270,9 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if request.member_id and request.member_id not in proposal.member_ids:
             raise RequestError("member_id", f"{request.member_id!r} is not a member of {proposal.proposal_id}")
         decision = ACCEPTED if request.decision == pb.DECISION_ACCEPT else REJECTED
+        if not request.member_id and proposal.status in (ACCEPTED, REJECTED):
+            raise AlreadyExistsError("proposal_id", f"{proposal.proposal_id} was already {proposal.status}; "
+                                     "review one member to change part of it")
         updated, labeled = self.store.record_review(proposal, decision, request.member_id, request.reviewer.strip(),
                                                     request.note)
         return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
@@ -278,6 +283,13 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                                              right_id=pair.right_id, is_duplicate=pair.is_duplicate,
                                              reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,
                                              decided_at=pair.decided_at)
+
+
+def _check_deadline(context) -> None:
+    """Do not start costly work for a caller whose deadline has already passed."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed before the work started")
 
 
 def _with_id(track: pb.Track) -> pb.Track:

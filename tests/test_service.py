@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,6 +180,8 @@ def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grp
     labels = {(e.left_id, e.right_id): e.is_duplicate for e in exported}
     assert all(labels[pair] is False for pair in rejected_pairs)
     assert any(labels.get((a, b)) for a in accepted.member_ids for b in accepted.member_ids if a < b)
+    again = pb.ReviewMergeProposalRequest(proposal_id=rejected.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="x")
+    assert _code(stub.ReviewMergeProposal, again, metadata=AUTH) == grpc.StatusCode.ALREADY_EXISTS
     bad = pb.ReviewMergeProposalRequest(proposal_id=accepted.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="")
     assert _code(stub.ReviewMergeProposal, bad, metadata=AUTH) == grpc.StatusCode.INVALID_ARGUMENT
     member = pb.ReviewMergeProposalRequest(proposal_id=accepted.proposal_id, decision=pb.DECISION_REJECT,
@@ -440,3 +443,35 @@ def test_healthcheck_command_and_metrics_port(tmp_path: Path) -> None:
     down = subprocess.run([sys.executable, "-m", "service.healthcheck", "--port", str(running.port), "--timeout", "1"],
                           capture_output=True, text=True, timeout=60)
     assert down.returncode == 1
+
+
+def test_deadlines_are_honoured_and_shutdown_finishes_streams_in_flight(tmp_path: Path,
+                                                                        small_catalog: SyntheticCatalog) -> None:
+    running = start_server(ServerSettings(db_path=tmp_path / "grace.sqlite", port=0))
+    rows = small_catalog.tracks.slice(0, 3_000).to_pylist()
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = pb_grpc.CatalogErServiceStub(channel)
+        stub.IngestTracks(_requests(rows[:2_000]))
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Resolve(pb.ResolveRequest(full=True), timeout=0.001)
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"])).pairs_scored >= 0
+        sent = threading.Event()
+
+        def slow() -> Iterator[pb.IngestTracksRequest]:
+            for k, request in enumerate(_requests(rows[2_000:])):
+                if k == 100:
+                    sent.set()
+                    time.sleep(1.0)  # the server is told to stop while this stream is open
+                yield request
+
+        outcome: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: outcome.update(summary=stub.IngestTracks(slow()).summary))
+        worker.start()
+        sent.wait(30)
+        running.stop(30)  # graceful: no new calls, the open stream completes
+        worker.join(60)
+    assert outcome["summary"].accepted == 1_000
+    store = Store(tmp_path / "grace.sqlite")
+    assert store.counts()["tracks"] == 3_000
+    store.close()
