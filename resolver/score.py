@@ -148,6 +148,23 @@ class FellegiSunterModel:
         }
 
 
+def model_parameters(model: FellegiSunterModel) -> dict[str, object]:
+    """JSON-ready parameters of ``model`` (the comparisons are code: only their names are kept)."""
+    return {"comparisons": [c.name for c in model.comparisons], "m": [m.tolist() for m in model.m],
+            "u": [u.tolist() for u in model.u], "prior": model.prior, "em_iterations": model.em_iterations}
+
+
+def model_from_parameters(parameters: dict, comparisons: tuple[Comparison, ...]) -> FellegiSunterModel:
+    """The model :func:`model_parameters` saved; ValueError when it was saved for other comparisons."""
+    names = [c.name for c in comparisons]
+    if parameters.get("comparisons") != names or any(
+            len(m) != len(c.level_labels) for m, c in zip(parameters["m"], comparisons, strict=True)):
+        raise ValueError(f"saved model is for comparisons {parameters.get('comparisons')}, not {names}")
+    return FellegiSunterModel(comparisons, tuple(np.asarray(m, np.float64) for m in parameters["m"]),
+                              tuple(np.asarray(u, np.float64) for u in parameters["u"]), float(parameters["prior"]),
+                              int(parameters["em_iterations"]))
+
+
 def _level_distribution(levels: np.ndarray, n_levels: int, weights: np.ndarray, floor: float) -> np.ndarray:
     present = levels != MISSING
     counts = np.bincount(levels[present], weights=weights[present], minlength=n_levels)[:n_levels]

@@ -1,6 +1,7 @@
 """The service's catalog in memory: stored records, the trained model, the warm index and the current groups.
 
-State is rebuilt from the SQLite store on start. Ingest writes to the store and marks the in-memory view
+State is rebuilt from the SQLite store on start (the track model of the last full resolution is saved in
+it, so a restart does not retrain). Ingest writes to the store and marks the in-memory view
 stale; the next look-up or resolution brings it up to date by normalizing and indexing only the changed
 tracks (:meth:`resolver.online.TrackIndex.with_rows`). Resolution is full (retrain, regroup everything,
 with artists) or incremental: only the tracks ingested since the last resolution, their candidates and
@@ -9,6 +10,7 @@ the groups those belong to are regrouped with the trained model. Curators' decis
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from resolver.decisions import PairDecisions
 from resolver.features import extract_track_features
 from resolver.online import Match, TrackIndex, regroup
 from resolver.pipeline import resolve_catalog, score_tracks
+from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, model_from_parameters, model_parameters
 from resolver.stages import StageTimer
 from service.store import ACCEPTED, OPEN, Store
 
@@ -90,7 +93,8 @@ class LiveCatalog:
             tracks, versions, row_of = _merge(old, changed, changed_versions)
             self._fingerprints = self.store.fingerprints()
             if tracks.num_rows >= 2 and self._model is None:
-                self._model = score_tracks(tracks, self.config, StageTimer(None)).model
+                self._model = self._saved_model() or self._save_model(
+                    score_tracks(tracks, self.config, StageTimer(None)).model)
             index = old.index
             if self._model is not None:
                 index = self._reindex(tracks, versions)
@@ -108,6 +112,20 @@ class LiveCatalog:
         if len(changed) == 0:
             return old.index
         return old.index.with_rows(changed, extract_track_features(tracks.take(pa.array(changed))))
+
+    def _saved_model(self) -> FellegiSunterModel | None:
+        """The track model of the last full resolution, if the database holds one for these comparisons."""
+        saved = self.store.get_meta("track_model")
+        if saved is None:
+            return None
+        try:
+            return model_from_parameters(json.loads(saved), TRACK_COMPARISONS)
+        except (ValueError, KeyError, TypeError):
+            return None  # saved by another version: train again
+
+    def _save_model(self, model: FellegiSunterModel) -> FellegiSunterModel:
+        self.store.set_meta("track_model", json.dumps(model_parameters(model)))
+        return model
 
     def decisions(self, entity_type: str) -> PairDecisions:
         pairs = self.store.labeled_pairs(entity_type)
@@ -191,7 +209,7 @@ class LiveCatalog:
         engagement = self.store.engagement() if artists.num_rows else None
         result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
                                  track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"))
-        self._model = result.tracks.model
+        self._model = self._save_model(result.tracks.model)
         self.mark_stale()
         changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
         if result.artists is not None:

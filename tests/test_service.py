@@ -475,3 +475,23 @@ def test_deadlines_are_honoured_and_shutdown_finishes_streams_in_flight(tmp_path
     store = Store(tmp_path / "grace.sqlite")
     assert store.counts()["tracks"] == 3_000
     store.close()
+
+
+def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
+    from resolver.config import ResolverConfig
+    from resolver.pipeline import score_tracks
+    from resolver.stages import StageTimer
+    from service.live import LiveCatalog
+
+    store = Store(tmp_path / "model.sqlite")
+    store.upsert_tracks(small_catalog.tracks.slice(0, 1_000))
+    first = LiveCatalog(store)
+    first.resolve(full=True)
+    trained_on_1000 = first.refresh().index.model.describe()
+    store.upsert_tracks(small_catalog.tracks.slice(1_000, 1_000))  # training now would learn other parameters
+    retrained = score_tracks(store.tracks()[0], ResolverConfig(), StageTimer(None)).model.describe()
+    assert retrained != trained_on_1000
+    again = LiveCatalog(store)  # a restart: the model comes from the database, not from training
+    assert again.refresh().index.model.describe() == trained_on_1000
+    assert len(again.refresh().index) == 2_000
+    store.close()
