@@ -201,7 +201,7 @@ def _markdown(r: dict) -> str:
         f"({c['whole_batches']}) |",
         f"| FindDuplicates, one client, 1,000 calls: p50 / p99 | {r['find_duplicates_one_client_ms']['p50']} ms / "
         f"{r['find_duplicates_one_client_ms']['p99']} ms |",
-        f"| restart (read the database, train, index) to the first FindDuplicates answer | "
+        f"| restart (read the database and the saved model, build the index) to the first FindDuplicates answer | "
         f"{c['restart_first_answer_seconds']} s (then SIGTERM: exit code {c['graceful_exit_code']}) |",
     ]
     return "\n".join(lines) + "\n"
