@@ -214,6 +214,7 @@ class LiveCatalog:
         changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
         if result.artists is not None:
             changed += self.store.replace_proposals(result.artists.proposals, None, "artist")
+            self.store.replace_artist_pairs(result.artists.pairs)
         self.refresh()
         return False, view.tracks.num_rows, changed
 

@@ -216,17 +216,11 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
         if not request.artist_id:
             raise RequestError("artist_id", "is required")
-        if request.artist_id not in set(self.store.artists()["artist_id"].to_pylist()):
+        if not self.store.has_artist(request.artist_id):
             raise NotFoundError(f"artist_id {request.artist_id!r} is not stored")
-        candidates = []
-        for proposal in self.store.proposals_with_members("artist", {request.artist_id}, (OPEN, ACCEPTED)):
-            evidence = json.loads(proposal.evidence)
-            for pair in evidence["pairs"]:
-                if request.artist_id in (pair["left_id"], pair["right_id"]) and pair["confidence"] >= floor:
-                    other = pair["right_id"] if pair["left_id"] == request.artist_id else pair["left_id"]
-                    candidates.append(pb.DuplicateCandidate(id=other, confidence=pair["confidence"],
-                                                            evidence=pair["signals"]))
-        candidates.sort(key=lambda c: -c.confidence)
+        candidates = [pb.DuplicateCandidate(id=other, confidence=confidence, match_weight=weight, evidence=signals)
+                      for other, confidence, weight, signals in self.store.artist_pairs(request.artist_id, floor,
+                                                                                        limit)]
         return pb.FindArtistDuplicatesResponse(candidates=candidates[:limit])
 
     # --- resolution and proposals --------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE TABLE IF NOT EXISTS labeled_pairs (
     entity_type TEXT NOT NULL, left_id TEXT NOT NULL, right_id TEXT NOT NULL, is_duplicate INTEGER NOT NULL,
     review_id INTEGER NOT NULL, PRIMARY KEY (entity_type, left_id, right_id));
+CREATE TABLE IF NOT EXISTS artist_pairs (
+    artist_id TEXT NOT NULL, other_id TEXT NOT NULL, confidence REAL NOT NULL, match_weight REAL NOT NULL,
+    signals TEXT NOT NULL, PRIMARY KEY (artist_id, other_id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -257,6 +260,34 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO proposal_members VALUES (?, ?, ?)",
                            [(r["proposal_id"], r["entity_type"], m) for r in writes for m in r["member_ids"]])
         return changed
+
+    _ARTIST_SIGNALS = ("name_similarity", "shared_recordings", "coengagement_jaccard", "genre_match", "country_match")
+
+    def replace_artist_pairs(self, pairs: pa.Table) -> None:
+        """Store the artist rows of a resolution's ``PAIR_SCHEMA`` pairs (both directions), replacing the last."""
+        rows = [r for r in pairs.to_pylist() if r["entity_type"] == "artist"]
+        records = []
+        for r in rows:
+            signals = json.dumps({name: ("null" if r[name] is None else
+                                         f"{r[name]:.3f}" if isinstance(r[name], float) else str(r[name]).lower())
+                                  for name in self._ARTIST_SIGNALS})
+            records.append((r["left_id"], r["right_id"], r["confidence"], r["match_weight"], signals))
+            records.append((r["right_id"], r["left_id"], r["confidence"], r["match_weight"], signals))
+        with self._transaction() as db:
+            db.execute("DELETE FROM artist_pairs")
+            db.executemany("INSERT OR REPLACE INTO artist_pairs VALUES (?, ?, ?, ?, ?)", records)
+
+    def artist_pairs(self, artist_id: str, min_confidence: float, limit: int) -> list[tuple[str, float, float, dict]]:
+        """``(other_id, confidence, match_weight, signals)`` of the stored pairs of ``artist_id``, best first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT other_id, confidence, match_weight, signals FROM artist_pairs WHERE artist_id = ? AND "
+                "confidence >= ? ORDER BY confidence DESC, other_id LIMIT ?", (artist_id, min_confidence, limit))
+            return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows.fetchall()]
+
+    def has_artist(self, artist_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM artists WHERE artist_id = ?", (artist_id,)).fetchone() is not None
 
     def proposals_with_members(self, entity_type: str, member_ids: set[str], statuses: tuple[str, ...]
                                ) -> list[StoredProposal]:

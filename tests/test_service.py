@@ -150,8 +150,13 @@ def test_list_is_filtered_ordered_and_resumable(stub: pb_grpc.CatalogErServiceSt
 def test_find_artist_duplicates(stub: pb_grpc.CatalogErServiceStub) -> None:
     proposal = next(iter(stub.ListMergeProposals(pb.ListMergeProposalsRequest(
         entity_type=pb.ENTITY_TYPE_ARTIST, page_size=1)))).proposal
-    found = stub.FindArtistDuplicates(pb.FindArtistDuplicatesRequest(artist_id=proposal.member_ids[0]))
-    assert {c.id for c in found.candidates} <= set(proposal.member_ids[1:]) and found.candidates
+    found = stub.FindArtistDuplicates(pb.FindArtistDuplicatesRequest(artist_id=proposal.member_ids[0], limit=50))
+    assert {c.id for c in found.candidates} & set(proposal.member_ids[1:])
+    confidences = [c.confidence for c in found.candidates]
+    assert confidences == sorted(confidences, reverse=True) and "name_similarity" in found.candidates[0].evidence
+    strict = stub.FindArtistDuplicates(pb.FindArtistDuplicatesRequest(artist_id=proposal.member_ids[0],
+                                                                      min_confidence=0.99))
+    assert all(c.confidence >= 0.99 for c in strict.candidates)
     missing = pb.FindArtistDuplicatesRequest(artist_id="nobody")
     assert _code(stub.FindArtistDuplicates, missing) == grpc.StatusCode.NOT_FOUND
 
