@@ -117,17 +117,21 @@ class TrackIndex:
             salted = salted[salted != -1]
             lows = np.searchsorted(table.keys, salted, side="left")
             highs = np.searchsorted(table.keys, salted, side="right")
-            for low, high in zip(lows.tolist(), highs.tolist(), strict=True):
-                if high == low:
-                    continue
-                rows = table.rows[low:high]
-                if len(rows) > blocking.max_bucket_size:  # a popular title: the nearest durations only
-                    if not table.sort_by_duration:
-                        continue
-                    distance = np.abs(self.features.duration_ms[rows] - query.duration_ms[0])
-                    rows = rows[np.argsort(np.nan_to_num(distance, nan=np.inf), kind="stable")
-                                [: 2 * blocking.oversized_bucket_neighbours]]
-                found.append(rows.astype(np.int64))
+            sizes = highs - lows
+            normal = (sizes > 0) & (sizes <= blocking.max_bucket_size)
+            if normal.any():  # every ordinary bucket at once: concatenated index ranges
+                counts = sizes[normal]
+                starts = np.repeat(lows[normal], counts)
+                ramp = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+                found.append(table.rows[starts + ramp].astype(np.int64))
+            if not table.sort_by_duration:
+                continue
+            for low, high in zip(lows[sizes > blocking.max_bucket_size].tolist(),
+                                 highs[sizes > blocking.max_bucket_size].tolist(), strict=True):
+                rows = table.rows[low:high]  # a popular title: the nearest durations only
+                distance = np.abs(self.features.duration_ms[rows] - query.duration_ms[0])
+                found.append(rows[np.argsort(np.nan_to_num(distance, nan=np.inf), kind="stable")
+                                  [: 2 * blocking.oversized_bucket_neighbours]].astype(np.int64))
         if query.isrc[0]:
             low = np.searchsorted(self._isrc_sorted, query.isrc[0], side="left")
             high = np.searchsorted(self._isrc_sorted, query.isrc[0], side="right")
