@@ -13,8 +13,8 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from resolver.artist_features import ArtistFeatures, TrackArtistLinks
-from resolver.blocking import _dedupe, banded_pairs, lsh_candidate_pairs, pairs_within_groups
-from resolver.compare import MISSING, _similarity
+from resolver.blocking import banded_pairs, dedupe_pairs, lsh_candidate_pairs, pairs_within_groups
+from resolver.compare import MISSING, string_similarity
 from resolver.config import ArtistConfig, BlockingConfig
 from resolver.engagement import ListenerSignatures, estimated_jaccard
 
@@ -75,7 +75,7 @@ def artist_candidate_pairs(features: ArtistFeatures, listeners: ListenerSignatur
     # so that this blocker adds ids with a *strongly* shared audience, not strangers of one scene.
     reach = estimated_jaccard(listeners.signatures, audience_left, audience_right) >= config.coengagement_threshold
     audience_left, audience_right = audience_left[reach], audience_right[reach]
-    left, right = _dedupe(np.concatenate([name_left, audience_left, shared.left]),
+    left, right = dedupe_pairs(np.concatenate([name_left, audience_left, shared.left]),
                           np.concatenate([name_right, audience_right, shared.right]), n)
     return ArtistCandidates(left, right, {"name_lsh": len(name_left), "coengagement_lsh": len(audience_left),
                                           "shared_recordings": len(shared.left)})
@@ -124,11 +124,11 @@ def compare_artist_pairs(features: ArtistFeatures, listeners: ListenerSignatures
                          left: np.ndarray, right: np.ndarray, config: ArtistConfig) -> ArtistPairSignals:
     """Every artist signal for the pairs ``(left[i], right[i])`` (``left < right``)."""
     f = features
-    name_similarity = _similarity(f.name_key[left], f.name_key[right], fuzz.ratio)
+    name_similarity = string_similarity(f.name_key[left], f.name_key[right], fuzz.ratio)
     same_script = (f.native_key[left] != "") & (f.native_key[right] != "")
     if same_script.any():  # both non-Latin: compare in their own script (see artist_features.native_name_key)
-        name_similarity[same_script] = _similarity(f.native_key[left][same_script], f.native_key[right][same_script],
-                                                   fuzz.ratio)
+        native_left, native_right = f.native_key[left][same_script], f.native_key[right][same_script]
+        name_similarity[same_script] = string_similarity(native_left, native_right, fuzz.ratio)
     name_similarity[(f.name_key[left] == "") | (f.name_key[right] == "")] = np.nan
     coengagement = estimated_jaccard(listeners.signatures, left, right)
     fewer = np.minimum(listeners.listeners[left], listeners.listeners[right])

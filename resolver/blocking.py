@@ -170,7 +170,7 @@ def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
         lefts.append(left)
         rights.append(right)
         skipped += band_skipped
-    left, right = _dedupe(np.concatenate(lefts), np.concatenate(rights), n)
+    left, right = dedupe_pairs(np.concatenate(lefts), np.concatenate(rights), n)
     return left, right, skipped
 
 
@@ -198,7 +198,7 @@ def isrc_candidate_pairs(isrc: np.ndarray, *, config: BlockingConfig) -> tuple[n
     return pairs_within_groups(string_codes(isrc), max_group_size=config.max_isrc_block_size)
 
 
-def _dedupe(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def dedupe_pairs(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs, sorted by ``(left, right)``; sort-based (numpy's hash-based unique is slower here)."""
     codes = left.astype(np.int64) * n + right
     codes.sort()
@@ -262,7 +262,7 @@ def candidate_pairs(features: TrackFeatures, config: BlockingConfig,
     for name, (left, right) in (extra_blockers or {}).items():
         blockers[name] = (np.minimum(left, right), np.maximum(left, right), 0)
     n = len(features)
-    left, right = _dedupe(np.concatenate([b[0] for b in blockers.values()]),
+    left, right = dedupe_pairs(np.concatenate([b[0] for b in blockers.values()]),
                           np.concatenate([b[1] for b in blockers.values()]), n)
     return CandidatePairs(
         left=left,

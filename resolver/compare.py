@@ -54,7 +54,7 @@ _CHUNK_PAIRS = 1_000_000
 """Pairs per rapidfuzz call: bounds the temporary Python lists to ~16 MB each."""
 
 
-def _similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
+def string_similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
     """Element-wise similarity in [0, 1] of two equal-length object arrays of strings (float32)."""
     scores = np.empty(len(left), dtype=np.float32)
     for start in range(0, len(left), _CHUNK_PAIRS):
@@ -76,7 +76,7 @@ def _detail_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     both = (left != "") & (right != "")
     conflict = np.zeros(len(left), dtype=bool)
     if both.any():
-        similarity = _similarity(left[both], right[both], fuzz.token_set_ratio)
+        similarity = string_similarity(left[both], right[both], fuzz.token_set_ratio)
         conflict[both] = similarity < 0.8
     return conflict
 
@@ -85,10 +85,10 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
                   audio: AudioEvidence | None = None) -> PairSignals:
     """Compute every signal for the pairs ``(left[i], right[i])``; audio only where ``audio`` is given."""
     f = features
-    title_similarity = _similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
+    title_similarity = string_similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
     title_similarity[(f.title_core[left] == "") | (f.title_core[right] == "")] = np.nan
     artist_missing = (f.artist_names[left] == "") | (f.artist_names[right] == "")
-    artist_similarity = _similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
+    artist_similarity = string_similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
     artist_similarity[artist_missing] = np.nan
     same_kind = f.version_kind[left] == f.version_kind[right]
     version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right]))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from fingerprint.index import FingerprintIndex
 from fingerprint.match import verify
 from fingerprint.signature import Fingerprint
 from resolver.audio_evidence import AudioEvidence
@@ -71,6 +72,8 @@ class LiveCatalog:
         self._model = None
         self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
         self._fingerprints: dict[str, Fingerprint] = {}
+        self._fingerprint_index = FingerprintIndex.build([], [])
+        self._fingerprints_version = 0
         self.refresh()
 
     # --- state -------------------------------------------------------------------------------------------
@@ -91,7 +94,7 @@ class LiveCatalog:
             old = self._view
             changed, changed_versions = self.store.tracks(since_version=_max_version(old))
             tracks, versions, row_of = _merge(old, changed, changed_versions)
-            self._fingerprints = self.store.fingerprints()
+            self._reload_fingerprints()
             if tracks.num_rows >= 2 and self._model is None:
                 self._model = self._saved_model() or self._save_model(
                     score_tracks(tracks, self.config, StageTimer(None)).model)
@@ -101,6 +104,20 @@ class LiveCatalog:
             self._view = _View(tracks, versions, row_of, index)
             self._have = target  # published only now: readers never see "fresh" with the old snapshot
             return self._view
+
+    def indexed_tracks(self) -> int:
+        """Tracks in the published index (no refresh: cheap enough for a metrics scrape)."""
+        index = self._view.index
+        return 0 if index is None else len(index)
+
+    def _reload_fingerprints(self) -> None:
+        """Read the fingerprints and re-index them, only when an upload stored a new one."""
+        version = self.store.fingerprints_version()
+        if version == self._fingerprints_version:
+            return
+        self._fingerprints = self.store.fingerprints()
+        self._fingerprint_index = FingerprintIndex.build(list(self._fingerprints), list(self._fingerprints.values()))
+        self._fingerprints_version = version
 
     def _reindex(self, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
         """The index for ``tracks``: the old one with the changed rows re-indexed (stored order keeps every
@@ -169,8 +186,9 @@ class LiveCatalog:
         return [(ids[m.row].as_py(), m) for m in matches]
 
     def _audio_candidates(self, view: _View, fingerprint: Fingerprint) -> np.ndarray:
-        rows = [view.row_of[track_id] for track_id, stored in self._fingerprints.items()
-                if track_id in view.row_of and verify(fingerprint, stored).is_match]
+        """Rows of stored tracks whose audio matches ``fingerprint`` (the inverted fingerprint index)."""
+        rows = [view.row_of[hit.track_id] for hit in self._fingerprint_index.search(fingerprint)
+                if hit.track_id in view.row_of]
         return np.array(sorted(rows), dtype=np.int64)
 
     def _audio_evidence(self, view: _View, rows: np.ndarray, query: Fingerprint | None) -> AudioEvidence | None:

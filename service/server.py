@@ -197,7 +197,7 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     server.start()
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
-    metrics.index_tracks.set_function(lambda: 0 if catalog.refresh().index is None else len(catalog.refresh().index))
+    metrics.index_tracks.set_function(catalog.indexed_tracks)
     for name in (SERVICE_NAME, ""):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("serving", extra={"address": f"{settings.host}:{port}", "db": str(settings.db_path),

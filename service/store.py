@@ -166,6 +166,11 @@ class Store:
                         fingerprint.frames.astype(np.int32).tobytes(), fingerprint.seconds, fingerprint.peak_count,
                         version))
 
+    def fingerprints_version(self) -> int:
+        """Version of the latest stored fingerprint (0 when none): tells a reader whether to reload them."""
+        with self._lock:
+            return self._db.execute("SELECT COALESCE(MAX(version), 0) FROM fingerprints").fetchone()[0]
+
     def fingerprints(self) -> dict[str, Fingerprint]:
         with self._lock:
             rows = self._db.execute("SELECT track_id, hashes, frames, seconds, peak_count FROM fingerprints").fetchall()
