@@ -5,8 +5,13 @@ Same blockers, comparisons and model as the batch pipeline — nothing here matc
 - :class:`TrackIndex` keeps, for each LSH blocker of :func:`resolver.blocking.text_blockers`, every track's
   bucket key in every band (salted by band) in one sorted array, so a query's buckets are found by one
   vectorized binary search (no per-track Python objects; 12 bytes per track and band), plus the sorted ISRCs.
-- :meth:`TrackIndex.find` scores a query track against its candidates with the trained model and returns
-  them ranked with their evidence.
+- :meth:`TrackIndex.candidates` finds the rows sharing a bucket with each of a batch of query tracks, and
+  :meth:`TrackIndex.score` scores a query track against its candidates with the trained model and returns
+  them ranked with their evidence (an unsaved track's look-up).
+- :attr:`TrackIndex.neighbours` holds every indexed track's scored candidates
+  (:class:`resolver.neighbours.ScoredNeighbours`): a stored track's look-up is a slice of it. Built from the
+  batch blockers (the pairs a full resolution scores); rows changed later are re-searched with the buckets
+  above and their pairs re-scored.
 - :func:`regroup` re-clusters a subset of the catalog (the tracks new records can affect) with the trained
   model: blocking, comparison, clustering and proposals exactly as in a full run, on fewer rows.
 """
@@ -19,11 +24,12 @@ import numpy as np
 import pyarrow as pa
 
 from resolver.audio_evidence import AudioEvidence
-from resolver.blocking import band_keys, candidate_pairs, text_blockers, text_signatures
+from resolver.blocking import band_keys, candidate_pairs, dedupe_pairs, text_blockers, text_signatures
 from resolver.compare import compare_pairs
 from resolver.config import ResolverConfig
 from resolver.decisions import PairDecisions
 from resolver.features import TrackFeatures
+from resolver.neighbours import ScoredNeighbours
 from resolver.pipeline import ResolveResult, ScoredTracks, group_tracks
 from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels
 from resolver.stages import StageTimer
@@ -67,17 +73,22 @@ class TrackIndex:
 
     def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig) -> None:
         self.features, self.model, self.config = features, model, config
+        self._evidence = _evidence_tables(model)
         self._tables = {name: _sorted_table(keys, blocker)
                         for name, (keys, blocker) in _bucket_keys(features, config).items()}
         isrc_order = np.argsort(features.isrc, kind="stable")
         self._isrc_sorted, self._isrc_rows = features.isrc[isrc_order], isrc_order
+        pairs = candidate_pairs(features, config.blocking)
+        self.neighbours = ScoredNeighbours.from_pairs(len(features), pairs.left, pairs.right,
+                                                      self._levels(pairs.left, pairs.right), model)
 
     def with_rows(self, rows: np.ndarray, features: TrackFeatures) -> TrackIndex:
         """A new index where row ``rows[i]`` holds row ``i`` of ``features``; ``rows`` at or past the end are
         appended (they must be ``len(self), len(self) + 1, …`` in order).
 
         Only the changed rows are hashed; each band's sorted keys are rebuilt from the old ones by dropping
-        the replaced rows and merging the new keys in (no full re-sort)."""
+        the replaced rows and merging the new keys in (no full re-sort); the changed rows' candidates are
+        searched and scored, and merged into :attr:`neighbours`."""
         n_old = len(self.features)
         appended = rows >= n_old
         if not np.array_equal(rows[appended], n_old + np.arange(int(appended.sum()))):
@@ -85,7 +96,7 @@ class TrackIndex:
         new = object.__new__(TrackIndex)
         replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
         new.features = replaced.concat(features.take(np.flatnonzero(appended)))
-        new.model, new.config = self.model, self.config
+        new.model, new.config, new._evidence = self.model, self.config, self._evidence
         new._tables = {}
         for name, (keys, blocker) in _bucket_keys(features, self.config).items():
             old = self._tables[name]
@@ -102,41 +113,65 @@ class TrackIndex:
                                            blocker.within is not None, blocker.sort_by_duration)
         isrc_order = np.argsort(new.features.isrc, kind="stable")
         new._isrc_sorted, new._isrc_rows = new.features.isrc[isrc_order], isrc_order
+        query, found = new.candidates(features)
+        changed, other = rows[query], found
+        distinct = changed != other
+        left, right = dedupe_pairs(np.minimum(changed, other)[distinct], np.maximum(changed, other)[distinct],
+                                   len(new.features))
+        new.neighbours = self.neighbours.updated(rows, len(new.features), left, right, new._levels(left, right),
+                                                 self.model)
         return new
 
     def __len__(self) -> int:
         return len(self.features)
 
-    def candidate_rows(self, query: TrackFeatures) -> np.ndarray:
-        """Rows sharing a bucket of some blocker, or a valid ISRC, with the (one-row) ``query``."""
+    def _levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """``(len(left), n_comparisons)`` comparison levels of indexed rows' pairs (text and metadata only)."""
+        return comparison_levels(compare_pairs(self.features, left, right))
+
+    def candidates(self, query: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """``(query_rows, rows)``, int64: each pair of a row of ``query`` and an indexed row sharing a bucket of
+        some blocker or a valid ISRC (each pair once, sorted by query row)."""
         blocking = self.config.blocking
-        found = []
+        found_query, found_rows = [], []
         for name, (keys, _) in _bucket_keys(query, self.config).items():
             table = self._tables[name]
-            salted = _salted(keys)[0]
-            salted = salted[salted != -1]
+            salted = _salted(keys)
+            in_bucket = salted != -1
+            query_of_key = np.broadcast_to(np.arange(len(query))[:, None], salted.shape)[in_bucket]
+            salted = salted[in_bucket]
             lows = np.searchsorted(table.keys, salted, side="left")
-            highs = np.searchsorted(table.keys, salted, side="right")
-            sizes = highs - lows
+            sizes = np.searchsorted(table.keys, salted, side="right") - lows
             normal = (sizes > 0) & (sizes <= blocking.max_bucket_size)
             if normal.any():  # every ordinary bucket at once: concatenated index ranges
-                counts = sizes[normal]
-                starts = np.repeat(lows[normal], counts)
-                ramp = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-                found.append(table.rows[starts + ramp].astype(np.int64))
+                found_query.append(np.repeat(query_of_key[normal], sizes[normal]))
+                found_rows.append(table.rows[_ranges(lows[normal], sizes[normal])])
             if not table.sort_by_duration:
                 continue
-            for low, high in zip(lows[sizes > blocking.max_bucket_size].tolist(),
-                                 highs[sizes > blocking.max_bucket_size].tolist(), strict=True):
-                rows = table.rows[low:high]  # a popular title: the nearest durations only
-                distance = np.abs(self.features.duration_ms[rows] - query.duration_ms[0])
-                found.append(rows[np.argsort(np.nan_to_num(distance, nan=np.inf), kind="stable")
-                                  [: 2 * blocking.oversized_bucket_neighbours]].astype(np.int64))
-        if query.isrc[0]:
-            low = np.searchsorted(self._isrc_sorted, query.isrc[0], side="left")
-            high = np.searchsorted(self._isrc_sorted, query.isrc[0], side="right")
-            found.append(self._isrc_rows[low:high][: blocking.max_isrc_block_size].astype(np.int64))
-        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+            oversized = sizes > blocking.max_bucket_size
+            for q, low, size in zip(query_of_key[oversized].tolist(), lows[oversized].tolist(),
+                                    sizes[oversized].tolist(), strict=True):
+                rows = table.rows[low:low + size]  # a popular title: the nearest durations only
+                distance = np.nan_to_num(np.abs(self.features.duration_ms[rows] - query.duration_ms[q]), nan=np.inf)
+                nearest = rows[np.argsort(distance, kind="stable")[: 2 * blocking.oversized_bucket_neighbours]]
+                found_query.append(np.full(len(nearest), q))
+                found_rows.append(nearest)
+        with_isrc = np.flatnonzero(query.isrc != "")
+        if len(with_isrc):
+            lows = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="left")
+            sizes = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="right") - lows
+            sizes = np.minimum(sizes, blocking.max_isrc_block_size)
+            found_query.append(np.repeat(with_isrc, sizes))
+            found_rows.append(self._isrc_rows[_ranges(lows, sizes)])
+        if not found_rows:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        pairs = np.unique(np.concatenate(found_query).astype(np.int64) * len(self)
+                          + np.concatenate(found_rows).astype(np.int64))
+        return pairs // len(self), pairs % len(self)
+
+    def candidate_rows(self, query: TrackFeatures) -> np.ndarray:
+        """Indexed rows that are candidates of the (one-row) ``query``, ascending."""
+        return self.candidates(query)[1]
 
     def score(self, query: TrackFeatures, rows: np.ndarray, audio: AudioEvidence | None = None, *,
               limit: int | None = None, min_probability: float = 0.0) -> list[Match]:
@@ -149,19 +184,49 @@ class TrackIndex:
         pool = self.features.take(rows).concat(query)
         query_row = np.full(len(rows), len(rows), dtype=np.int64)
         levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio))
-        probability, weight = self.model.probability(levels), self.model.match_weight(levels)
-        weights = self.model.weights()
+        probability = self.model.probability(levels)
         order = np.argsort(-probability, kind="stable")
         order = order[probability[order] >= min_probability][:limit]
+        return self._matches(rows[order], probability[order], levels[order])
+
+    def stored_matches(self, row: int, *, limit: int | None = None, min_probability: float = 0.0) -> list[Match]:
+        """Indexed row ``row``'s scored candidates from :attr:`neighbours`, most likely first (at most
+        ``limit``, at least ``min_probability``)."""
+        entries = self.neighbours.of(row)
+        probability = self.neighbours.probability[entries]
+        kept = int(np.searchsorted(-probability, -min_probability, side="right"))  # sorted descending
+        chosen = slice(entries.start, entries.start + min(kept, len(probability) if limit is None else limit))
+        return self._matches(self.neighbours.target[chosen], self.neighbours.probability[chosen],
+                             self.neighbours.levels[chosen])
+
+    def _matches(self, rows: np.ndarray, probability: np.ndarray, levels: np.ndarray) -> list[Match]:
+        """:class:`Match` objects, evidence labelled per comparison, for already ranked candidates."""
+        labels, weights = self._evidence
         matches = []
-        for k in order.tolist():
-            evidence = {}
-            for column, comparison in enumerate(TRACK_COMPARISONS):
-                level = int(levels[k, column])
-                evidence[comparison.name] = ("null (0.0)" if level < 0 else
-                                             f"{comparison.level_labels[level]} ({weights[column][level]:+.1f})")
-            matches.append(Match(int(rows[k]), float(probability[k]), float(weight[k]), evidence))
+        for row, p, level_row in zip(rows.tolist(), probability.tolist(), levels.tolist(), strict=True):
+            evidence, weight = {}, 0.0
+            for column, level in enumerate(level_row):
+                evidence[TRACK_COMPARISONS[column].name] = labels[column][level]
+                weight += weights[column][level]
+            matches.append(Match(row, p, weight, evidence))
         return matches
+
+
+def _evidence_tables(model: FellegiSunterModel) -> tuple[list[dict[int, str]], list[dict[int, float]]]:
+    """Per comparison, level → evidence label ``"<level> (<weight>)"`` and level → log₂ weight; the null
+    level -1 is ``"null (0.0)"`` and weighs 0 (as in :meth:`FellegiSunterModel.match_weight`)."""
+    labels, weights = [], []
+    for comparison, level_weights in zip(TRACK_COMPARISONS, model.weights(), strict=True):
+        weights.append({-1: 0.0} | {level: float(w) for level, w in enumerate(level_weights)})
+        labels.append({-1: "null (0.0)"} | {level: f"{comparison.level_labels[level]} ({w:+.1f})"
+                                             for level, w in weights[-1].items() if level >= 0})
+    return labels, weights
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, sizes)])``, vectorized."""
+    ramp = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.repeat(starts, sizes) + ramp
 
 
 def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, tuple[np.ndarray, object]]:

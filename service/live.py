@@ -157,12 +157,16 @@ class LiveCatalog:
             raise NotFoundError(f"track_id {track_id!r} is not stored")
         index = self._ready(view)
         row = view.row_of[track_id]
-        query = index.features.take(np.array([row]))
-        rows = index.candidate_rows(query)
-        rows = rows[rows != row]
-        audio = self._audio_evidence(view, rows, self._fingerprints.get(track_id))
-        matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
-        return self._ranked(view, matches), len(rows)
+        entries = index.neighbours.of(row)
+        fingerprint = self._fingerprints.get(track_id)
+        if fingerprint is None or len(self._fingerprints) < 2:
+            matches = index.stored_matches(row, limit=limit, min_probability=min_confidence)
+        else:  # audio on both sides can change the verdicts: score the candidates again with it
+            rows = np.sort(index.neighbours.target[entries]).astype(np.int64)
+            query = index.features.take(np.array([row]))
+            audio = self._audio_evidence(view, rows, fingerprint)
+            matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
+        return self._ranked(view, matches), entries.stop - entries.start
 
     def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
                      ) -> tuple[list[tuple[str, Match]], int]:
@@ -182,8 +186,8 @@ class LiveCatalog:
         return view.index
 
     def _ranked(self, view: _View, matches: list[Match]) -> list[tuple[str, Match]]:
-        ids = view.tracks["track_id"]
-        return [(ids[m.row].as_py(), m) for m in matches]
+        ids = view.tracks["track_id"].take(pa.array([m.row for m in matches], pa.int64())).to_pylist()
+        return list(zip(ids, matches, strict=True))
 
     def _audio_candidates(self, view: _View, fingerprint: Fingerprint) -> np.ndarray:
         """Rows of stored tracks whose audio matches ``fingerprint`` (the inverted fingerprint index)."""
@@ -243,9 +247,7 @@ class LiveCatalog:
         touched = set(new_rows.tolist())
         floor = self.config.scoring.pair_output_threshold
         for row in new_rows.tolist():  # what a new track can change: its plausible duplicates and their groups
-            query = index.features.take(np.array([row]))
-            rows = index.candidate_rows(query)
-            touched.update(m.row for m in index.score(query, rows[rows != row], min_probability=floor))
+            touched.update(m.row for m in index.stored_matches(row, min_probability=floor))
         ids = view.tracks["track_id"]
         touched_ids = {ids[row].as_py() for row in touched}
         for proposal in self.store.proposals_with_members("track", touched_ids, (OPEN, ACCEPTED)):
