@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from resolver.config import ResolverConfig
 from service.api import catalog_er_pb2 as pb
 from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.grpc_errors import ErrorInterceptor, request_id, rewrap_handler
+from service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
 from service.live import LiveCatalog
 from service.servicer import CatalogErServicer, ServiceLimits
 from service.store import Store
@@ -87,68 +87,76 @@ class Metrics:
         self.index_tracks = Gauge("catalog_er_index_tracks", "tracks in the live index", registry=self.registry)
 
 
-class ObservabilityInterceptor(grpc.ServerInterceptor):
+class ObservabilityInterceptor(MethodCachedInterceptor):
     """Request id, JSON access log line and metrics for every call."""
 
     def __init__(self, metrics: Metrics) -> None:
+        super().__init__()
         self.metrics = metrics
 
-    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails) -> Any:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method.rsplit("/", 1)[-1]
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        name = method.rsplit("/", 1)[-1]
+        requests, latency = self.metrics.requests, self.metrics.latency.labels(name)
 
-        def observe(context: grpc.ServicerContext, started: float) -> None:
+        def observe(context: grpc.ServicerContext, started: float, rid: str) -> None:
             code = context.code() or grpc.StatusCode.OK
             seconds = time.perf_counter() - started
-            self.metrics.requests.labels(method, code.name).inc()
-            self.metrics.latency.labels(method).observe(seconds)
-            log.info("call", extra={"method": method, "status": code.name, "ms": round(seconds * 1000, 2),
-                                    "request_id": request_id(context), "peer": context.peer()})
+            requests.labels(name, code.name).inc()
+            latency.observe(seconds)
+            log.info("call", extra={"method": name, "status": code.name, "ms": round(seconds * 1000, 2),
+                                    "request_id": rid, "peer": context.peer()})
 
         def wrap(behaviour: Callable, streaming_response: bool) -> Callable:
             def unary(request: Any, context: grpc.ServicerContext) -> Any:
                 started = time.perf_counter()
-                try:
-                    return behaviour(request, context)
-                finally:
-                    observe(context, started)
+                with call_scope(context) as rid:
+                    try:
+                        return behaviour(request, context)
+                    finally:
+                        observe(context, started, rid)
 
             def streaming(request: Any, context: grpc.ServicerContext) -> Any:
                 started = time.perf_counter()
-                try:
-                    yield from behaviour(request, context)
-                finally:
-                    observe(context, started)
+                with call_scope(context) as rid:
+                    try:
+                        yield from behaviour(request, context)
+                    finally:
+                        observe(context, started, rid)
 
             return streaming if streaming_response else unary
 
         return rewrap_handler(handler, wrap)
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(MethodCachedInterceptor):
     """Mutating calls need ``authorization: Bearer <token>`` metadata (UNAUTHENTICATED otherwise)."""
 
     def __init__(self, token: str) -> None:
+        super().__init__()
         self._expected = f"Bearer {token}".encode()
 
-    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails) -> Any:
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method not in MUTATING_METHODS:
-            return handler
-        given = dict(handler_call_details.invocation_metadata or ()).get("authorization", "")
-        if hmac.compare_digest(str(given).encode(), self._expected):
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method not in MUTATING_METHODS:
             return handler
 
-        def deny(behaviour: Callable, streaming_response: bool) -> Callable:
-            def refuse(request: Any, context: grpc.ServicerContext) -> Any:
+        def check(context: grpc.ServicerContext) -> None:
+            given = dict(context.invocation_metadata() or ()).get("authorization", "")
+            if not hmac.compare_digest(str(given).encode(), self._expected):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED,
                               "this call changes the catalog: send 'authorization: Bearer <token>' metadata")
 
-            return refuse
+        def guarded(behaviour: Callable, streaming_response: bool) -> Callable:
+            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                check(context)
+                return behaviour(request, context)
 
-        return rewrap_handler(handler, deny)
+            def streaming(request: Any, context: grpc.ServicerContext) -> Any:
+                check(context)
+                yield from behaviour(request, context)
+
+            return streaming if streaming_response else unary
+
+        return rewrap_handler(handler, guarded)
 
 
 @dataclass
