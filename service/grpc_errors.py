@@ -1,8 +1,11 @@
-"""One place mapping exceptions to gRPC status codes, as a server interceptor.
+"""One place mapping exceptions to gRPC status codes, as a server interceptor (``grpc.aio``).
 
 Servicer code raises ordinary exceptions; the interceptor turns each into a status with a message that
 names the field or value, and logs anything unexpected with the request id. A bad request never takes
 the process down: every exception ends as a status on that one call.
+
+Also here: the base of every interceptor of the server (:class:`MethodCachedInterceptor`) and the one way
+they wrap a handler's behaviour (:func:`rewrap_handler`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ class UnauthenticatedError(PermissionError):
     """A mutating call without the configured bearer token (UNAUTHENTICATED)."""
 
 
+class DeadlinePassedError(TimeoutError):
+    """The caller's deadline passed before costly work started (DEADLINE_EXCEEDED)."""
+
+
 _STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (TooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
@@ -53,6 +60,7 @@ _STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (NotReadyError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),
 )
 
 
@@ -94,7 +102,7 @@ def call_scope(context: grpc.ServicerContext) -> Iterator[str]:
         _current_request_id.reset(token)
 
 
-class MethodCachedInterceptor(grpc.ServerInterceptor):
+class MethodCachedInterceptor(grpc.aio.ServerInterceptor):
     """An interceptor whose wrapping depends on the method alone: each method's handler is wrapped once and
     reused, instead of a new wrapper per call. Every interceptor of the server must be one (a cached handler
     skips the interceptors after it); per-call decisions belong inside the wrapped behaviour."""
@@ -102,11 +110,12 @@ class MethodCachedInterceptor(grpc.ServerInterceptor):
     def __init__(self) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails
+                                ) -> Any:
         method = handler_call_details.method
         cached = self._wrapped.get(method)
         if cached is None:
-            handler = continuation(handler_call_details)
+            handler = await continuation(handler_call_details)
             if handler is None:
                 return None  # unknown method: not cached, so clients cannot grow the table
             cached = self._wrapped.setdefault(method, self.wrap_handler(method, handler))
@@ -122,17 +131,18 @@ class ErrorInterceptor(MethodCachedInterceptor):
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         def guard(behaviour: Callable, streaming_response: bool) -> Callable:
-            def unary(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            async def unary(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    return behaviour(request_or_iterator, context)
+                    return await behaviour(request_or_iterator, context)
                 except Exception as error:
-                    _abort(context, method, error)
+                    await _abort(context, method, error)
 
-            def streaming(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            async def streaming(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    yield from behaviour(request_or_iterator, context)
+                    async for response in behaviour(request_or_iterator, context):
+                        yield response
                 except Exception as error:
-                    _abort(context, method, error)
+                    await _abort(context, method, error)
 
             return streaming if streaming_response else unary
 
@@ -142,7 +152,8 @@ class ErrorInterceptor(MethodCachedInterceptor):
 def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable]
                    ) -> grpc.RpcMethodHandler:
     """``handler`` with its behaviour replaced by ``wrap(behaviour, streaming_response)`` (the interceptors'
-    one way to wrap a call, whatever its streaming kind)."""
+    one way to wrap a call, whatever its streaming kind). Behaviours are coroutine functions, or async
+    generator functions when the response streams."""
     kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
     for attribute, streaming_response in kinds:
         behaviour = getattr(handler, attribute)
@@ -153,14 +164,14 @@ def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, boo
     return handler
 
 
-def _abort(context: grpc.ServicerContext, method: str, error: Exception) -> None:
-    if isinstance(error, grpc.RpcError) or context.code() is not None:
+async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> None:
+    if isinstance(error, grpc.aio.AbortError | grpc.RpcError):
         raise error  # already a status (context.abort was called)
     code = status_of(error)
     rid = request_id(context)
     if code == grpc.StatusCode.INTERNAL:
         log.exception("unexpected error", extra={"method": method, "request_id": rid})
-        context.abort(code, f"internal error (request id {rid})")
+        await context.abort(code, f"internal error (request id {rid})")
     log.info("request failed", extra={"method": method, "request_id": rid, "status": code.name,
                                       "error": str(error)})
-    context.abort(code, str(error))
+    await context.abort(code, str(error))

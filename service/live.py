@@ -82,6 +82,10 @@ class LiveCatalog:
         with self._lock:
             self._wanted += 1
 
+    def is_current(self) -> bool:
+        """Whether the snapshot includes every announced store change (then :meth:`refresh` reads nothing)."""
+        return self._have == self._wanted
+
     def refresh(self) -> _View:
         """Bring the snapshot up to date with the store: only tracks written since the snapshot are read,
         normalized and indexed (cheap when nothing changed)."""

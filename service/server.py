@@ -1,20 +1,24 @@
 """``catalog-er serve``: the gRPC server around :class:`service.servicer.CatalogErServicer`.
 
-Health checking (``grpc.health.v1``) and server reflection are the stock ones; interceptors add, in
-order, request ids and JSON access logs with Prometheus metrics, the bearer-token check on mutating calls,
-and the exception → status mapping (``service.grpc_errors``). SIGTERM and SIGINT stop taking new calls
-and give in-flight ones (ingest streams included) ``grace_seconds`` to finish.
+An asyncio server (``grpc.aio``) on one event-loop thread: look-ups answer from memory on the loop, and
+everything that waits on the database or computes for long (ingest batches, resolution, audio) runs in a
+pool of ``workers`` threads, so long calls never hold up short ones and no crowd of threads contends for
+the interpreter lock. Health checking (``grpc.health.v1``) and server reflection are the stock ones;
+interceptors add, in order, request ids and JSON access logs with Prometheus metrics, the bearer-token
+check on mutating calls, and the exception → status mapping (``service.grpc_errors``). SIGTERM and SIGINT
+stop taking new calls and give in-flight ones (ingest streams included) ``grace_seconds`` to finish.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +57,13 @@ class ServerSettings:
     tls_key: Path | None = None
     metrics_port: int | None = None
     max_message_bytes: int = 16 * 1024 * 1024
-    workers: int = 16
+    log_reads: bool = False
+    """Also log every successful read call (mutations, failures and slow calls are always logged); at
+    thousands of look-ups a second the access line is a quarter of a look-up's server time."""
+    slow_call_seconds: float = 0.1
+    """Read calls slower than this are logged even when reads are not."""
+    workers: int = 4
+    """Threads for the blocking part of calls (database writes and reads, resolution, audio decoding)."""
     grace_seconds: float = 30.0
     limits: ServiceLimits = field(default_factory=ServiceLimits)
 
@@ -88,38 +98,42 @@ class Metrics:
 
 
 class ObservabilityInterceptor(MethodCachedInterceptor):
-    """Request id, JSON access log line and metrics for every call."""
+    """Request id and metrics for every call; a JSON access-log line for every mutating, failed or slow call,
+    and for every read too when ``log_reads``."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, log_reads: bool = False, slow_call_seconds: float = 0.1) -> None:
         super().__init__()
-        self.metrics = metrics
+        self.metrics, self.log_reads, self.slow_call_seconds = metrics, log_reads, slow_call_seconds
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         name = method.rsplit("/", 1)[-1]
         requests, latency = self.metrics.requests, self.metrics.latency.labels(name)
+        log_every_call = self.log_reads or method in MUTATING_METHODS
 
-        def observe(context: grpc.ServicerContext, started: float, rid: str) -> None:
+        def observe(context: grpc.aio.ServicerContext, started: float, rid: str) -> None:
             code = context.code() or grpc.StatusCode.OK
             seconds = time.perf_counter() - started
             requests.labels(name, code.name).inc()
             latency.observe(seconds)
-            log.info("call", extra={"method": name, "status": code.name, "ms": round(seconds * 1000, 2),
-                                    "request_id": rid, "peer": context.peer()})
+            if log_every_call or code != grpc.StatusCode.OK or seconds >= self.slow_call_seconds:
+                log.info("call", extra={"method": name, "status": code.name, "ms": round(seconds * 1000, 2),
+                                        "request_id": rid, "peer": context.peer()})
 
         def wrap(behaviour: Callable, streaming_response: bool) -> Callable:
-            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started = time.perf_counter()
                 with call_scope(context) as rid:
                     try:
-                        return behaviour(request, context)
+                        return await behaviour(request, context)
                     finally:
                         observe(context, started, rid)
 
-            def streaming(request: Any, context: grpc.ServicerContext) -> Any:
+            async def streaming(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started = time.perf_counter()
                 with call_scope(context) as rid:
                     try:
-                        yield from behaviour(request, context)
+                        async for response in behaviour(request, context):
+                            yield response
                     finally:
                         observe(context, started, rid)
 
@@ -139,40 +153,62 @@ class AuthInterceptor(MethodCachedInterceptor):
         if method not in MUTATING_METHODS:
             return handler
 
-        def check(context: grpc.ServicerContext) -> None:
+        async def check(context: grpc.aio.ServicerContext) -> None:
             given = dict(context.invocation_metadata() or ()).get("authorization", "")
             if not hmac.compare_digest(str(given).encode(), self._expected):
-                context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                              "this call changes the catalog: send 'authorization: Bearer <token>' metadata")
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                    "this call changes the catalog: send 'authorization: Bearer <token>' metadata")
 
         def guarded(behaviour: Callable, streaming_response: bool) -> Callable:
-            def unary(request: Any, context: grpc.ServicerContext) -> Any:
-                check(context)
-                return behaviour(request, context)
+            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                await check(context)
+                return await behaviour(request, context)
 
-            def streaming(request: Any, context: grpc.ServicerContext) -> Any:
-                check(context)
-                yield from behaviour(request, context)
+            async def streaming(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                await check(context)
+                async for response in behaviour(request, context):
+                    yield response
 
             return streaming if streaming_response else unary
 
         return rewrap_handler(handler, guarded)
 
 
+class _EventLoop:
+    """The process's one event-loop thread for gRPC servers (grpc.aio wants a single loop per process)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _guard = threading.Lock()
+
+    @classmethod
+    def run(cls, coroutine: Coroutine, timeout: float | None = None) -> Any:
+        """Run ``coroutine`` on the loop thread and wait for its result."""
+        with cls._guard:
+            if cls._loop is None:
+                cls._loop = asyncio.new_event_loop()
+                threading.Thread(target=cls._loop.run_forever, name="grpc-event-loop", daemon=True).start()
+        return asyncio.run_coroutine_threadsafe(coroutine, cls._loop).result(timeout)
+
+
 @dataclass
 class RunningServer:
     """A started server: its bound port, the catalog behind it, and how to stop it."""
 
-    server: grpc.Server
+    server: grpc.aio.Server
     port: int
     catalog: LiveCatalog
-    health: health.HealthServicer
+    health: health.aio.HealthServicer
     metrics: Metrics
+    executor: futures.ThreadPoolExecutor
 
     def stop(self, grace_seconds: float = 30.0) -> None:
         """Refuse new calls, let in-flight ones finish (up to ``grace_seconds``), close the database."""
-        self.health.enter_graceful_shutdown()
-        self.server.stop(grace_seconds).wait()
+        async def shut_down() -> None:
+            await self.health.enter_graceful_shutdown()
+            await self.server.stop(grace_seconds)
+
+        _EventLoop.run(shut_down())
+        self.executor.shutdown(wait=True)
         self.catalog.store.close()
 
 
@@ -180,38 +216,53 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     """Open the database, rebuild the live catalog from it, and start serving (returns once listening)."""
     metrics = Metrics()
     catalog = LiveCatalog(Store(settings.db_path), config)
-    interceptors: list[grpc.ServerInterceptor] = [ObservabilityInterceptor(metrics)]
+    executor = futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="catalog-er-worker")
+    try:
+        running = _EventLoop.run(_start(settings, catalog, metrics, executor))
+    except BaseException:
+        executor.shutdown(wait=False)
+        catalog.store.close()
+        raise
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
+    metrics.index_tracks.set_function(catalog.indexed_tracks)
+    log.info("serving", extra={"address": f"{settings.host}:{running.port}", "db": str(settings.db_path),
+                               "tls": bool(settings.tls_cert), "auth": bool(settings.token),
+                               "tracks": catalog.store.counts()["tracks"]})
+    return running
+
+
+async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metrics,
+                 executor: futures.ThreadPoolExecutor) -> RunningServer:
+    """Build and start the server on the running loop."""
+    interceptors: list[grpc.aio.ServerInterceptor] = [
+        ObservabilityInterceptor(metrics, settings.log_reads, settings.slow_call_seconds)]
     if settings.token:
         interceptors.append(AuthInterceptor(settings.token))
     interceptors.append(ErrorInterceptor())
     options = [("grpc.max_receive_message_length", settings.max_message_bytes),
                ("grpc.max_send_message_length", settings.max_message_bytes)]
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.workers), interceptors=interceptors,
-                         options=options)
-    servicer = CatalogErServicer(catalog, settings.limits,
+    server = grpc.aio.server(interceptors=interceptors, options=options)
+    servicer = CatalogErServicer(catalog, executor, settings.limits,
                                  on_ingest=lambda kind, count: metrics.ingested.labels(kind).inc(count))
     pb_grpc.add_CatalogErServiceServicer_to_server(servicer, server)
-    health_servicer = health.HealthServicer()
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{settings.host}:{settings.port}"
-    if settings.tls_cert and settings.tls_key:
-        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
-        port = server.add_secure_port(address, credentials)
-    else:
-        port = server.add_insecure_port(address)
-    if port == 0:
-        raise OSError(f"cannot listen on {address}")
-    server.start()
-    if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
-    metrics.index_tracks.set_function(catalog.indexed_tracks)
+    try:
+        if settings.tls_cert and settings.tls_key:
+            credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(),
+                                                        settings.tls_cert.read_bytes())])
+            port = server.add_secure_port(address, credentials)
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError as error:
+        raise OSError(f"cannot listen on {address}: {error}") from error
+    await server.start()
     for name in (SERVICE_NAME, ""):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"address": f"{settings.host}:{port}", "db": str(settings.db_path),
-                               "tls": bool(settings.tls_cert), "auth": bool(settings.token),
-                               "tracks": catalog.store.counts()["tracks"]})
-    return RunningServer(server, port, catalog, health_servicer, metrics)
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, port, catalog, health_servicer, metrics, executor)
 
 
 def serve_forever(settings: ServerSettings, config: ResolverConfig | None = None) -> int:

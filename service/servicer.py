@@ -1,5 +1,7 @@
-"""The gRPC servicer: proto messages ↔ records, then the live catalog. No matching logic here.
+"""The gRPC servicer (``grpc.aio``): proto messages ↔ records, then the live catalog. No matching logic here.
 
+Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
+long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
 Ingest streams are validated in batches by the same code as the Parquet reader (``service.parquet_io``),
 and each batch is committed before the next is read, so a broken stream keeps what was acknowledged
 batch by batch, and a bad record is a rejection in the summary, never a failed call.
@@ -7,18 +9,22 @@ batch by batch, and a bad record is a rejection in the summary, never a failed c
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import grpc
 import pyarrow as pa
 
 from fingerprint.audio import AudioLimits, decode
-from fingerprint.signature import fingerprint_samples
+from fingerprint.signature import Fingerprint, fingerprint_samples
 from service.api import catalog_er_pb2 as pb
 from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.grpc_errors import AlreadyExistsError, RequestError, TooLargeError
+from service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
 from service.live import LiveCatalog, NotFoundError
 from service.parquet_io import validate_artists, validate_engagement, validate_tracks
 from service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
@@ -64,9 +70,13 @@ def _engagement_rows(events: list[pb.EngagementEvent]) -> pa.Table:
                      "plays": pa.array([e.plays for e in events], pa.int64())})
 
 
-def _batches(items: Iterable, field: str) -> Iterator[list]:
+_Result = TypeVar("_Result")
+
+
+async def _batches(items: AsyncIterator, field: str) -> AsyncIterator[list]:
+    """``field`` of each streamed request, in lists of up to :data:`BATCH_RECORDS`."""
     batch = []
-    for request in items:
+    async for request in items:
         batch.append(getattr(request, field))
         if len(batch) == BATCH_RECORDS:
             yield batch
@@ -105,50 +115,61 @@ def _parse_page_token(token: str) -> tuple[float, str] | None:
 class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
 
-    def __init__(self, catalog: LiveCatalog, limits: ServiceLimits | None = None,
+    def __init__(self, catalog: LiveCatalog, executor: Executor, limits: ServiceLimits | None = None,
                  on_ingest: Callable[[str, int], None] | None = None) -> None:
-        self.catalog, self.store = catalog, catalog.store
+        self.catalog, self.store, self._executor = catalog, catalog.store, executor
         self.limits = limits or ServiceLimits()
         self._on_ingest = on_ingest or (lambda kind, count: None)
 
+    async def _blocking(self, function: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result:
+        """``function(*args, **kwargs)`` in the worker pool (database, resolution, audio: not on the loop)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                                functools.partial(function, *args, **kwargs))
+
     # --- ingest ---------------------------------------------------------------------------------------------
-    def _ingest(self, requests: Iterable, field: str, to_table: Callable, validate: Callable, write: Callable,
-                kind: str) -> pb.IngestSummary:
+    async def _ingest(self, requests: AsyncIterator, field: str, to_table: Callable, validate: Callable,
+                      write: Callable, kind: str) -> pb.IngestSummary:
         accepted, rejections, offset = 0, [], 0
-        for batch in _batches(requests, field):
+
+        def commit(batch: list) -> tuple[int, pa.Table]:
             loaded = validate(to_table(batch))
-            rejections.extend(_rejections(loaded.rejected, offset))
             if loaded.table.num_rows:
                 write(loaded.table)
-                accepted += loaded.table.num_rows
                 self._on_ingest(kind, loaded.table.num_rows)
+            return loaded.table.num_rows, loaded.rejected
+
+        async for batch in _batches(requests, field):
+            stored, rejected = await self._blocking(commit, batch)
+            accepted += stored
+            rejections.extend(_rejections(rejected, offset))
             offset += len(batch)
         if accepted:
             self.catalog.mark_stale()
         return pb.IngestSummary(accepted=accepted, rejected=len(rejections), rejections=rejections)
 
-    def IngestTracks(self, request_iterator, context):
-        summary = self._ingest(request_iterator, "track", _track_rows,
-                               lambda t: validate_tracks(t, "IngestTracks"), self.store.upsert_tracks, "tracks")
+    async def IngestTracks(self, request_iterator, context):
+        summary = await self._ingest(request_iterator, "track", _track_rows,
+                                     lambda t: validate_tracks(t, "IngestTracks"), self.store.upsert_tracks, "tracks")
         return pb.IngestTracksResponse(summary=summary)
 
-    def IngestArtists(self, request_iterator, context):
-        summary = self._ingest(request_iterator, "artist", _artist_rows,
-                               lambda t: validate_artists(t, "IngestArtists"), self.store.upsert_artists, "artists")
+    async def IngestArtists(self, request_iterator, context):
+        summary = await self._ingest(request_iterator, "artist", _artist_rows,
+                                     lambda t: validate_artists(t, "IngestArtists"), self.store.upsert_artists,
+                                     "artists")
         return pb.IngestArtistsResponse(summary=summary)
 
-    def IngestEngagement(self, request_iterator, context):
+    async def IngestEngagement(self, request_iterator, context):
         def validate(table: pa.Table):
             known = list(self.store.existing_track_ids(set(table["track_id"].drop_null().to_pylist())))
             return validate_engagement(table, "IngestEngagement", known_track_ids=pa.array(known, pa.string()))
 
-        summary = self._ingest(request_iterator, "event", _engagement_rows, validate, self.store.upsert_engagement,
-                               "engagement")
+        summary = await self._ingest(request_iterator, "event", _engagement_rows, validate,
+                                     self.store.upsert_engagement, "engagement")
         return pb.IngestEngagementResponse(summary=summary)
 
-    def UploadAudio(self, request_iterator, context):
+    async def UploadAudio(self, request_iterator, context):
         header, chunks, size = None, [], 0
-        for request in request_iterator:
+        async for request in request_iterator:
             part = request.WhichOneof("part")
             if header is None:
                 if part != "header":
@@ -156,7 +177,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                 header = request.header
                 if not header.track_id:
                     raise RequestError("header.track_id", "is required")
-                if not self.store.existing_track_ids([header.track_id]):
+                if not await self._blocking(self.store.existing_track_ids, [header.track_id]):
                     raise NotFoundError(f"track_id {header.track_id!r} is not stored")
                 continue
             if part != "chunk":
@@ -170,8 +191,13 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         data = b"".join(chunks)
         if not data:
             raise RequestError("chunk", "no audio bytes were sent")
-        fingerprint = fingerprint_samples(decode(data, limits=AudioLimits(max_bytes=self.limits.max_audio_bytes)))
-        self.store.put_fingerprint(header.track_id, fingerprint)
+
+        def fingerprint_and_store() -> Fingerprint:
+            fingerprint = fingerprint_samples(decode(data, limits=AudioLimits(max_bytes=self.limits.max_audio_bytes)))
+            self.store.put_fingerprint(header.track_id, fingerprint)
+            return fingerprint
+
+        fingerprint = await self._blocking(fingerprint_and_store)
         self.catalog.mark_stale()
         return pb.UploadAudioResponse(track_id=header.track_id, seconds=fingerprint.seconds,
                                       hashes=len(fingerprint.hashes), bytes_received=size)
@@ -190,11 +216,13 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             raise RequestError(field, f"{value} is outside [0, 1]")
         return value
 
-    def FindDuplicates(self, request, context):
+    async def FindDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
+        if not self.catalog.is_current():  # bringing the index up to date reads the database
+            await self._blocking(self.catalog.refresh)
         query = request.WhichOneof("query")
         if query == "track_id":
-            matches, scored = self.catalog.find_stored(request.track_id, limit, floor)
+            matches, scored = self.catalog.find_stored(request.track_id, limit, floor)  # in memory: on the loop
         elif query == "unsaved":
             loaded = validate_tracks(_track_rows([_with_id(request.unsaved.track)]), "FindDuplicates")
             if loaded.table.num_rows == 0:
@@ -204,7 +232,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             if request.unsaved.audio:
                 if len(request.unsaved.audio) > self.limits.max_audio_bytes:
                     raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
-                fingerprint = fingerprint_samples(decode(request.unsaved.audio))
+                fingerprint = await self._blocking(lambda: fingerprint_samples(decode(request.unsaved.audio)))
             matches, scored = self.catalog.find_unsaved(loaded.table, fingerprint, limit, floor)
         else:
             raise RequestError("query", "give track_id or unsaved")
@@ -212,40 +240,40 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             pb.DuplicateCandidate(id=track_id, confidence=m.probability, match_weight=m.match_weight,
                                   evidence=m.evidence) for track_id, m in matches], pairs_scored=scored)
 
-    def FindArtistDuplicates(self, request, context):
+    async def FindArtistDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
         if not request.artist_id:
             raise RequestError("artist_id", "is required")
-        if not self.store.has_artist(request.artist_id):
+        if not await self._blocking(self.store.has_artist, request.artist_id):
             raise NotFoundError(f"artist_id {request.artist_id!r} is not stored")
+        pairs = await self._blocking(self.store.artist_pairs, request.artist_id, floor, limit)
         candidates = [pb.DuplicateCandidate(id=other, confidence=confidence, match_weight=weight, evidence=signals)
-                      for other, confidence, weight, signals in self.store.artist_pairs(request.artist_id, floor,
-                                                                                        limit)]
+                      for other, confidence, weight, signals in pairs]
         return pb.FindArtistDuplicatesResponse(candidates=candidates[:limit])
 
     # --- resolution and proposals --------------------------------------------------------------------------------
-    def Resolve(self, request, context):
+    async def Resolve(self, request, context):
         _check_deadline(context)
-        stats = self.catalog.resolve(full=request.full)
+        stats = await self._blocking(self.catalog.resolve, full=request.full)
         return pb.ResolveResponse(incremental=stats.incremental, tracks_touched=stats.tracks_touched,
                                   open_proposals=stats.open_proposals, proposals_changed=stats.proposals_changed,
                                   seconds=stats.seconds)
 
-    def ListMergeProposals(self, request, context):
+    async def ListMergeProposals(self, request, context):
         if request.page_size < 0 or request.page_size > self.limits.max_page_size:
             raise RequestError("page_size", f"{request.page_size} is outside 0..{self.limits.max_page_size}")
         after = _parse_page_token(request.page_token)
-        proposals = self.store.list_proposals(
-            entity_type=_ENTITY.get(request.entity_type), min_confidence=self._confidence(request.min_confidence),
-            status=_STATUS.get(request.status), after=after, limit=request.page_size or None)
+        proposals = await self._blocking(
+            self.store.list_proposals, entity_type=_ENTITY.get(request.entity_type),
+            min_confidence=self._confidence(request.min_confidence), status=_STATUS.get(request.status),
+            after=after, limit=request.page_size or None)
         for proposal in proposals:
-            if not context.is_active():
-                return
             yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal),
                                                 next_page_token=_page_token(proposal))
 
-    def GetMergeProposal(self, request, context):
-        return pb.GetMergeProposalResponse(proposal=_proposal_message(self._proposal(request.proposal_id)))
+    async def GetMergeProposal(self, request, context):
+        proposal = await self._blocking(self._proposal, request.proposal_id)
+        return pb.GetMergeProposalResponse(proposal=_proposal_message(proposal))
 
     def _proposal(self, proposal_id: str) -> StoredProposal:
         if not proposal_id:
@@ -255,7 +283,10 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             raise NotFoundError(f"proposal_id {proposal_id!r} does not exist")
         return proposal
 
-    def ReviewMergeProposal(self, request, context):
+    async def ReviewMergeProposal(self, request, context):
+        return await self._blocking(self._review, request)
+
+    def _review(self, request: pb.ReviewMergeProposalRequest) -> pb.ReviewMergeProposalResponse:
         proposal = self._proposal(request.proposal_id)
         if request.decision not in (pb.DECISION_ACCEPT, pb.DECISION_REJECT):
             raise RequestError("decision", "must be DECISION_ACCEPT or DECISION_REJECT")
@@ -271,19 +302,19 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                                                     request.note)
         return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
 
-    def ExportDecisions(self, request, context):
-        for pair in self.store.labeled_pairs(_ENTITY.get(request.entity_type)):
+    async def ExportDecisions(self, request, context):
+        for pair in await self._blocking(self.store.labeled_pairs, _ENTITY.get(request.entity_type)):
             yield pb.ExportDecisionsResponse(entity_type=_ENTITY_ENUM[pair.entity_type], left_id=pair.left_id,
                                              right_id=pair.right_id, is_duplicate=pair.is_duplicate,
                                              reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,
                                              decided_at=pair.decided_at)
 
 
-def _check_deadline(context) -> None:
+def _check_deadline(context: grpc.aio.ServicerContext) -> None:
     """Do not start costly work for a caller whose deadline has already passed."""
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
-        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed before the work started")
+        raise DeadlinePassedError("the call's deadline passed before the work started")
 
 
 def _with_id(track: pb.Track) -> pb.Track:

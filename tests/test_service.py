@@ -500,3 +500,52 @@ def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: Synthetic
     assert again.refresh().index.model.describe() == trained_on_1000
     assert len(again.refresh().index) == 2_000
     store.close()
+
+
+def test_look_ups_answer_while_a_full_resolution_runs(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
+    running = start_server(ServerSettings(db_path=tmp_path / "lanes.sqlite", port=0, workers=1))
+    rows = small_catalog.tracks.to_pylist()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            stub.IngestTracks(_requests(rows))
+            stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"]))  # index built
+            finished: list[str] = []
+            resolving = stub.Resolve.future(pb.ResolveRequest(full=True))
+            resolving.add_done_callback(lambda _: finished.append("resolve"))
+            time.sleep(0.1)  # the resolution holds the only worker thread
+            for row in rows[:20]:
+                stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=row["track_id"], limit=3))
+            finished.append("look-ups")
+            assert resolving.result(timeout=600).open_proposals > 0
+        assert finished == ["look-ups", "resolve"]
+    finally:
+        running.stop(1)
+
+
+def test_access_log_has_mutations_and_failures_and_reads_only_on_request(
+        tmp_path: Path, small_catalog: SyntheticCatalog, caplog: pytest.LogCaptureFixture) -> None:
+    rows = small_catalog.tracks.slice(0, 500).to_pylist()
+    caplog.set_level("INFO", logger="catalog_er")
+    for log_reads in (False, True):
+        caplog.clear()
+        running = start_server(ServerSettings(db_path=tmp_path / f"log-{log_reads}.sqlite", port=0,
+                                              log_reads=log_reads, slow_call_seconds=3600))
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                stub = pb_grpc.CatalogErServiceStub(channel)
+                stub.IngestTracks(_requests(rows), metadata=(("x-request-id", "ingest-1"),))
+                stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"]))
+                assert _code(stub.FindDuplicates, pb.FindDuplicatesRequest(track_id="nope")) == \
+                    grpc.StatusCode.NOT_FOUND
+        finally:
+            running.stop(1)  # every call has finished, its log line written
+        calls = [(r.method, r.status) for r in caplog.records if r.getMessage() == "call"]
+        assert ("IngestTracks", "OK") in calls
+        assert ("FindDuplicates", "NOT_FOUND") in calls
+        assert (("FindDuplicates", "OK") in calls) == log_reads
+        ingest = next(r for r in caplog.records if r.getMessage() == "call" and r.method == "IngestTracks")
+        assert ingest.request_id == "ingest-1"
+        failed = next(r for r in caplog.records if r.getMessage() == "request failed")
+        call = next(r for r in caplog.records if r.getMessage() == "call" and r.status == "NOT_FOUND")
+        assert failed.request_id == call.request_id  # one id per call in both lines
