@@ -71,16 +71,20 @@ class _BandTable:
 class TrackIndex:
     """Candidates and scores for single tracks against ``features`` (see the module docstring)."""
 
-    def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig) -> None:
+    def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
+                 scored_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """``scored_pairs``: ``(left, right, levels)`` of the batch candidate pairs of ``features`` when a
+        resolution has just compared them (otherwise they are found and compared here)."""
         self.features, self.model, self.config = features, model, config
         self._evidence = _evidence_tables(model)
         self._tables = {name: _sorted_table(keys, blocker)
                         for name, (keys, blocker) in _bucket_keys(features, config).items()}
         isrc_order = np.argsort(features.isrc, kind="stable")
         self._isrc_sorted, self._isrc_rows = features.isrc[isrc_order], isrc_order
-        pairs = candidate_pairs(features, config.blocking)
-        self.neighbours = ScoredNeighbours.from_pairs(len(features), pairs.left, pairs.right,
-                                                      self._levels(pairs.left, pairs.right), model)
+        if scored_pairs is None:
+            pairs = candidate_pairs(features, config.blocking)
+            scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
+        self.neighbours = ScoredNeighbours.from_pairs(len(features), *scored_pairs, model)
 
     def with_rows(self, rows: np.ndarray, features: TrackFeatures) -> TrackIndex:
         """A new index where row ``rows[i]`` holds row ``i`` of ``features``; ``rows`` at or past the end are
@@ -230,10 +234,13 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 
 def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, tuple[np.ndarray, object]]:
-    """Per text blocker: ``(n, bands)`` int64 bucket keys of ``features``' rows, and the blocker."""
-    out = {}
+    """Per text blocker: ``(n, bands)`` int64 bucket keys of ``features``' rows, and the blocker (blockers over
+    the same texts share one MinHash pass)."""
+    out, signed = {}, {}
     for name, blocker in text_blockers(features, config.blocking).items():
-        signatures, empty = text_signatures(blocker.texts, config.blocking)
+        if id(blocker.texts) not in signed:
+            signed[id(blocker.texts)] = text_signatures(blocker.texts, config.blocking)
+        signatures, empty = signed[id(blocker.texts)]
         out[name] = (band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within), blocker)
     return out
 

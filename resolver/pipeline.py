@@ -212,6 +212,8 @@ class CatalogResult:
     tracks: ResolveResult
     artists: ArtistResult | None
     stage_seconds: dict[str, float]
+    scored: ScoredTracks | None = None
+    """The scored candidate pairs behind ``tracks`` (the service's online index starts from them)."""
 
     def proposals(self) -> pa.Table:
         """Track then artist proposals (``PROPOSAL_SCHEMA``)."""
@@ -241,11 +243,11 @@ def resolve_catalog(tracks: pa.Table, artists: pa.Table | None = None, engagemen
     scored = score_tracks(tracks, config, timer, audio)
     first = group_tracks(scored, config, timer, decisions=track_decisions)
     if artists is None:
-        return CatalogResult(first, None, timer.seconds)
+        return CatalogResult(first, None, timer.seconds, scored)
     artist_result = resolve_artists(artists, tracks, identity_groups(scored, first.labels), engagement, config,
                                     timer, decisions=artist_decisions)
     if not config.artists.track_feedback:
-        return CatalogResult(first, artist_result, timer.seconds)
+        return CatalogResult(first, artist_result, timer.seconds, scored)
     adjust = artist_adjuster(scored.features, artist_result)
     second = group_tracks(scored, config, timer, adjust, stage_suffix=" (with artists)", decisions=track_decisions)
-    return CatalogResult(second, artist_result, timer.seconds)
+    return CatalogResult(second, artist_result, timer.seconds, scored)

@@ -27,7 +27,13 @@ from resolver.decisions import PairDecisions
 from resolver.features import extract_track_features
 from resolver.online import Match, TrackIndex, regroup
 from resolver.pipeline import resolve_catalog, score_tracks
-from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, model_from_parameters, model_parameters
+from resolver.score import (
+    TRACK_COMPARISONS,
+    FellegiSunterModel,
+    comparison_levels,
+    model_from_parameters,
+    model_parameters,
+)
 from resolver.stages import StageTimer
 from service.store import ACCEPTED, OPEN, Store
 
@@ -236,6 +242,11 @@ class LiveCatalog:
         result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
                                  track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"))
         self._model = self._save_model(result.tracks.model)
+        scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
+        index = TrackIndex(scored.features, self._model, self.config,
+                           (scored.candidates.left, scored.candidates.right, comparison_levels(scored.signals)))
+        with self._lock:  # same rows as ``view``; changes stored since then are applied by the refresh below
+            self._view = _View(view.tracks, view.versions, view.row_of, index)
         self.mark_stale()
         changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
         if result.artists is not None:
