@@ -18,6 +18,7 @@ Same blockers, comparisons and model as the batch pipeline — nothing here matc
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,7 +189,23 @@ class TrackIndex:
         pool = self.features.take(rows).concat(query)
         query_row = np.full(len(rows), len(rows), dtype=np.int64)
         levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio))
+        return self._ranked(rows, self.model.probability(levels), levels, limit, min_probability)
+
+    def find_many(self, queries: TrackFeatures, limits: list[int], min_probabilities: list[float]
+                  ) -> list[tuple[list[Match], int]]:
+        """Look-ups of several unsaved tracks at once (text and metadata): for query ``q``, its candidates
+        ranked (at most ``limits[q]``, at least ``min_probabilities[q]``) and how many were scored."""
+        query_of, rows = self.candidates(queries)
+        pool = self.features.take(rows).concat(queries)  # the candidates' rows, then the queries'
+        levels = comparison_levels(compare_pairs(pool, len(rows) + query_of, np.arange(len(rows))))
         probability = self.model.probability(levels)
+        bounds = np.searchsorted(query_of, np.arange(len(queries) + 1)).tolist()
+        return [(self._ranked(rows[low:high], probability[low:high], levels[low:high], limits[q],
+                              min_probabilities[q]), high - low)
+                for q, (low, high) in enumerate(itertools.pairwise(bounds))]
+
+    def _ranked(self, rows: np.ndarray, probability: np.ndarray, levels: np.ndarray, limit: int | None,
+                min_probability: float) -> list[Match]:
         order = np.argsort(-probability, kind="stable")
         order = order[probability[order] >= min_probability][:limit]
         return self._matches(rows[order], probability[order], levels[order])

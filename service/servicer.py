@@ -22,8 +22,10 @@ import pyarrow as pa
 
 from fingerprint.audio import AudioLimits, decode
 from fingerprint.signature import Fingerprint, fingerprint_samples
+from resolver.online import Match
 from service.api import catalog_er_pb2 as pb
 from service.api import catalog_er_pb2_grpc as pb_grpc
+from service.batching import MicroBatcher
 from service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
 from service.live import LiveCatalog, NotFoundError
 from service.parquet_io import validate_artists, validate_engagement, validate_tracks
@@ -120,6 +122,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         self.catalog, self.store, self._executor = catalog, catalog.store, executor
         self.limits = limits or ServiceLimits()
         self._on_ingest = on_ingest or (lambda kind, count: None)
+        self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch)
+        """Unsaved-track look-ups (metadata only) waiting together are answered in one pass."""
 
     async def _blocking(self, function: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result:
         """``function(*args, **kwargs)`` in the worker pool (database, resolution, audio: not on the loop)."""
@@ -223,22 +227,34 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         query = request.WhichOneof("query")
         if query == "track_id":
             matches, scored = self.catalog.find_stored(request.track_id, limit, floor)  # in memory: on the loop
+        elif query == "unsaved" and not request.unsaved.audio:
+            matches, scored = await self.unsaved_lookups.submit((request.unsaved.track, limit, floor))
         elif query == "unsaved":
-            loaded = validate_tracks(_track_rows([_with_id(request.unsaved.track)]), "FindDuplicates")
-            if loaded.table.num_rows == 0:
-                reason = loaded.rejected.to_pylist()[0]
-                raise RequestError(f"unsaved.track.{reason['field']}", reason["reason"])
-            fingerprint = None
-            if request.unsaved.audio:
-                if len(request.unsaved.audio) > self.limits.max_audio_bytes:
-                    raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
-                fingerprint = await self._blocking(lambda: fingerprint_samples(decode(request.unsaved.audio)))
-            matches, scored = self.catalog.find_unsaved(loaded.table, fingerprint, limit, floor)
+            if len(request.unsaved.audio) > self.limits.max_audio_bytes:
+                raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
+            loaded = _validated_unsaved([request.unsaved.track])
+            if isinstance(loaded[0], Exception):
+                raise loaded[0]
+            fingerprint = await self._blocking(lambda: fingerprint_samples(decode(request.unsaved.audio)))
+            matches, scored = self.catalog.find_unsaved(loaded[0], fingerprint, limit, floor)
         else:
             raise RequestError("query", "give track_id or unsaved")
         return pb.FindDuplicatesResponse(candidates=[
             pb.DuplicateCandidate(id=track_id, confidence=m.probability, match_weight=m.match_weight,
                                   evidence=m.evidence) for track_id, m in matches], pairs_scored=scored)
+
+    def _find_unsaved_batch(self, queries: list[tuple[pb.Track, int, float]]
+                            ) -> list[tuple[list[tuple[str, Match]], int] | Exception]:
+        """Look-ups of unsaved tracks (``(track, limit, min_confidence)``), validated and searched together."""
+        loaded = _validated_unsaved([track for track, _, _ in queries])
+        valid = [k for k, table in enumerate(loaded) if isinstance(table, pa.Table)]
+        results: list = list(loaded)
+        if valid:
+            found = self.catalog.find_unsaved_many(pa.concat_tables([loaded[k] for k in valid]),
+                                                   [queries[k][1] for k in valid], [queries[k][2] for k in valid])
+            for k, answer in zip(valid, found, strict=True):
+                results[k] = answer
+        return results
 
     async def FindArtistDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
@@ -317,12 +333,29 @@ def _check_deadline(context: grpc.aio.ServicerContext) -> None:
         raise DeadlinePassedError("the call's deadline passed before the work started")
 
 
-def _with_id(track: pb.Track) -> pb.Track:
-    """An unsaved track needs an id for validation; it gets a placeholder that no stored track uses."""
+def _validated_unsaved(tracks: list[pb.Track]) -> list[pa.Table | RequestError]:
+    """Each unsaved track validated as a one-row ``TRACK_SCHEMA`` table, or the error naming its bad field
+    (validation runs once over all of them)."""
+    loaded = validate_tracks(_track_rows([_with_id(track, k) for k, track in enumerate(tracks)]),
+                             "FindDuplicates")
+    dropped = {r["row"]: r for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
+    results: list[pa.Table | RequestError] = []
+    kept = 0
+    for k in range(len(tracks)):
+        if k in dropped:
+            results.append(RequestError(f"unsaved.track.{dropped[k]['field']}", dropped[k]["reason"]))
+        else:
+            results.append(loaded.table.slice(kept, 1))
+            kept += 1
+    return results
+
+
+def _with_id(track: pb.Track, position: int) -> pb.Track:
+    """An unsaved track needs an id for validation; it gets a placeholder that no stored track uses (and no
+    other track of the same batch)."""
     copy = pb.Track()
     copy.CopyFrom(track)
-    if not copy.track_id:
-        copy.track_id = "\x00unsaved"
+    copy.track_id = f"\x00unsaved-{position}"
     return copy
 
 

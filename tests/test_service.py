@@ -129,6 +129,34 @@ def test_find_duplicates_of_stored_and_unsaved_tracks(stub: pb_grpc.CatalogErSer
     assert _code(stub.FindDuplicates, bad) == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_concurrent_unsaved_look_ups_match_lone_ones_and_a_bad_one_fails_alone(
+        stub: pb_grpc.CatalogErServiceStub, small_catalog: SyntheticCatalog) -> None:
+    rows = small_catalog.tracks.slice(100, 24).to_pylist()
+    requests = [pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(track=_track_message({**row, "track_id": ""})),
+                                         limit=4) for row in rows]
+    requests[5] = pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(track=pb.Track(title="   ")))
+    alone = {k: [(c.id, round(c.confidence, 9)) for c in stub.FindDuplicates(r).candidates]
+             for k, r in enumerate(requests) if k != 5}
+    together: dict[int, object] = {}
+
+    def ask(k: int) -> None:
+        try:
+            together[k] = [(c.id, round(c.confidence, 9)) for c in stub.FindDuplicates(requests[k]).candidates]
+        except grpc.RpcError as error:
+            together[k] = error
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    error = together.pop(5)
+    assert isinstance(error, grpc.RpcError) and error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unsaved.track.title" in error.details()
+    assert together == alone
+    assert all(alone[k] and alone[k][0][0] == rows[k]["track_id"] for k in alone)  # finds its own stored row
+
+
 def test_list_is_filtered_ordered_and_resumable(stub: pb_grpc.CatalogErServiceStub) -> None:
     every = [m.proposal for m in stub.ListMergeProposals(pb.ListMergeProposalsRequest())]
     assert {p.entity_type for p in every} == {pb.ENTITY_TYPE_TRACK, pb.ENTITY_TYPE_ARTIST}
