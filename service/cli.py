@@ -299,27 +299,32 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Load Parquet dumps into the service database (same contract and rejected report as resolve)."""
     from service.store import Store
 
+    if not (args.tracks or args.artists or args.engagement):
+        raise CatalogInputError("give at least one of --tracks, --artists, --engagement")
     store = Store(args.db)
-    tracks = read_tracks(args.tracks)
-    rejected = [tracks.rejected]
-    for start in range(0, tracks.table.num_rows, 50_000):
-        store.upsert_tracks(tracks.table.slice(start, 50_000))
-    artists_count = engagement_count = 0
-    if args.artists:
-        artists = read_artists(args.artists)
-        rejected.append(artists.rejected)
-        store.upsert_artists(artists.table)
-        artists_count = artists.table.num_rows
-    if args.engagement:
-        engagement = read_engagement(args.engagement, known_track_ids=pa.array(list(store.existing_track_ids(
-            tracks.table["track_id"].to_pylist())), pa.string()))
-        rejected.append(engagement.rejected)
-        for start in range(0, engagement.table.num_rows, 500_000):
-            store.upsert_engagement(engagement.table.slice(start, 500_000))
-        engagement_count = engagement.table.num_rows
+    rejected, counts = [], {"tracks": 0, "artists": 0, "engagement": 0}
+    try:
+        if args.tracks:
+            tracks = read_tracks(args.tracks)
+            rejected.append(tracks.rejected)
+            for start in range(0, tracks.table.num_rows, 50_000):
+                store.upsert_tracks(tracks.table.slice(start, 50_000))
+            counts["tracks"] = tracks.table.num_rows
+        if args.artists:
+            artists = read_artists(args.artists)
+            rejected.append(artists.rejected)
+            store.upsert_artists(artists.table)
+            counts["artists"] = artists.table.num_rows
+        if args.engagement:  # plays of any stored track count, whichever import brought it
+            engagement = read_engagement(args.engagement, known_track_ids=store.track_ids())
+            rejected.append(engagement.rejected)
+            for start in range(0, engagement.table.num_rows, 500_000):
+                store.upsert_engagement(engagement.table.slice(start, 500_000))
+            counts["engagement"] = engagement.table.num_rows
+    finally:
+        store.close()
     problems = write_rejected(rejected, args.rejected) if args.rejected else sum(t.num_rows for t in rejected)
-    store.close()
-    print(f"imported {tracks.table.num_rows:,} tracks, {artists_count:,} artists, {engagement_count:,} engagement "
+    print(f"imported {counts['tracks']:,} tracks, {counts['artists']:,} artists, {counts['engagement']:,} engagement "
           f"rows into {args.db} ({problems:,} input problems"
           f"{'; see ' + args.rejected if args.rejected and problems else ''})")
     return 0
@@ -381,12 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     import_parser = sub.add_parser("import", help="load Parquet dumps into a service database",
-                                   description="Upsert tracks (and artists, engagement) into --db, validated "
-                                               "as by resolve.")
+                                   description="Upsert tracks, artists and engagement into --db, validated as "
+                                               "by resolve; engagement rows may name any track already stored.")
     import_parser.add_argument("--db", required=True, metavar="PATH", help="SQLite database file")
-    import_parser.add_argument("--tracks", required=True, metavar="T.parquet")
-    import_parser.add_argument("--artists", metavar="A.parquet")
-    import_parser.add_argument("--engagement", metavar="E.parquet")
+    import_parser.add_argument("--tracks", metavar="T.parquet", help="tracks dump (the resolve contract)")
+    import_parser.add_argument("--artists", metavar="A.parquet", help="artists dump")
+    import_parser.add_argument("--engagement", metavar="E.parquet",
+                               help="engagement dump (user_id, track_id, plays); unknown track ids are rejected")
     import_parser.add_argument("--rejected", metavar="R.parquet", help="write the rejected-row report here")
     import_parser.set_defaults(handler=cmd_import)
 

@@ -188,6 +188,11 @@ class Store:
                     f"SELECT track_id FROM tracks WHERE track_id IN ({marks})", chunk))
         return found
 
+    def track_ids(self) -> pa.Array:
+        """Every stored ``track_id`` (string array, no particular order)."""
+        with self._lock:
+            return pa.array([r[0] for r in self._db.execute("SELECT track_id FROM tracks")], pa.string())
+
     def tracks(self, since_version: int = 0) -> tuple[pa.Table, np.ndarray]:
         """Tracks (``TRACK_SCHEMA``, in first-ingest order: an update keeps its place, a new track comes
         last) and their versions; only those written after ``since_version`` when it is given."""

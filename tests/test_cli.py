@@ -151,3 +151,26 @@ def test_engagement_without_artists_is_refused(catalog_dir: Path, tmp_path: Path
     done = run_cli("resolve", "--tracks", str(catalog_dir / "tracks.parquet"), "--engagement",
                    str(catalog_dir / "engagement.parquet"), "--out", str(tmp_path / "out"), "-q")
     assert done.returncode == 2 and "--artists" in done.stderr
+
+
+def test_import_checks_engagement_against_every_stored_track(catalog_dir: Path, tmp_path: Path) -> None:
+    from service.store import Store
+
+    db = tmp_path / "service.sqlite"
+    first = run_cli("import", "--db", str(db), "--tracks", str(catalog_dir / "tracks.parquet"),
+                    "--artists", str(catalog_dir / "artists.parquet"))
+    assert first.returncode == 0, first.stderr
+    engagement = pq.read_table(catalog_dir / "engagement.parquet").slice(0, 200)
+    unknown = pa.table({"user_id": ["u-x"], "track_id": ["no-such-track"], "plays": pa.array([3], pa.int64())})
+    later = tmp_path / "later-engagement.parquet"
+    pq.write_table(pa.concat_tables([engagement.select(["user_id", "track_id", "plays"]).cast(unknown.schema),
+                                     unknown]), later)
+    second = run_cli("import", "--db", str(db), "--engagement", str(later), "--rejected",
+                     str(tmp_path / "rejected.parquet"))
+    assert second.returncode == 0, second.stderr
+    rejected = pq.read_table(tmp_path / "rejected.parquet").to_pylist()
+    assert [(r["row"], r["field"]) for r in rejected] == [(200, "track_id")]
+    store = Store(db)
+    assert store.counts()["engagement"] == engagement.num_rows
+    store.close()
+    assert run_cli("import", "--db", str(db)).returncode != 0
