@@ -72,7 +72,9 @@ class LiveCatalog:
 
     def __init__(self, store: Store, config: ResolverConfig | None = None) -> None:
         self.store, self.config = store, config or ResolverConfig()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # taken to advance the published snapshot
+        self._resolving = threading.Lock()
+        self._counting = threading.Lock()
         self._wanted = 1  # store changes announced (mark_stale) …
         self._have = 0  # … and those the published snapshot includes
         self._model = None
@@ -84,8 +86,8 @@ class LiveCatalog:
 
     # --- state -------------------------------------------------------------------------------------------
     def mark_stale(self) -> None:
-        """The store changed: the next reader brings the snapshot up to date first."""
-        with self._lock:
+        """The store changed: the next :meth:`refresh` brings the snapshot up to date (never waits for one)."""
+        with self._counting:
             self._wanted += 1
 
     def is_current(self) -> bool:
@@ -101,19 +103,25 @@ class LiveCatalog:
             target = self._wanted
             if self._have == target:
                 return self._view
-            old = self._view
-            changed, changed_versions = self.store.tracks(since_version=_max_version(old))
-            tracks, versions, row_of = _merge(old, changed, changed_versions)
-            self._reload_fingerprints()
-            if tracks.num_rows >= 2 and self._model is None:
-                self._model = self._saved_model() or self._save_model(
-                    score_tracks(tracks, self.config, StageTimer(None)).model)
-            index = old.index
-            if self._model is not None:
-                index = self._reindex(tracks, versions)
-            self._view = _View(tracks, versions, row_of, index)
-            self._have = target  # published only now: readers never see "fresh" with the old snapshot
+            self._publish(self._advanced(self._view), target)
             return self._view
+
+    def _publish(self, view: _View, target: int) -> None:
+        self._view = view
+        self._have = target  # published only now: readers never see "fresh" with the old snapshot
+
+    def _advanced(self, old: _View) -> _View:
+        """``old`` with the tracks written to the store since it was taken applied (call with the lock)."""
+        changed, changed_versions = self.store.tracks(since_version=_max_version(old))
+        tracks, versions, row_of = _merge(old, changed, changed_versions)
+        self._reload_fingerprints()
+        if tracks.num_rows >= 2 and self._model is None:
+            self._model = self._saved_model() or self._save_model(
+                score_tracks(tracks, self.config, StageTimer(None)).model)
+        index = old.index
+        if self._model is not None:
+            index = self._reindex(old, tracks, versions)
+        return _View(tracks, versions, row_of, index)
 
     def indexed_tracks(self) -> int:
         """Tracks in the published index (no refresh: cheap enough for a metrics scrape)."""
@@ -129,10 +137,9 @@ class LiveCatalog:
         self._fingerprint_index = FingerprintIndex.build(list(self._fingerprints), list(self._fingerprints.values()))
         self._fingerprints_version = version
 
-    def _reindex(self, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
-        """The index for ``tracks``: the old one with the changed rows re-indexed (stored order keeps every
-        old row in place and puts new ones last), or a new one after retraining."""
-        old = self._view
+    def _reindex(self, old: _View, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
+        """The index for ``tracks``: ``old``'s with the changed rows re-indexed (stored order keeps every old
+        row in place and puts new ones last), or a new one after retraining."""
         if old.index is None or old.index.model is not self._model:
             return TrackIndex(extract_track_features(tracks), self._model, self.config)
         changed = np.flatnonzero(versions > _max_version(old))
@@ -160,9 +167,9 @@ class LiveCatalog:
                              np.array([p.right_id for p in pairs], object),
                              np.array([p.is_duplicate for p in pairs], bool))
 
-    # --- look-ups ----------------------------------------------------------------------------------------
+    # --- look-ups (from the published snapshot: :meth:`refresh` first to include the latest changes) --------
     def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
-        view = self.refresh()
+        view = self._view
         if track_id not in view.row_of:
             raise NotFoundError(f"track_id {track_id!r} is not stored")
         index = self._ready(view)
@@ -180,7 +187,7 @@ class LiveCatalog:
 
     def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
                      ) -> tuple[list[tuple[str, Match]], int]:
-        view = self.refresh()
+        view = self._view
         index = self._ready(view)
         query = extract_track_features(track)
         rows = index.candidate_rows(query)
@@ -193,7 +200,7 @@ class LiveCatalog:
     def find_unsaved_many(self, tracks: pa.Table, limits: list[int], min_confidences: list[float]
                           ) -> list[tuple[list[tuple[str, Match]], int]]:
         """:meth:`find_unsaved` for several validated tracks without audio, in one vectorized pass."""
-        view = self.refresh()
+        view = self._view
         index = self._ready(view)
         found = index.find_many(extract_track_features(tracks), limits, min_confidences)
         return [(self._ranked(view, matches), scored) for matches, scored in found]
@@ -232,7 +239,7 @@ class LiveCatalog:
     # --- resolution ---------------------------------------------------------------------------------------
     def resolve(self, *, full: bool) -> ResolveStats:
         started = time.perf_counter()
-        with self._lock:
+        with self._resolving:  # one resolution at a time; look-ups and refreshes go on meanwhile
             view = self.refresh()
             if view.tracks.num_rows < 2:
                 raise NotReadyError("the catalog holds fewer than two tracks: nothing to resolve")
@@ -249,18 +256,17 @@ class LiveCatalog:
         engagement = self.store.engagement() if artists.num_rows else None
         result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
                                  track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"))
-        self._model = self._save_model(result.tracks.model)
         scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
-        index = TrackIndex(scored.features, self._model, self.config,
+        index = TrackIndex(scored.features, result.tracks.model, self.config,
                            (scored.candidates.left, scored.candidates.right, comparison_levels(scored.signals)))
-        with self._lock:  # same rows as ``view``; changes stored since then are applied by the refresh below
-            self._view = _View(view.tracks, view.versions, view.row_of, index)
-        self.mark_stale()
+        with self._lock:  # the new model and its index, with every change stored since ``view`` applied
+            target = self._wanted
+            self._model = self._save_model(result.tracks.model)
+            self._publish(self._advanced(_View(view.tracks, view.versions, view.row_of, index)), target)
         changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
         if result.artists is not None:
             changed += self.store.replace_proposals(result.artists.proposals, None, "artist")
             self.store.replace_artist_pairs(result.artists.pairs)
-        self.refresh()
         return False, view.tracks.num_rows, changed
 
     def _resolve_increment(self, view: _View, new_rows: np.ndarray) -> tuple[bool, int, int]:

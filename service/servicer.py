@@ -222,7 +222,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
 
     async def FindDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
-        if not self.catalog.is_current():  # bringing the index up to date reads the database
+        if not self.catalog.is_current():  # include what was ingested before this call (reads the database)
             await self._blocking(self.catalog.refresh)
         query = request.WhichOneof("query")
         if query == "track_id":

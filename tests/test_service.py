@@ -531,21 +531,26 @@ def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: Synthetic
 
 
 def test_look_ups_answer_while_a_full_resolution_runs(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
-    running = start_server(ServerSettings(db_path=tmp_path / "lanes.sqlite", port=0, workers=1))
+    running = start_server(ServerSettings(db_path=tmp_path / "lanes.sqlite", port=0, workers=2))
     rows = small_catalog.tracks.to_pylist()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks(_requests(rows))
-            stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"]))  # index built
+            stub.IngestTracks(_requests(rows[1:]))
+            stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[1]["track_id"]))  # index built
             finished: list[str] = []
             resolving = stub.Resolve.future(pb.ResolveRequest(full=True))
             resolving.add_done_callback(lambda _: finished.append("resolve"))
-            time.sleep(0.1)  # the resolution holds the only worker thread
-            for row in rows[:20]:
+            time.sleep(0.05)  # the resolution holds one of the two worker threads
+            for row in rows[1:21]:
                 stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=row["track_id"], limit=3))
+            stub.IngestTracks(_requests(rows[:1]))  # a delivery during the resolution is found at once
+            late = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"], limit=3))
             finished.append("look-ups")
+            assert late.pairs_scored > 0
             assert resolving.result(timeout=600).open_proposals > 0
+            after = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"], limit=3))
+            assert after.candidates[0].id == late.candidates[0].id  # same best match under the retrained model
         assert finished == ["look-ups", "resolve"]
     finally:
         running.stop(1)
