@@ -168,6 +168,10 @@ class LiveCatalog:
                              np.array([p.is_duplicate for p in pairs], bool))
 
     # --- look-ups (from the published snapshot: :meth:`refresh` first to include the latest changes) --------
+    def verifies_audio(self, track_id: str) -> bool:
+        """Whether a look-up of stored ``track_id`` verifies audio (it has a fingerprint, and so does another)."""
+        return track_id in self._fingerprints and len(self._fingerprints) >= 2
+
     def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
         view = self._view
         if track_id not in view.row_of:
@@ -175,13 +179,12 @@ class LiveCatalog:
         index = self._ready(view)
         row = view.row_of[track_id]
         entries = index.neighbours.of(row)
-        fingerprint = self._fingerprints.get(track_id)
-        if fingerprint is None or len(self._fingerprints) < 2:
+        if not self.verifies_audio(track_id):
             matches = index.stored_matches(row, limit=limit, min_probability=min_confidence)
         else:  # audio on both sides can change the verdicts: score the candidates again with it
             rows = np.sort(index.neighbours.target[entries]).astype(np.int64)
             query = index.features.take(np.array([row]))
-            audio = self._audio_evidence(view, rows, fingerprint)
+            audio = self._audio_evidence(view, rows, self._fingerprints[track_id])
             matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
         return self._ranked(view, matches), entries.stop - entries.start
 

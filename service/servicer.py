@@ -225,8 +225,10 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if not self.catalog.is_current():  # include what was ingested before this call (reads the database)
             await self._blocking(self.catalog.refresh)
         query = request.WhichOneof("query")
-        if query == "track_id":
+        if query == "track_id" and not self.catalog.verifies_audio(request.track_id):
             matches, scored = self.catalog.find_stored(request.track_id, limit, floor)  # in memory: on the loop
+        elif query == "track_id":  # audio verification of the candidates: milliseconds, off the loop
+            matches, scored = await self._blocking(self.catalog.find_stored, request.track_id, limit, floor)
         elif query == "unsaved" and not request.unsaved.audio:
             matches, scored = await self.unsaved_lookups.submit((request.unsaved.track, limit, floor))
         elif query == "unsaved":
@@ -235,8 +237,12 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             loaded = _validated_unsaved([request.unsaved.track])
             if isinstance(loaded[0], Exception):
                 raise loaded[0]
-            fingerprint = await self._blocking(lambda: fingerprint_samples(decode(request.unsaved.audio)))
-            matches, scored = self.catalog.find_unsaved(loaded[0], fingerprint, limit, floor)
+
+            def find_with_audio() -> tuple[list[tuple[str, Match]], int]:
+                fingerprint = fingerprint_samples(decode(request.unsaved.audio))
+                return self.catalog.find_unsaved(loaded[0], fingerprint, limit, floor)
+
+            matches, scored = await self._blocking(find_with_audio)
         else:
             raise RequestError("query", "give track_id or unsaved")
         return pb.FindDuplicatesResponse(candidates=[
