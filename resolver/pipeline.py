@@ -213,7 +213,8 @@ class CatalogResult:
     artists: ArtistResult | None
     stage_seconds: dict[str, float]
     scored: ScoredTracks | None = None
-    """The scored candidate pairs behind ``tracks`` (the service's online index starts from them)."""
+    """The scored candidate pairs behind ``tracks``, when asked for (the service's online index starts from
+    them)."""
 
     def proposals(self) -> pa.Table:
         """Track then artist proposals (``PROPOSAL_SCHEMA``)."""
@@ -231,23 +232,25 @@ class CatalogResult:
 def resolve_catalog(tracks: pa.Table, artists: pa.Table | None = None, engagement: pa.Table | None = None,
                     config: ResolverConfig | None = None, on_stage: StageCallback | None = None,
                     audio: AudioEvidence | None = None, track_decisions: PairDecisions | None = None,
-                    artist_decisions: PairDecisions | None = None) -> CatalogResult:
+                    artist_decisions: PairDecisions | None = None, keep_scored: bool = False) -> CatalogResult:
     """Resolve tracks, then (with ``artists``) artists on the track clusters and co-engagement, then the
     track pairs again with the artist clusters as evidence (unless ``config.artists.track_feedback`` is off).
 
     ``artists``/``engagement``: validated ``ARTIST_SCHEMA``/``ENGAGEMENT_SCHEMA`` tables;
-    ``track_decisions``/``artist_decisions``: curators' labels that bind the result.
+    ``track_decisions``/``artist_decisions``: curators' labels that bind the result; ``keep_scored``: keep the
+    scored candidate pairs in the result (``CatalogResult.scored``; otherwise they are freed with the run).
     """
     config = config or ResolverConfig()
     timer = StageTimer(on_stage)
     scored = score_tracks(tracks, config, timer, audio)
+    kept = scored if keep_scored else None
     first = group_tracks(scored, config, timer, decisions=track_decisions)
     if artists is None:
-        return CatalogResult(first, None, timer.seconds, scored)
+        return CatalogResult(first, None, timer.seconds, kept)
     artist_result = resolve_artists(artists, tracks, identity_groups(scored, first.labels), engagement, config,
                                     timer, decisions=artist_decisions)
     if not config.artists.track_feedback:
-        return CatalogResult(first, artist_result, timer.seconds, scored)
+        return CatalogResult(first, artist_result, timer.seconds, kept)
     adjust = artist_adjuster(scored.features, artist_result)
     second = group_tracks(scored, config, timer, adjust, stage_suffix=" (with artists)", decisions=track_decisions)
-    return CatalogResult(second, artist_result, timer.seconds, scored)
+    return CatalogResult(second, artist_result, timer.seconds, kept)

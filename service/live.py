@@ -258,7 +258,8 @@ class LiveCatalog:
         artists = self.store.artists()
         engagement = self.store.engagement() if artists.num_rows else None
         result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
-                                 track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"))
+                                 track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"),
+                                 keep_scored=True)
         scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
         index = TrackIndex(scored.features, result.tracks.model, self.config,
                            (scored.candidates.left, scored.candidates.right, comparison_levels(scored.signals)))
