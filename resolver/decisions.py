@@ -33,8 +33,7 @@ class PairDecisions:
         sorted_ids = ids[order]
 
         def locate(values: np.ndarray) -> np.ndarray:
-            position = np.clip(np.searchsorted(sorted_ids, values), 0, max(len(ids) - 1, 0))
-            found = sorted_ids[position] == values if len(ids) else np.zeros(len(values), bool)
+            position, found = _find_sorted(sorted_ids, values)
             return np.where(found, order[position] if len(ids) else -1, -1)
 
         left, right = locate(self.left_ids), locate(self.right_ids)
@@ -52,8 +51,7 @@ class PairDecisions:
         decided = decided_left * n + decided_right
         order = np.argsort(decided)
         decided, label = decided[order], label[order]
-        position = np.clip(np.searchsorted(decided, codes), 0, max(len(decided) - 1, 0))
-        hit = decided[position] == codes if len(decided) else np.zeros(len(codes), bool)
+        position, hit = _find_sorted(decided, codes)
         out = probability.copy()
         out[hit] = np.where(label[position[hit]], 1.0, 0.0)
         return out
@@ -62,6 +60,15 @@ class PairDecisions:
         """Row pairs (left < right) labeled duplicates, both ids present in ``ids``."""
         left, right, label = self._rows(ids)
         return left[label], right[label]
+
+
+def _find_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(position, found)``: where each of ``values`` sits in ``sorted_values`` (clipped to a valid index)
+    and whether it is there."""
+    if not len(sorted_values):
+        return np.zeros(len(values), np.int64), np.zeros(len(values), bool)
+    position = np.clip(np.searchsorted(sorted_values, values), 0, len(sorted_values) - 1)
+    return position, sorted_values[position] == values
 
 
 def with_links(left: np.ndarray, right: np.ndarray, probability: np.ndarray, linked_left: np.ndarray,

@@ -64,9 +64,33 @@ class _BandTable:
 
     keys: np.ndarray
     rows: np.ndarray
-    threshold: float
-    uses_groups: bool
     sort_by_duration: bool
+
+    @classmethod
+    def build(cls, keys: np.ndarray, rows: np.ndarray, sort_by_duration: bool) -> _BandTable:
+        """From ``(n, bands)`` bucket keys of the rows ``rows`` (``(n,)``)."""
+        flat_keys, flat_rows = _flat_sorted(keys, rows)
+        return cls(flat_keys, flat_rows, sort_by_duration)
+
+    def merged(self, keys: np.ndarray, rows: np.ndarray) -> _BandTable:
+        """This table with every key of ``rows`` replaced by ``keys`` (``(len(rows), bands)``): the old keys
+        of those rows dropped, the new ones merged in (no full re-sort)."""
+        keep = ~np.isin(self.rows, rows)
+        kept_keys, kept_rows = self.keys[keep], self.rows[keep]
+        added_keys, added_rows = _flat_sorted(keys, rows)
+        position = np.searchsorted(kept_keys, added_keys, side="right")
+        return _BandTable(np.insert(kept_keys, position, added_keys), np.insert(kept_rows, position, added_rows),
+                          self.sort_by_duration)
+
+
+def _flat_sorted(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The band-salted keys of ``(n, bands)`` ``keys`` that are in a bucket, sorted, and their rows (int32)."""
+    salted = _salted(keys)
+    in_bucket = salted != -1
+    flat_keys = salted[in_bucket]
+    flat_rows = np.broadcast_to(rows.astype(np.int32)[:, None], salted.shape)[in_bucket]
+    order = np.argsort(flat_keys, kind="stable")
+    return flat_keys[order], flat_rows[order]
 
 
 class TrackIndex:
@@ -78,10 +102,9 @@ class TrackIndex:
         resolution has just compared them (otherwise they are found and compared here)."""
         self.features, self.model, self.config = features, model, config
         self._evidence = _evidence_tables(model)
-        self._tables = {name: _sorted_table(keys, blocker)
+        self._tables = {name: _BandTable.build(keys, np.arange(len(features)), blocker.sort_by_duration)
                         for name, (keys, blocker) in _bucket_keys(features, config).items()}
-        isrc_order = np.argsort(features.isrc, kind="stable")
-        self._isrc_sorted, self._isrc_rows = features.isrc[isrc_order], isrc_order
+        self._isrc_sorted, self._isrc_rows = _isrc_lookup(features)
         if scored_pairs is None:
             pairs = candidate_pairs(features, config.blocking)
             scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
@@ -102,23 +125,11 @@ class TrackIndex:
         replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
         new.features = replaced.concat(features.take(np.flatnonzero(appended)))
         new.model, new.config, new._evidence = self.model, self.config, self._evidence
-        new._tables = {}
-        for name, (keys, blocker) in _bucket_keys(features, self.config).items():
-            old = self._tables[name]
-            keep = ~np.isin(old.rows, rows[~appended])
-            kept_keys, kept_rows = old.keys[keep], old.rows[keep]
-            salted = _salted(keys)
-            in_bucket = salted != -1
-            added_keys = salted[in_bucket]
-            added_rows = np.broadcast_to(rows[:, None], salted.shape)[in_bucket].astype(np.int32)
-            order = np.argsort(added_keys, kind="stable")
-            position = np.searchsorted(kept_keys, added_keys[order], side="right")
-            new._tables[name] = _BandTable(np.insert(kept_keys, position, added_keys[order]),
-                                           np.insert(kept_rows, position, added_rows[order]), blocker.threshold,
-                                           blocker.within is not None, blocker.sort_by_duration)
-        isrc_order = np.argsort(new.features.isrc, kind="stable")
-        new._isrc_sorted, new._isrc_rows = new.features.isrc[isrc_order], isrc_order
-        query, found = new.candidates(features)
+        keys = _bucket_keys(features, self.config)
+        new._tables = {name: self._tables[name].merged(blocker_keys, rows)
+                       for name, (blocker_keys, _) in keys.items()}
+        new._isrc_sorted, new._isrc_rows = _isrc_lookup(new.features)
+        query, found = new._candidates(features, keys)
         changed, other = rows[query], found
         distinct = changed != other
         left, right = dedupe_pairs(np.minimum(changed, other)[distinct], np.maximum(changed, other)[distinct],
@@ -137,9 +148,14 @@ class TrackIndex:
     def candidates(self, query: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
         """``(query_rows, rows)``, int64: each pair of a row of ``query`` and an indexed row sharing a bucket of
         some blocker or a valid ISRC (each pair once, sorted by query row)."""
+        return self._candidates(query, _bucket_keys(query, self.config))
+
+    def _candidates(self, query: TrackFeatures, keys_by_blocker: dict[str, tuple[np.ndarray, object]]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`candidates`, given the query rows' bucket keys (:func:`_bucket_keys`)."""
         blocking = self.config.blocking
         found_query, found_rows = [], []
-        for name, (keys, _) in _bucket_keys(query, self.config).items():
+        for name, (keys, _) in keys_by_blocker.items():
             table = self._tables[name]
             salted = _salted(keys)
             in_bucket = salted != -1
@@ -262,14 +278,10 @@ def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, t
     return out
 
 
-def _sorted_table(keys: np.ndarray, blocker) -> _BandTable:
-    salted = _salted(keys)
-    in_bucket = salted != -1
-    flat_keys = salted[in_bucket]
-    flat_rows = np.broadcast_to(np.arange(len(keys), dtype=np.int32)[:, None], salted.shape)[in_bucket]
-    order = np.argsort(flat_keys, kind="stable")
-    return _BandTable(flat_keys[order], flat_rows[order], blocker.threshold, blocker.within is not None,
-                      blocker.sort_by_duration)
+def _isrc_lookup(features: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """``(isrcs sorted, their rows)`` for binary search."""
+    order = np.argsort(features.isrc, kind="stable")
+    return features.isrc[order], order
 
 
 def regroup(tracks: pa.Table, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,

@@ -234,13 +234,13 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         elif query == "unsaved":
             if len(request.unsaved.audio) > self.limits.max_audio_bytes:
                 raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
-            loaded = _validated_unsaved([request.unsaved.track])
-            if isinstance(loaded[0], Exception):
-                raise loaded[0]
+            track, _, errors = _validated_unsaved([request.unsaved.track])
+            if errors:
+                raise errors[0]
 
             def find_with_audio() -> tuple[list[tuple[str, Match]], int]:
                 fingerprint = fingerprint_samples(decode(request.unsaved.audio))
-                return self.catalog.find_unsaved(loaded[0], fingerprint, limit, floor)
+                return self.catalog.find_unsaved(track, fingerprint, limit, floor)
 
             matches, scored = await self._blocking(find_with_audio)
         else:
@@ -252,12 +252,11 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     def _find_unsaved_batch(self, queries: list[tuple[pb.Track, int, float]]
                             ) -> list[tuple[list[tuple[str, Match]], int] | Exception]:
         """Look-ups of unsaved tracks (``(track, limit, min_confidence)``), validated and searched together."""
-        loaded = _validated_unsaved([track for track, _, _ in queries])
-        valid = [k for k, table in enumerate(loaded) if isinstance(table, pa.Table)]
-        results: list = list(loaded)
+        table, valid, errors = _validated_unsaved([track for track, _, _ in queries])
+        results: list = [errors.get(k) for k in range(len(queries))]
         if valid:
-            found = self.catalog.find_unsaved_many(pa.concat_tables([loaded[k] for k in valid]),
-                                                   [queries[k][1] for k in valid], [queries[k][2] for k in valid])
+            found = self.catalog.find_unsaved_many(table, [queries[k][1] for k in valid],
+                                                   [queries[k][2] for k in valid])
             for k, answer in zip(valid, found, strict=True):
                 results[k] = answer
         return results
@@ -269,9 +268,9 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if not await self._blocking(self.store.has_artist, request.artist_id):
             raise NotFoundError(f"artist_id {request.artist_id!r} is not stored")
         pairs = await self._blocking(self.store.artist_pairs, request.artist_id, floor, limit)
-        candidates = [pb.DuplicateCandidate(id=other, confidence=confidence, match_weight=weight, evidence=signals)
-                      for other, confidence, weight, signals in pairs]
-        return pb.FindArtistDuplicatesResponse(candidates=candidates[:limit])
+        return pb.FindArtistDuplicatesResponse(candidates=[  # the store returns at most ``limit``, best first
+            pb.DuplicateCandidate(id=other, confidence=confidence, match_weight=weight, evidence=signals)
+            for other, confidence, weight, signals in pairs])
 
     # --- resolution and proposals --------------------------------------------------------------------------------
     async def Resolve(self, request, context):
@@ -339,21 +338,14 @@ def _check_deadline(context: grpc.aio.ServicerContext) -> None:
         raise DeadlinePassedError("the call's deadline passed before the work started")
 
 
-def _validated_unsaved(tracks: list[pb.Track]) -> list[pa.Table | RequestError]:
-    """Each unsaved track validated as a one-row ``TRACK_SCHEMA`` table, or the error naming its bad field
-    (validation runs once over all of them)."""
+def _validated_unsaved(tracks: list[pb.Track]) -> tuple[pa.Table, list[int], dict[int, RequestError]]:
+    """The usable ones of ``tracks`` as one ``TRACK_SCHEMA`` table, their positions in ``tracks``, and for each
+    unusable one the error naming its bad field (validation runs once over all of them)."""
     loaded = validate_tracks(_track_rows([_with_id(track, k) for k, track in enumerate(tracks)]),
                              "FindDuplicates")
-    dropped = {r["row"]: r for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
-    results: list[pa.Table | RequestError] = []
-    kept = 0
-    for k in range(len(tracks)):
-        if k in dropped:
-            results.append(RequestError(f"unsaved.track.{dropped[k]['field']}", dropped[k]["reason"]))
-        else:
-            results.append(loaded.table.slice(kept, 1))
-            kept += 1
-    return results
+    errors = {r["row"]: RequestError(f"unsaved.track.{r['field']}", r["reason"])
+              for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
+    return loaded.table, [k for k in range(len(tracks)) if k not in errors], errors
 
 
 def _with_id(track: pb.Track, position: int) -> pb.Track:
