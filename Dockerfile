@@ -16,6 +16,6 @@ WORKDIR /data
 EXPOSE 50051 9100
 # CATALOG_ER_TOKEN, when set, is the bearer token mutating calls must send.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-m", "service.healthcheck", "--port", "50051"]
+    CMD ["python", "-m", "catalog_er.service.healthcheck", "--port", "50051"]
 ENTRYPOINT ["catalog-er"]
 CMD ["serve", "--db", "/data/catalog.sqlite", "--host", "0.0.0.0", "--port", "50051", "--metrics-port", "9100"]

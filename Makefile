@@ -24,14 +24,14 @@ demo: $(STAMP)
 		--out $(DEMO_DIR)/result --keep-candidates
 	$(BIN)/catalog-er evaluate --truth $(DEMO_DIR)/catalog --out $(DEMO_DIR)/result
 	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
-	$(BIN)/python -m service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
+	$(BIN)/python -m catalog_er.service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 proto: $(STAMP)
-	$(BIN)/python -m service.api.generate
+	$(BIN)/python -m catalog_er.service.api.generate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

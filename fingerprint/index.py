@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fingerprint.match import MatchResult, verify
-from fingerprint.signature import Fingerprint
+from catalog_er.fingerprint.match import MatchResult, verify
+from catalog_er.fingerprint.signature import Fingerprint
 
 MAX_TRACKS_PER_HASH = 500
 """A hash in more postings than this is a stop hash: it names no recording."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fingerprint.landmarks import FRAME_SECONDS
-from fingerprint.signature import Fingerprint
+from catalog_er.fingerprint.landmarks import FRAME_SECONDS
+from catalog_er.fingerprint.signature import Fingerprint
 
 TIME_SCALES = np.round(np.arange(0.96, 1.0401, 0.0025), 4)
 """Candidate ratios of reference time to query time (speed or tempo changes up to ±4%)."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fingerprint.landmarks import FRAME_SECONDS, SAMPLE_RATE_HZ, find_peaks, log_spectrogram, triplet_hashes
-from resolver.minhash import batch_signatures
+from catalog_er.fingerprint.landmarks import FRAME_SECONDS, SAMPLE_RATE_HZ, find_peaks, log_spectrogram, triplet_hashes
+from catalog_er.resolver.minhash import batch_signatures
 
 SIGNATURE_PERMUTATIONS = 64
 SIGNATURE_SEED = 7

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from resolver.audio_evidence import AudioEvidence
-from resolver.config import BlockingConfig
-from resolver.features import TrackFeatures
-from resolver.minhash import batch_signatures, lsh_bands
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.config import BlockingConfig
+from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.minhash import batch_signatures, lsh_bands
 
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 _KEY_CHUNK_ROWS = 100_000

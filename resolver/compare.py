@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from resolver.audio_evidence import AudioEvidence
-from resolver.features import TrackFeatures
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.features import TrackFeatures
 
 MISSING = -1
 """Code of a categorical signal when either side lacks the value."""

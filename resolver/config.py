@@ -96,7 +96,7 @@ class ArtistConfig:
     that tell a split id from a stranger, so the co-engagement signal is null for the pair."""
     track_feedback: bool = True
     """Re-score track pairs with the artist clusters: two tracks credited to ids of one resolved artist
-    count as the same artist, whatever the spelling (see resolver.artist_feedback)."""
+    count as the same artist, whatever the spelling (see resolver.artists.feedback)."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
+from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
-from resolver.blocking import pairs_within_groups
-from resolver.config import ClusteringConfig
+from catalog_er.resolver.blocking import pairs_within_groups
+from catalog_er.resolver.config import ClusteringConfig
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """Scores pairs given ``(left, right)`` row arrays; returns ``(n_pairs,)`` probabilities."""

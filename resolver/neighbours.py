@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from resolver.score import FellegiSunterModel
+from catalog_er.resolver.score import FellegiSunterModel
 
 
 @dataclass(frozen=True)

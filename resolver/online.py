@@ -24,16 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from resolver.audio_evidence import AudioEvidence
-from resolver.blocking import band_keys, candidate_pairs, dedupe_pairs, text_blockers, text_signatures
-from resolver.compare import compare_pairs
-from resolver.config import ResolverConfig
-from resolver.decisions import PairDecisions
-from resolver.features import TrackFeatures
-from resolver.neighbours import ScoredNeighbours
-from resolver.pipeline import ResolveResult, ScoredTracks, group_tracks
-from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels
-from resolver.stages import StageTimer
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.blocking import band_keys, candidate_pairs, dedupe_pairs, text_blockers, text_signatures
+from catalog_er.resolver.compare import compare_pairs
+from catalog_er.resolver.config import ResolverConfig
+from catalog_er.resolver.decisions import PairDecisions
+from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.neighbours import ScoredNeighbours
+from catalog_er.resolver.pipeline import ResolveResult, ScoredTracks, group_tracks
+from catalog_er.resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels
+from catalog_er.resolver.stages import StageTimer
 
 
 @dataclass(frozen=True)

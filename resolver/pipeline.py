@@ -2,8 +2,8 @@
 
 Tracks: features → candidate pairs → signals → levels → model (u on random pairs, m and prior by EM) →
 probabilities → clustering → proposals. With artists (``resolve_catalog``), artist resolution then builds
-on the track clusters (:mod:`resolver.artist_pipeline`), and the track pairs are scored and grouped once
-more with the artist clusters as evidence (:mod:`resolver.artist_feedback`). Each stage's wall time is
+on the track clusters (:mod:`resolver.artists.pipeline`), and the track pairs are scored and grouped once
+more with the artist clusters as evidence (:mod:`resolver.artists.feedback`). Each stage's wall time is
 recorded in ``stage_seconds``.
 """
 
@@ -17,19 +17,25 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from resolver.artist_feedback import artist_adjuster
-from resolver.artist_pipeline import ArtistResult, resolve_artists
-from resolver.audio_evidence import AudioEvidence
-from resolver.blocking import CandidatePairs, audio_candidate_pairs, candidate_pairs
-from resolver.compare import PairSignals, SignalAdjuster, compare_pairs
-from resolver.config import ResolverConfig
-from resolver.decisions import PairDecisions, with_links
-from resolver.features import TrackFeatures, extract_track_features
-from resolver.graph import cluster_pairs
-from resolver.propose import PairEvidence, build_proposals, canonical_order
-from resolver.records import candidate_id_table, nullable_bool, pair_rows
-from resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels, random_pairs, train_model
-from resolver.stages import StageCallback, StageTimer
+from catalog_er.resolver.artists.feedback import artist_adjuster
+from catalog_er.resolver.artists.pipeline import ArtistResult, resolve_artists
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.blocking import CandidatePairs, audio_candidate_pairs, candidate_pairs
+from catalog_er.resolver.compare import PairSignals, SignalAdjuster, compare_pairs
+from catalog_er.resolver.config import ResolverConfig
+from catalog_er.resolver.decisions import PairDecisions, with_links
+from catalog_er.resolver.features import TrackFeatures, extract_track_features
+from catalog_er.resolver.graph import cluster_pairs
+from catalog_er.resolver.propose import PairEvidence, build_proposals, canonical_order
+from catalog_er.resolver.records import candidate_id_table, nullable_bool, pair_rows
+from catalog_er.resolver.score import (
+    TRACK_COMPARISONS,
+    FellegiSunterModel,
+    comparison_levels,
+    random_pairs,
+    train_model,
+)
+from catalog_er.resolver.stages import StageCallback, StageTimer
 
 
 @dataclass

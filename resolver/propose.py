@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resolver.records import PROPOSAL_SCHEMA
+from catalog_er.resolver.records import PROPOSAL_SCHEMA
 
 CANONICAL_RULE = "valid ISRC, then most filled fields, then earliest release date, then smallest id"
 _METADATA_COLUMNS = ("artist", "album", "duration_ms", "isrc", "release_date", "label")

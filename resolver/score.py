@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from resolver.compare import MISSING, PairSignals
-from resolver.config import ScoringConfig
+from catalog_er.resolver.compare import MISSING, PairSignals
+from catalog_er.resolver.config import ScoringConfig
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Comparison:
     """One signal cut into ordered levels; ``levels(signals)`` returns int8 codes (-1 = null).
 
     ``signals`` is the entity's pair-signal record: :class:`PairSignals` for tracks,
-    :class:`resolver.artist_pairs.ArtistPairSignals` for artists."""
+    :class:`resolver.artists.pairs.ArtistPairSignals` for artists."""
 
     name: str
     level_labels: tuple[str, ...]

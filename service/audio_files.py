@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from fingerprint.audio import InvalidAudioError, decode
-from fingerprint.index import FingerprintIndex
-from fingerprint.match import verify
-from fingerprint.signature import Fingerprint, fingerprint_samples, signatures
-from resolver.audio_evidence import AudioEvidence
-from resolver.records import REJECTED_SCHEMA
+from catalog_er.fingerprint.audio import InvalidAudioError, decode
+from catalog_er.fingerprint.index import FingerprintIndex
+from catalog_er.fingerprint.match import verify
+from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.records import REJECTED_SCHEMA
 
 FINGERPRINT_FORMAT_VERSION = 1
 """Bump when landmark hashing changes: cached fingerprints of another version are ignored."""

@@ -21,16 +21,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from fingerprint.audio import InvalidAudioError, probe
-from fingerprint.match import verify
-from resolver.config import ConfigError, ResolverConfig
-from resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
-from resolver.pipeline import resolve_catalog
-from resolver.synthetic import generate_catalog
-from service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
-from service.errors import CatalogInputError, EmptyInputError, InputFileError
-from service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
-from service.synth_audio import add_audio
+from catalog_er.fingerprint.audio import InvalidAudioError, probe
+from catalog_er.fingerprint.match import verify
+from catalog_er.resolver.config import ConfigError, ResolverConfig
+from catalog_er.resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
+from catalog_er.resolver.pipeline import resolve_catalog
+from catalog_er.resolver.synthetic import generate_catalog
+from catalog_er.service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
+from catalog_er.service.errors import CatalogInputError, EmptyInputError, InputFileError
+from catalog_er.service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from catalog_er.service.synth_audio import add_audio
 
 log = logging.getLogger("catalog_er")
 
@@ -275,7 +275,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the gRPC service on an embedded SQLite database."""
-    from service.server import JsonFormatter, ServerSettings, serve_forever
+    from catalog_er.service.server import JsonFormatter, ServerSettings, serve_forever
 
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CatalogInputError("--tls-cert and --tls-key go together")
@@ -297,7 +297,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Load Parquet dumps into the service database (same contract and rejected report as resolve)."""
-    from service.store import Store
+    from catalog_er.service.store import Store
 
     if not (args.tracks or args.artists or args.engagement):
         raise CatalogInputError("give at least one of --tracks, --artists, --engagement")

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from service.errors import SchemaError
+from catalog_er.service.errors import SchemaError
 
 LIST_SEPARATOR = ";"
 """Separator used to split a plain-text ``artist_ids`` / ``genres`` value into a list."""

@@ -1,4 +1,4 @@
-"""``python -m service.demo --catalog DIR --db PATH``: the service end to end, as ``make demo`` shows it.
+"""``python -m catalog_er.service.demo --catalog DIR --db PATH``: the service end to end, as ``make demo`` shows it.
 
 Starts ``catalog-er serve`` on the database, streams the synthetic catalog in over gRPC, resolves, asks
 FindDuplicates for a few deliveries, lists the top proposals with their evidence, records one review and
@@ -20,8 +20,8 @@ from pathlib import Path
 import grpc
 import pyarrow.parquet as pq
 
-from service.api import catalog_er_pb2 as pb
-from service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 
 
 def _start(db: Path) -> tuple[subprocess.Popen, int]:

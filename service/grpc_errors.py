@@ -20,9 +20,9 @@ from typing import Any
 
 import grpc
 
-from fingerprint.audio import InvalidAudioError
-from resolver.config import ConfigError
-from service.live import NotFoundError, NotReadyError
+from catalog_er.fingerprint.audio import InvalidAudioError
+from catalog_er.resolver.config import ConfigError
+from catalog_er.service.live import NotFoundError, NotReadyError
 
 log = logging.getLogger("catalog_er.server")
 

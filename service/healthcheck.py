@@ -1,4 +1,4 @@
-"""``python -m service.healthcheck [--port N] [--host H]``: exit 0 when the service answers SERVING.
+"""``python -m catalog_er.service.healthcheck [--port N] [--host H]``: exit 0 when the service answers SERVING.
 
 The container's HEALTHCHECK runs it (standard ``grpc.health.v1`` check; no extra binary in the image).
 """

@@ -18,24 +18,24 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from fingerprint.index import FingerprintIndex
-from fingerprint.match import verify
-from fingerprint.signature import Fingerprint
-from resolver.audio_evidence import AudioEvidence
-from resolver.config import ResolverConfig
-from resolver.decisions import PairDecisions
-from resolver.features import extract_track_features
-from resolver.online import Match, TrackIndex, regroup
-from resolver.pipeline import resolve_catalog, score_tracks
-from resolver.score import (
+from catalog_er.fingerprint.index import FingerprintIndex
+from catalog_er.fingerprint.match import verify
+from catalog_er.fingerprint.signature import Fingerprint
+from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.config import ResolverConfig
+from catalog_er.resolver.decisions import PairDecisions
+from catalog_er.resolver.features import extract_track_features
+from catalog_er.resolver.online import Match, TrackIndex, regroup
+from catalog_er.resolver.pipeline import resolve_catalog, score_tracks
+from catalog_er.resolver.score import (
     TRACK_COMPARISONS,
     FellegiSunterModel,
     comparison_levels,
     model_from_parameters,
     model_parameters,
 )
-from resolver.stages import StageTimer
-from service.store import ACCEPTED, OPEN, Store
+from catalog_er.resolver.stages import StageTimer
+from catalog_er.service.store import ACCEPTED, OPEN, Store
 
 
 class NotFoundError(LookupError):

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from resolver.records import (
+from catalog_er.resolver.records import (
     ARTIST_REQUIRED_COLUMNS,
     ARTIST_SCHEMA,
     ENGAGEMENT_REQUIRED_COLUMNS,
@@ -50,9 +50,9 @@ from resolver.records import (
     TRACK_REQUIRED_COLUMNS,
     TRACK_SCHEMA,
 )
-from service.column_types import LIST_SEPARATOR as LIST_SEPARATOR  # re-exported: public name of this module
-from service.column_types import Converted, flat_array, numpy_mask, to_int64, to_text, to_text_list
-from service.errors import EmptyInputError, InputFileError, OutputFileError, SchemaError
+from catalog_er.service.column_types import LIST_SEPARATOR as LIST_SEPARATOR  # re-exported: public name of this module
+from catalog_er.service.column_types import Converted, flat_array, numpy_mask, to_int64, to_text, to_text_list
+from catalog_er.service.errors import EmptyInputError, InputFileError, OutputFileError, SchemaError
 
 ROW_DROPPED = "row dropped"
 FIELD_NULLED = "field nulled"

@@ -29,13 +29,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from resolver.config import ResolverConfig
-from service.api import catalog_er_pb2 as pb
-from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
-from service.live import LiveCatalog
-from service.servicer import CatalogErServicer, ServiceLimits
-from service.store import Store
+from catalog_er.resolver.config import ResolverConfig
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
+from catalog_er.service.live import LiveCatalog
+from catalog_er.service.servicer import CatalogErServicer, ServiceLimits
+from catalog_er.service.store import Store
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CatalogErService"].full_name
 MUTATING_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in (

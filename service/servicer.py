@@ -20,16 +20,16 @@ from typing import Any, TypeVar
 import grpc
 import pyarrow as pa
 
-from fingerprint.audio import AudioLimits, decode
-from fingerprint.signature import Fingerprint, fingerprint_samples
-from resolver.online import Match
-from service.api import catalog_er_pb2 as pb
-from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.batching import MicroBatcher
-from service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
-from service.live import LiveCatalog, NotFoundError
-from service.parquet_io import validate_artists, validate_engagement, validate_tracks
-from service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
+from catalog_er.fingerprint.audio import AudioLimits, decode
+from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
+from catalog_er.resolver.online import Match
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.batching import MicroBatcher
+from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
+from catalog_er.service.live import LiveCatalog, NotFoundError
+from catalog_er.service.parquet_io import validate_artists, validate_engagement, validate_tracks
+from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
 
 BATCH_RECORDS = 2_000
 """Records validated and committed together in an ingest stream."""

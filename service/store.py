@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from fingerprint.signature import Fingerprint
-from resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
+from catalog_er.fingerprint.signature import Fingerprint
+from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracks (

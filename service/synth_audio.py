@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import soundfile as sf
 
-from fingerprint.synthetic import render_song
-from fingerprint.synthetic_distort import DISTORTIONS
-from resolver.synthetic import SyntheticCatalog
+from catalog_er.fingerprint.synthetic import render_song
+from catalog_er.fingerprint.synthetic.distort import DISTORTIONS
+from catalog_er.resolver.synthetic import SyntheticCatalog
 
 SONG_SECONDS = 30.0
 RATE_HZ = 44100

@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from bench_resolve import BIN, run_child
 
-from resolver.artist_features import link_tracks_to_artists
-from resolver.engagement import listener_signatures
-from resolver.evaluate import evaluate, homonym_merge_rate
-from resolver.records import ENGAGEMENT_SCHEMA
+from catalog_er.resolver.artists.engagement import listener_signatures
+from catalog_er.resolver.artists.features import link_tracks_to_artists
+from catalog_er.resolver.evaluate import evaluate, homonym_merge_rate
+from catalog_er.resolver.records import ENGAGEMENT_SCHEMA
 
 ARTIST_STAGES = ("artist features", "artist pairs", "artist model", "artist graph", "score (with artists)",
                  "cluster (with artists)", "propose (with artists)")

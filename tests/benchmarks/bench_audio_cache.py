@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from bench_audio_corpus import SONG_RATE_HZ, SONG_SECONDS
 
-from fingerprint.audio import ANALYSIS_RATE_HZ
-from fingerprint.signature import Fingerprint
+from catalog_er.fingerprint.audio import ANALYSIS_RATE_HZ
+from catalog_er.fingerprint.signature import Fingerprint
 
 _PACKAGE = Path(__file__).resolve().parents[2] / "fingerprint"
 _HERE = Path(__file__).resolve().parent

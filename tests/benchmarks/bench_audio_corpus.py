@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fingerprint import synthetic
-from fingerprint.audio import decode
-from fingerprint.signature import Fingerprint, fingerprint_samples
-from fingerprint.synthetic_score import default_key_and_tempo
+from catalog_er.fingerprint import synthetic
+from catalog_er.fingerprint.audio import decode
+from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
+from catalog_er.fingerprint.synthetic.score import default_key_and_tempo
 
 SONG_RATE_HZ = 44100
 SONG_SECONDS = 30.0

@@ -33,9 +33,9 @@ from bench_audio_corpus import (
     wav_bytes,
 )
 
-from fingerprint.audio import InvalidAudioError
-from fingerprint.match import verify
-from fingerprint.signature import Fingerprint
+from catalog_er.fingerprint.audio import InvalidAudioError
+from catalog_er.fingerprint.match import verify
+from catalog_er.fingerprint.signature import Fingerprint
 
 EXCERPT_SONG_SECONDS = 200.0
 EXCERPT_START_SECONDS = 150.0

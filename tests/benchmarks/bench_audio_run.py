@@ -25,7 +25,7 @@ import numpy as np
 from bench_audio_corpus import SONG_SECONDS, distortions, song_seed
 from bench_audio_report import markdown
 
-from fingerprint import match
+from catalog_er.fingerprint import match
 
 OTHER_SONG_NUMBER = 1_000_000
 """Song numbers from here on are same-key-and-tempo negatives (never indexed)."""

@@ -17,9 +17,9 @@ import chromaprint_peer
 import numpy as np
 from bench_audio_corpus import render, song_seed
 
-from fingerprint.audio import ANALYSIS_RATE_HZ, decode
-from fingerprint.index import FingerprintIndex
-from fingerprint.signature import Fingerprint, fingerprint_samples, signatures
+from catalog_er.fingerprint.audio import ANALYSIS_RATE_HZ, decode
+from catalog_er.fingerprint.index import FingerprintIndex
+from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
 
 FILLER_CHUNK = 250
 """Filler songs per cache file (and per pool task)."""

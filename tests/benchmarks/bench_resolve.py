@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from resolver.evaluate import evaluate
+from catalog_er.resolver.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

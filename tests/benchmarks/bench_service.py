@@ -30,10 +30,10 @@ import grpc
 import numpy as np
 import pyarrow.parquet as pq
 
-from service.api import catalog_er_pb2 as pb
-from service.api import catalog_er_pb2_grpc as pb_grpc
-from service.servicer import BATCH_RECORDS
-from service.store import Store
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.servicer import BATCH_RECORDS
+from catalog_er.service.store import Store
 
 BIN = Path(sys.executable).parent
 

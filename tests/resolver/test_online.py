@@ -1,0 +1,124 @@
+"""The online index: precomputed neighbour lists, kept in step as rows are replaced and appended."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from catalog_er.resolver.blocking import candidate_pairs
+from catalog_er.resolver.config import ResolverConfig
+from catalog_er.resolver.features import extract_track_features
+from catalog_er.resolver.neighbours import ScoredNeighbours
+from catalog_er.resolver.online import TrackIndex
+from catalog_er.resolver.pipeline import ResolveResult
+from catalog_er.resolver.synthetic import SyntheticCatalog
+
+
+def _rows_as_sets(lists: ScoredNeighbours) -> list[set[tuple[int, float]]]:
+    return [{(int(t), round(float(p), 12)) for t, p in zip(lists.target[lists.of(r)], lists.probability[lists.of(r)],
+                                                            strict=True)} for r in range(len(lists))]
+
+
+def _assert_sorted_within_rows(lists: ScoredNeighbours) -> None:
+    assert np.all(np.diff(lists.source) >= 0)
+    for row in range(len(lists)):
+        assert np.all(np.diff(lists.probability[lists.of(row)]) <= 0), row
+
+
+def test_updated_lists_equal_lists_built_from_the_final_pairs(small_result: ResolveResult) -> None:
+    model = small_result.model
+    rng = np.random.default_rng(5)
+    n = 60
+    levels_pool = np.array([[rng.integers(-1, len(c.level_labels)) for c in model.comparisons] for _ in range(400)],
+                           dtype=np.int8)
+    left, right = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    distinct = left < right
+    left, right, levels = left[distinct], right[distinct], levels_pool[: len(left)][distinct]
+    before = ScoredNeighbours.from_pairs(n, left, right, levels, model)
+    changed = np.array([3, 17, n, n + 1])  # two replaced rows, two appended
+    n_after = n + 2
+    new_left = np.array([3, 17, 0, 5, n, 3])
+    new_right = np.array([9, n, n + 1, n + 1, n + 1, 17])
+    new_levels = levels_pool[-len(new_left):]
+    after = before.updated(changed, n_after, new_left, new_right, new_levels, model)
+
+    untouched = ~(np.isin(left, changed) | np.isin(right, changed))
+    expected = ScoredNeighbours.from_pairs(n_after, np.concatenate([left[untouched], new_left]),
+                                           np.concatenate([right[untouched], new_right]),
+                                           np.concatenate([levels[untouched], new_levels]), model)
+    assert _rows_as_sets(after) == _rows_as_sets(expected)
+    _assert_sorted_within_rows(after)
+    assert len(after) == n_after
+    # levels stay attached to their pair
+    for row in range(n_after):
+        entries = after.of(row)
+        assert np.allclose(model.probability(after.levels[entries]), after.probability[entries])
+
+
+@pytest.fixture(scope="module")
+def index(small_catalog: SyntheticCatalog, small_result: ResolveResult) -> TrackIndex:
+    return TrackIndex(extract_track_features(small_catalog.tracks), small_result.model, ResolverConfig())
+
+
+def test_built_lists_hold_every_batch_candidate_pair_both_ways(index: TrackIndex) -> None:
+    pairs = candidate_pairs(index.features, index.config.blocking)
+    lists = index.neighbours
+    assert len(lists.source) == 2 * len(pairs.left)
+    row = int(pairs.left[0])
+    assert int(pairs.right[0]) in set(lists.target[lists.of(row)].tolist())
+    _assert_sorted_within_rows(lists)
+
+
+def test_stored_matches_rank_and_filter(index: TrackIndex) -> None:
+    row = int(np.argmax(np.diff(index.neighbours.indptr)))  # the row with most candidates
+    everything = index.stored_matches(row)
+    assert len(everything) == np.diff(index.neighbours.indptr)[row]
+    probabilities = [m.probability for m in everything]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert [m.row for m in index.stored_matches(row, limit=3)] == [m.row for m in everything[:3]]
+    floor = probabilities[len(probabilities) // 2]
+    assert all(m.probability >= floor for m in index.stored_matches(row, min_probability=floor))
+    assert len(index.stored_matches(row, min_probability=floor)) == sum(p >= floor for p in probabilities)
+    first = everything[0]
+    assert set(first.evidence) == {c.name for c in index.model.comparisons}
+    assert first.match_weight == pytest.approx(float(index.model.match_weight(
+        index.neighbours.levels[index.neighbours.of(row)][:1])[0]))
+
+
+def test_with_rows_replaces_the_changed_rows_pairs(small_catalog: SyntheticCatalog, index: TrackIndex) -> None:
+    tracks = small_catalog.tracks
+    original = 10
+    copy = {**tracks.slice(original, 1).to_pylist()[0], "track_id": "redelivery", "album": "Deluxe"}
+    stranger = {**tracks.slice(20, 1).to_pylist()[0], "title": "Zqxv Unheard Of Words", "isrc": None}
+    n = len(index)
+    changed_rows = np.array([original, n])  # row 10 replaced by a stranger, a re-delivery of it appended
+    updated = index.with_rows(changed_rows, extract_track_features(pa.Table.from_pylist([stranger, copy],
+                                                                                         schema=tracks.schema)))
+    lists = updated.neighbours
+    pairs = set(zip(lists.source.tolist(), lists.target.tolist(), strict=True))
+    assert all((b, a) in pairs for a, b in pairs)
+
+    def fresh(row: int) -> set[int]:
+        return set(updated.candidate_rows(updated.features.take(np.array([row]))).tolist()) - {row}
+
+    for row, other in ((original, n), (n, original)):
+        expected = fresh(row) | ({other} if row in fresh(other) else set())
+        assert set(lists.target[lists.of(row)].tolist()) == expected
+    for row in range(n):  # the others lose the replaced row's old pairs and gain only pairs with changed rows
+        if row != original:
+            before = set(index.neighbours.target[index.neighbours.of(row)].tolist()) - {original}
+            assert set(lists.target[lists.of(row)].tolist()) - {original, n} == before
+
+
+def test_appended_copy_is_found_from_both_sides(small_catalog: SyntheticCatalog, index: TrackIndex) -> None:
+    tracks = small_catalog.tracks
+    original = 42
+    copy = pa.Table.from_pylist([{**tracks.slice(original, 1).to_pylist()[0], "track_id": "copy-42"}],
+                                schema=tracks.schema)
+    n = len(index)
+    updated = index.with_rows(np.array([n]), extract_track_features(copy))
+    best = updated.stored_matches(n, limit=1)[0]
+    assert best.row == original and best.probability > 0.99
+    assert n in {m.row for m in updated.stored_matches(original)}
+    assert len(index.neighbours.indptr) == n + 1  # the old index is untouched
