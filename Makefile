@@ -7,7 +7,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint proto bench bench-small bench-audio bench-artists bench-service clean venv
+.PHONY: demo test lint typecheck proto bench bench-small bench-audio bench-artists bench-service clean venv
 
 venv: $(STAMP)
 
@@ -35,6 +35,14 @@ proto: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy reads the sources through links named like the installed package (catalog_er/resolver -> resolver/).
+TYPECHECK_TREE := $(VENV)/typecheck
+typecheck: $(STAMP)
+	mkdir -p $(TYPECHECK_TREE)/catalog_er
+	for package in resolver fingerprint service proto; do ln -sfn ../../../$$package $(TYPECHECK_TREE)/catalog_er/$$package; done
+	cd $(TYPECHECK_TREE) && ../bin/mypy --config-file ../../pyproject.toml \
+		-p catalog_er.resolver -p catalog_er.fingerprint -p catalog_er.service
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
