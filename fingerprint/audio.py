@@ -34,6 +34,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from catalog_er.fingerprint.landmarks import ANALYSIS_RATE_HZ
+
 __all__ = [
     "ANALYSIS_RATE_HZ",
     "DEFAULT_LIMITS",
@@ -46,8 +48,6 @@ __all__ = [
     "probe",
 ]
 
-ANALYSIS_RATE_HZ: Final = 11025
-"""The one rate every fingerprint is computed at: 5.5 kHz of bandwidth holds the landmark peaks."""
 
 INVALID_AUDIO_REASONS: Final = frozenset(
     {"missing", "unsupported_format", "corrupt", "empty", "silent", "too_long", "too_short", "too_large"}

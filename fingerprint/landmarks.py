@@ -22,11 +22,13 @@ from functools import lru_cache
 import numpy as np
 from scipy.ndimage import maximum_filter, uniform_filter1d
 
-SAMPLE_RATE_HZ = 11025
+ANALYSIS_RATE_HZ = 11025
+"""The one rate every fingerprint is computed at (Hz): 5.5 kHz of bandwidth holds the landmark peaks; the
+decoder (:func:`fingerprint.audio.decode`) resamples every delivery to it."""
 FFT_SIZE = 1024
 HOP_SIZE = 128
 """Hop in samples: 11.6 ms per frame."""
-FRAME_SECONDS = HOP_SIZE / SAMPLE_RATE_HZ
+FRAME_SECONDS = HOP_SIZE / ANALYSIS_RATE_HZ
 BINS_PER_OCTAVE = 24
 LOWEST_HZ = 110.0
 HIGHEST_HZ = 4800.0
@@ -70,7 +72,7 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
     """Log-magnitude spectrogram on a log-frequency axis.
 
     Args:
-        samples: ``(n,)`` float32 mono audio at :data:`SAMPLE_RATE_HZ`.
+        samples: ``(n,)`` float32 mono audio at :data:`ANALYSIS_RATE_HZ`.
 
     Returns:
         ``(n_frames, n_log_bins)`` float32, natural-log magnitude (max over the FFT bins of each log bin).
@@ -82,7 +84,7 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32), FFT_SIZE)[::HOP_SIZE]
     window = np.hanning(FFT_SIZE).astype(np.float32)
     magnitude = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
-    fft_bins, log_bins = _log_filterbank(SAMPLE_RATE_HZ, FFT_SIZE)
+    fft_bins, log_bins = _log_filterbank(ANALYSIS_RATE_HZ, FFT_SIZE)
     n_log = int(log_bins.max()) + 1
     spectrum = np.zeros((len(frames), n_log), dtype=np.float32)
     np.maximum.at(spectrum.T, log_bins, magnitude[:, fft_bins].T)

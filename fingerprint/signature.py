@@ -11,8 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catalog_er.fingerprint.landmarks import FRAME_SECONDS, SAMPLE_RATE_HZ, find_peaks, log_spectrogram, triplet_hashes
-from catalog_er.resolver.minhash import batch_signatures
+from catalog_er.fingerprint.landmarks import (
+    ANALYSIS_RATE_HZ,
+    FRAME_SECONDS,
+    find_peaks,
+    log_spectrogram,
+    triplet_hashes,
+)
+from catalog_er.resolver.lsh import batch_signatures
 
 SIGNATURE_PERMUTATIONS = 64
 SIGNATURE_SEED = 7
@@ -40,10 +46,10 @@ class Fingerprint:
 
 
 def fingerprint_samples(samples: np.ndarray) -> Fingerprint:
-    """Fingerprint mono float32 audio at :data:`~fingerprint.landmarks.SAMPLE_RATE_HZ` (shape ``(n,)``)."""
+    """Fingerprint mono float32 audio at :data:`~fingerprint.landmarks.ANALYSIS_RATE_HZ` (shape ``(n,)``)."""
     peaks = find_peaks(log_spectrogram(samples))
     hashes, frames = triplet_hashes(peaks)
-    return Fingerprint(hashes, frames, len(samples) / SAMPLE_RATE_HZ, len(peaks.frames))
+    return Fingerprint(hashes, frames, len(samples) / ANALYSIS_RATE_HZ, len(peaks.frames))
 
 
 def signatures(fingerprints: list[Fingerprint], *, num_perm: int = SIGNATURE_PERMUTATIONS) -> np.ndarray:

@@ -16,10 +16,8 @@ import numpy as np
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.config import BlockingConfig
 from catalog_er.resolver.features import TrackFeatures
-from catalog_er.resolver.minhash import batch_signatures, lsh_bands
-
-_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
-_KEY_CHUNK_ROWS = 100_000
+from catalog_er.resolver.lsh import banded_pairs, batch_signatures
+from catalog_er.resolver.pairing import dedupe_pairs, pairs_within_groups
 
 
 @dataclass(frozen=True)
@@ -35,57 +33,6 @@ class CandidatePairs:
 
     def __len__(self) -> int:
         return len(self.left)
-
-
-def pairs_within_groups(group_keys: np.ndarray, *, max_group_size: int, sort_within: np.ndarray | None = None,
-                        window: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
-    """All row pairs that share a key; oversized groups fall back to a sorted neighbourhood.
-
-    Args:
-        group_keys: ``(n,)`` integer key per row; rows with key -1 belong to no group.
-        max_group_size: groups larger than this are not paired exhaustively.
-        sort_within: ``(n,)`` float, e.g. duration; with ``window > 0``, an oversized group is sorted by it
-            and each row is paired with its next ``window`` neighbours only (NaN sorts last).
-        window: neighbours per row in oversized groups; 0 skips oversized groups entirely.
-
-    Returns:
-        ``(left, right, oversized_groups)``; ``left``/``right`` int64 row indices with ``left < right``.
-    """
-    valid_rows = np.flatnonzero(group_keys != -1)
-    if sort_within is None:
-        order = valid_rows[np.argsort(group_keys[valid_rows], kind="stable")]
-    else:
-        order = valid_rows[np.lexsort((sort_within[valid_rows], group_keys[valid_rows]))]
-    sorted_keys = group_keys[order]
-    if len(order) < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64), 0
-    boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate(([0], boundaries))
-    sizes = np.diff(np.concatenate((starts, [len(order)])))
-    too_big = sizes > max_group_size
-    exhaustive_span = np.where(too_big, 0, sizes)
-    neighbour_span = np.where(too_big, min(window + 1, max_group_size) if window else 0, 0)
-    span = np.maximum(exhaustive_span, neighbour_span)
-    lefts, rights = [], []
-    for offset in range(1, int(span.max(initial=1))):
-        has = (sizes > offset) & (span > offset)
-        run_starts, run_sizes = starts[has], sizes[has]
-        count = run_sizes - offset
-        first = np.repeat(run_starts, count) + _ramp(count)
-        lefts.append(order[first])
-        rights.append(order[first + offset])
-    if not lefts:
-        return np.empty(0, np.int64), np.empty(0, np.int64), int(too_big.sum())
-    left = np.concatenate(lefts)
-    right = np.concatenate(rights)
-    return np.minimum(left, right), np.maximum(left, right), int(too_big.sum())
-
-
-def _ramp(counts: np.ndarray) -> np.ndarray:
-    """``[0..c0-1, 0..c1-1, ...]`` for the given counts."""
-    total = int(counts.sum())
-    ends = np.cumsum(counts)
-    return np.arange(total) - np.repeat(ends - counts, counts)
 
 
 def shingle_tokens(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,56 +69,8 @@ def lsh_candidate_pairs(texts: np.ndarray, *, threshold: float, config: Blocking
     Returns ``(left, right, oversized_buckets)``.
     """
     signatures, empty = text_signatures(texts, config)
-    return banded_pairs(signatures, empty, threshold=threshold, config=config, within=within,
-                        duration_ms=duration_ms)
-
-
-def band_keys(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
-              within: np.ndarray | None = None) -> np.ndarray:
-    """``(n, bands)`` int64 LSH bucket key of every row in every band (-1: the row is in no bucket).
-
-    Bands and rows per band come from datasketch's optimum for ``threshold``; ``within`` (int64 per row,
-    -1 = none) mixes a group code into every key so buckets never span groups."""
-    n = len(signatures)
-    bands, rows = lsh_bands(threshold=threshold, num_perm=signatures.shape[1])
-    keys = np.empty((n, bands), dtype=np.int64)
-    for start in range(0, n, _KEY_CHUNK_ROWS):  # chunks bound the uint64 copy of the signatures
-        stop = min(start + _KEY_CHUNK_ROWS, n)
-        blocks = signatures[start:stop, : bands * rows].reshape(stop - start, bands, rows).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            key = np.zeros((stop - start, bands), dtype=np.uint64)
-            for column in range(rows):
-                key = (key ^ blocks[:, :, column]) * _BAND_MIX
-            if within is not None:
-                key = (key ^ within[start:stop].astype(np.uint64)[:, None]) * _BAND_MIX
-        keys[start:stop] = key.view(np.int64)
-    keys[keys == -1] = -2  # -1 means "no group": keep it for rows without a signature
-    keys[empty] = -1
-    if within is not None:
-        keys[within < 0] = -1
-    return keys
-
-
-def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float, config: BlockingConfig,
-                 within: np.ndarray | None = None, duration_ms: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """LSH over a ``(n, num_perm)`` uint32 signature matrix: rows agreeing on a whole band are paired.
-
-    ``empty`` ``(n,)`` bool marks rows with no signature. See :func:`lsh_candidate_pairs` for ``within``
-    and ``duration_ms``. Returns ``(left, right, oversized_buckets)``.
-    """
-    n = len(signatures)
-    keys = band_keys(signatures, empty, threshold=threshold, within=within)
-    lefts, rights, skipped = [], [], 0
-    for band in range(keys.shape[1]):
-        left, right, band_skipped = pairs_within_groups(
-            keys[:, band], max_group_size=config.max_bucket_size, sort_within=duration_ms,
-            window=config.oversized_bucket_neighbours if duration_ms is not None else 0)
-        lefts.append(left)
-        rights.append(right)
-        skipped += band_skipped
-    left, right = dedupe_pairs(np.concatenate(lefts), np.concatenate(rights), n)
-    return left, right, skipped
+    return banded_pairs(signatures, empty, threshold=threshold, max_bucket_size=config.max_bucket_size,
+                        neighbours=config.oversized_bucket_neighbours, within=within, sort_within=duration_ms)
 
 
 def string_codes(values: np.ndarray) -> np.ndarray:
@@ -198,21 +97,12 @@ def isrc_candidate_pairs(isrc: np.ndarray, *, config: BlockingConfig) -> tuple[n
     return pairs_within_groups(string_codes(isrc), max_group_size=config.max_isrc_block_size)
 
 
-def dedupe_pairs(left: np.ndarray, right: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct pairs, sorted by ``(left, right)``; sort-based (numpy's hash-based unique is slower here)."""
-    codes = left.astype(np.int64) * n + right
-    codes.sort()
-    if len(codes):
-        codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
-    return codes // n, codes % n
-
-
 def audio_candidate_pairs(audio: AudioEvidence, config: BlockingConfig
                           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Audio blockers: MinHash LSH over the fingerprints' hash sets (clean copies share many hashes), and
     the pairs of the edge's inverted index (which also finds noisy copies sharing only a few percent)."""
     left, right, _ = banded_pairs(audio.signatures, np.zeros(len(audio.signatures), dtype=bool),
-                                  threshold=config.audio_threshold, config=config)
+                                  threshold=config.audio_threshold, max_bucket_size=config.max_bucket_size)
     return {
         "audio_lsh": (audio.signature_rows[left], audio.signature_rows[right]),
         "audio_index": (audio.candidate_left, audio.candidate_right),
@@ -250,7 +140,7 @@ def text_signatures(texts: np.ndarray, config: BlockingConfig) -> tuple[np.ndarr
     return signatures, np.bincount(set_ids, minlength=len(texts)) == 0
 
 
-def candidate_pairs(features: TrackFeatures, config: BlockingConfig,
+def candidate_pairs(features: TrackFeatures, *, config: BlockingConfig,
                     extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
     """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, and any
     ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g. pairs found from audio)."""

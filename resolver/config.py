@@ -7,94 +7,134 @@ Each default carries a one-line reason. Build a config with ``ResolverConfig()``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 
 class ConfigError(ValueError):
     """A configuration value is out of range or of the wrong type."""
 
 
+def _between(low: float, high: float) -> dict[str, Any]:
+    """Field metadata: the value must be a number in ``[low, high]`` (a whole one when the field is an int)."""
+    return {"range": (low, high)}
+
+
+def _flag() -> dict[str, Any]:
+    """Field metadata: the value must be true or false."""
+    return {"flag": True}
+
+
+class _Section:
+    """Base of the config sections: each checks its own fields when built (see :func:`_between`), so an
+    invalid section cannot exist, whichever way it was made."""
+
+    section_name: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            name = f"{self.section_name}.{spec.name}"
+            if "flag" in spec.metadata:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{name} must be true or false, got {value!r}")
+                continue
+            low, high = spec.metadata["range"]
+            whole = spec.type == "int"
+            if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
+                raise ConfigError(f"{name} must be {'a whole number' if whole else 'a number'}, got {value!r}")
+            if not (low <= value <= high):  # also refuses NaN
+                raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")
+
+
 @dataclass(frozen=True)
-class BlockingConfig:
+class BlockingConfig(_Section):
     """Candidate generation: exact ISRC blocks plus MinHash LSH over normalized text shingles."""
 
-    num_perm: int = 64
+    section_name: ClassVar[str] = "blocking"
+
+    num_perm: int = field(default=64, metadata=_between(8, 1_024))
     """MinHash permutations per signature; 64 keeps the signature matrix at 256 bytes a track."""
-    text_threshold: float = 0.4
+    text_threshold: float = field(default=0.4, metadata=_between(0.05, 0.95))
     """Jaccard of title+artist character 3-grams at which LSH should find a pair (datasketch picks 16
     bands of 4 rows for 64 permutations): one typo in a title with an artist variant stays above it."""
-    title_threshold: float = 0.7
+    title_threshold: float = field(default=0.7, metadata=_between(0.05, 0.95))
     """Jaccard of title-only 3-grams for the second LSH pass, which catches duplicates whose artist
     credit is missing or very different; stricter because titles alone collide more (on the 100k
     benchmark 0.6 instead adds 0.3M candidate pairs for +0.001 blocking recall)."""
-    max_bucket_size: int = 50
+    max_bucket_size: int = field(default=50, metadata=_between(2, 100_000))
     """LSH buckets larger than this are not paired exhaustively: they are popular titles like "Intro"
     that would add ~n²/2 useless pairs (see oversized_bucket_neighbours)."""
-    artist_title_threshold: float = 0.15
+    artist_title_threshold: float = field(default=0.15, metadata=_between(0.05, 0.95))
     """Jaccard of title-only 3-grams for LSH *inside each credited primary artist*: catches typos in
     short titles ("outri" / "outro") cheaply, since buckets never mix artists."""
-    oversized_bucket_neighbours: int = 10
+    oversized_bucket_neighbours: int = field(default=10, metadata=_between(0, 1_000))
     """In a bucket above max_bucket_size, each track is paired with this many neighbours in duration
     order instead of with all members (sorted-neighbourhood fallback for popular titles)."""
-    max_isrc_block_size: int = 200
+    max_isrc_block_size: int = field(default=200, metadata=_between(2, 100_000))
     """An ISRC shared by more tracks than this is treated as a data error, not evidence."""
-    audio_threshold: float = 0.3
+    audio_threshold: float = field(default=0.3, metadata=_between(0.05, 0.95))
     """Jaccard of two fingerprints' hash sets at which audio LSH should pair them (re-encodes and gain
     changes keep well above it; noisy copies are left to the inverted index)."""
-    seed: int = 1
+    seed: int = field(default=1, metadata=_between(0, 2**32 - 1))
     """Seed of the MinHash permutations (datasketch's default), so signatures are reproducible."""
 
 
 @dataclass(frozen=True)
-class ScoringConfig:
+class ScoringConfig(_Section):
     """Fellegi–Sunter scoring: u from random pairs, m and the prior by EM on candidate pairs."""
 
-    random_pairs_for_u: int = 300_000
+    section_name: ClassVar[str] = "scoring"
+
+    random_pairs_for_u: int = field(default=300_000, metadata=_between(1_000, 50_000_000))
     """Random record pairs used to estimate u-probabilities (how often levels agree by chance)."""
-    em_sample_pairs: int = 2_000_000
+    em_sample_pairs: int = field(default=2_000_000, metadata=_between(1_000, 1_000_000_000))
     """EM trains on at most this many candidate pairs, drawn at random: level shares are estimated to
     ±0.001 from two million pairs, and EM time stays flat as the catalog grows."""
-    em_max_iterations: int = 60
+    em_max_iterations: int = field(default=60, metadata=_between(1, 10_000))
     """EM usually converges in 10–30 iterations; this is only a safety cap."""
-    em_tolerance: float = 1e-6
+    em_tolerance: float = field(default=1e-6, metadata=_between(0.0, 0.1))
     """Stop when no m-probability moves more than this between iterations."""
-    probability_floor: float = 1e-5
+    probability_floor: float = field(default=1e-5, metadata=_between(1e-12, 0.01))
     """Smallest m or u kept for any level, so one unseen level cannot force a probability to 0 or 1."""
-    pair_output_threshold: float = 0.05
+    pair_output_threshold: float = field(default=0.05, metadata=_between(0.0, 1.0))
     """Pairs at or above this confidence are written to pairs.parquet (the contract says 0.05)."""
-    seed: int = 0
+    seed: int = field(default=0, metadata=_between(0, 2**32 - 1))
     """Seed for random-pair sampling."""
 
 
 @dataclass(frozen=True)
-class ClusteringConfig:
+class ClusteringConfig(_Section):
     """Pairs → groups: connected components over confident pairs, split by average linkage."""
 
-    merge_threshold: float = 0.5
+    section_name: ClassVar[str] = "clustering"
+
+    merge_threshold: float = field(default=0.5, metadata=_between(0.01, 0.99))
     """A pair joins two tracks into a candidate group at this posterior probability or above."""
-    max_component_size: int = 2000
+    max_component_size: int = field(default=2000, metadata=_between(3, 1_000_000))
     """Components larger than this are split by raising the edge threshold before linkage (a true
     duplicate group is a handful of deliveries; thousands means a chain through bad edges)."""
 
 
 @dataclass(frozen=True)
-class ArtistConfig:
+class ArtistConfig(_Section):
     """Artist resolution: candidates from names, audiences and shared recordings; scoring as for tracks."""
 
-    name_threshold: float = 0.2
+    section_name: ClassVar[str] = "artists"
+
+    name_threshold: float = field(default=0.2, metadata=_between(0.05, 0.95))
     """Jaccard of name-key 3-grams at which name LSH should pair two ids: a transliteration variant
     ("Belye Chaiki" / "Belye Chajki") or two typos in a short name ("Bojul" / "Bujul") stay above it
     (on a 100k-track catalog 0.3 missed 2.6% of split pairs, 0.2 misses 0.5% for 3× the pairs)."""
-    coengagement_threshold: float = 0.2
+    coengagement_threshold: float = field(default=0.2, metadata=_between(0.05, 0.95))
     """Jaccard of listener sets at which audience LSH should pair two ids whose names differ."""
-    min_listeners: int = 5
+    min_listeners: int = field(default=5, metadata=_between(1, 1_000_000))
     """Below this many distinct listeners an id's audience is not compared (the Jaccard of tiny sets is
     noise): the co-engagement signal is null for the pair."""
-    min_audience_ratio: float = 0.1
+    min_audience_ratio: float = field(default=0.1, metadata=_between(0.0, 1.0))
     """The Jaccard of two audiences cannot exceed smaller/larger; below this ratio it cannot reach the levels
     that tell a split id from a stranger, so the co-engagement signal is null for the pair."""
-    track_feedback: bool = True
+    track_feedback: bool = field(default=True, metadata=_flag())
     """Re-score track pairs with the artist clusters: two tracks credited to ids of one resolved artist
     count as the same artist, whatever the spelling (see resolver.artists.feedback)."""
 
@@ -109,31 +149,16 @@ class ResolverConfig:
     artists: ArtistConfig = ArtistConfig()
 
     def __post_init__(self) -> None:
-        _check_range("blocking.num_perm", self.blocking.num_perm, 8, 1024)
-        _check_range("blocking.text_threshold", self.blocking.text_threshold, 0.05, 0.95)
-        _check_range("blocking.title_threshold", self.blocking.title_threshold, 0.05, 0.95)
-        _check_range("blocking.max_bucket_size", self.blocking.max_bucket_size, 2, 100_000)
-        _check_range("blocking.artist_title_threshold", self.blocking.artist_title_threshold, 0.05, 0.95)
-        _check_range("blocking.audio_threshold", self.blocking.audio_threshold, 0.05, 0.95)
-        _check_range("blocking.oversized_bucket_neighbours", self.blocking.oversized_bucket_neighbours, 0, 1000)
-        _check_range("blocking.max_isrc_block_size", self.blocking.max_isrc_block_size, 2, 100_000)
-        _check_range("scoring.random_pairs_for_u", self.scoring.random_pairs_for_u, 1_000, 50_000_000)
-        _check_range("scoring.em_sample_pairs", self.scoring.em_sample_pairs, 1_000, 1_000_000_000)
-        _check_range("scoring.em_max_iterations", self.scoring.em_max_iterations, 1, 10_000)
-        _check_range("scoring.em_tolerance", self.scoring.em_tolerance, 0.0, 0.1)
-        _check_range("scoring.probability_floor", self.scoring.probability_floor, 1e-12, 0.01)
-        _check_range("scoring.pair_output_threshold", self.scoring.pair_output_threshold, 0.0, 1.0)
-        _check_range("clustering.merge_threshold", self.clustering.merge_threshold, 0.01, 0.99)
-        _check_range("clustering.max_component_size", self.clustering.max_component_size, 3, 1_000_000)
-        _check_range("artists.name_threshold", self.artists.name_threshold, 0.05, 0.95)
-        _check_range("artists.coengagement_threshold", self.artists.coengagement_threshold, 0.05, 0.95)
-        _check_range("artists.min_listeners", self.artists.min_listeners, 1, 1_000_000)
-        _check_range("artists.min_audience_ratio", self.artists.min_audience_ratio, 0.0, 1.0)
+        for spec in fields(self):
+            if type(getattr(self, spec.name)).__name__ != spec.type:
+                raise ConfigError(f"{spec.name} must be a {spec.type}, got {getattr(self, spec.name)!r:.200}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Mapping[str, Any]]) -> ResolverConfig:
         """Build from ``{"blocking": {...}, "scoring": {...}, "clustering": {...}, "artists": {...}}``;
         unknown keys fail."""
+        if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
+            raise ConfigError(f"a config is an object of sections, each an object of settings, got {values!r:.200}")
         sections = {"blocking": BlockingConfig, "scoring": ScoringConfig, "clustering": ClusteringConfig,
                     "artists": ArtistConfig}
         unknown = set(values) - set(sections)
@@ -148,10 +173,3 @@ class ResolverConfig:
                 raise ConfigError(f"unknown key(s) in config section {name!r}: {sorted(extra)}")
             built[name] = section_type(**given)
         return cls(**built)
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")

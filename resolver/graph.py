@@ -31,8 +31,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
-from catalog_er.resolver.blocking import pairs_within_groups
 from catalog_er.resolver.config import ClusteringConfig
+from catalog_er.resolver.pairing import pairs_within_groups
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """Scores pairs given ``(left, right)`` row arrays; returns ``(n_pairs,)`` probabilities."""
@@ -141,11 +141,13 @@ def _members_and_pairs(labels: np.ndarray, pair_left: np.ndarray, components: np
                pairs[pair_bounds[0][k]:pair_bounds[1][k]])
 
 
-def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
-                  score: PairScorer, config: ClusteringConfig, *, method: str = "average") -> Clustering:
+def cluster_pairs(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, score: PairScorer, *,
+                  config: ClusteringConfig, method: str = "average") -> Clustering:
     """Group ``n`` rows from scored pairs (see the module docstring; ``method`` splits disagreeing
     components: ``"average"`` or ``"correlation"``)."""
-    split = _SPLIT_METHODS[method]
+    split = _SPLIT_METHODS.get(method)
+    if split is None:
+        raise ValueError(f"unknown clustering method {method!r}; expected one of {sorted(_SPLIT_METHODS)}")
     confident = probability >= config.merge_threshold
     labels = _components(n, left[confident], right[confident])
     labels = _cap_component_sizes(labels, left, right, probability, config)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catalog_er.resolver.score import FellegiSunterModel
+from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
-"""The online path: a warm index of a resolved catalog for one-track look-ups and incremental regrouping.
+"""The online path: a warm index of a resolved catalog for one-track look-ups.
 
 Same blockers, comparisons and model as the batch pipeline — nothing here matches differently:
 
 - :class:`TrackIndex` keeps, for each LSH blocker of :func:`resolver.blocking.text_blockers`, every track's
-  bucket key in every band (salted by band) in one sorted array, so a query's buckets are found by one
-  vectorized binary search (no per-track Python objects; 12 bytes per track and band), plus the sorted ISRCs.
+  bucket key in every band in one sorted array (:class:`resolver.lsh.BucketIndex`, the keys batch blocking
+  groups on), so a query's buckets are found by one vectorized binary search (no per-track Python objects;
+  12 bytes per track and band), plus the sorted ISRCs. Buckets and ISRC blocks are cut as in batch blocking:
+  an ISRC shared by more than ``max_isrc_block_size`` tracks pairs nothing, a popular title's bucket pairs a
+  track with its ``oversized_bucket_neighbours`` nearest in duration on either side
+  (:func:`resolver.pairing.sorted_neighbourhood`).
 - :meth:`TrackIndex.candidates` finds the rows sharing a bucket with each of a batch of query tracks, and
   :meth:`TrackIndex.score` scores a query track against its candidates with the trained model and returns
   them ranked with their evidence (an unsaved track's look-up).
@@ -12,8 +16,6 @@ Same blockers, comparisons and model as the batch pipeline — nothing here matc
   (:class:`resolver.neighbours.ScoredNeighbours`): a stored track's look-up is a slice of it. Built from the
   batch blockers (the pairs a full resolution scores); rows changed later are re-searched with the buckets
   above and their pairs re-scored.
-- :func:`regroup` re-clusters a subset of the catalog (the tracks new records can affect) with the trained
-  model: blocking, comparison, clustering and proposals exactly as in a full run, on fewer rows.
 """
 
 from __future__ import annotations
@@ -22,18 +24,17 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
-from catalog_er.resolver.blocking import band_keys, candidate_pairs, dedupe_pairs, text_blockers, text_signatures
+from catalog_er.resolver.blocking import TextBlocker, candidate_pairs, text_blockers, text_signatures
 from catalog_er.resolver.compare import compare_pairs
-from catalog_er.resolver.config import ResolverConfig
-from catalog_er.resolver.decisions import PairDecisions
+from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
+from catalog_er.resolver.config import BlockingConfig, ResolverConfig
 from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
+from catalog_er.resolver.lsh import BucketIndex, band_keys
 from catalog_er.resolver.neighbours import ScoredNeighbours
-from catalog_er.resolver.pipeline import ResolveResult, ScoredTracks, group_tracks
-from catalog_er.resolver.score import TRACK_COMPARISONS, FellegiSunterModel, comparison_levels
-from catalog_er.resolver.stages import StageTimer
+from catalog_er.resolver.pairing import concatenated_ranges, dedupe_pairs, sorted_neighbourhood
 
 
 @dataclass(frozen=True)
@@ -46,53 +47,6 @@ class Match:
     evidence: dict[str, str]
 
 
-_BAND_SALT = np.uint64(0xD6E8FEB86659FD93)
-
-
-def _salted(keys: np.ndarray) -> np.ndarray:
-    """``(n, bands)`` bucket keys made distinct across bands (so all bands share one sorted array); -1 stays."""
-    bands = np.arange(keys.shape[1], dtype=np.uint64)[None, :]
-    with np.errstate(over="ignore"):
-        salted = ((keys.view(np.uint64) ^ (bands * _BAND_SALT)) * _BAND_SALT).view(np.int64)
-    return np.where(keys == -1, -1, salted)
-
-
-@dataclass(frozen=True)
-class _BandTable:
-    """One blocker's buckets over all bands: ``keys`` sorted (band-salted bucket keys of every row in every
-    band, rows in no bucket left out) and ``rows`` the row of each key."""
-
-    keys: np.ndarray
-    rows: np.ndarray
-    sort_by_duration: bool
-
-    @classmethod
-    def build(cls, keys: np.ndarray, rows: np.ndarray, sort_by_duration: bool) -> _BandTable:
-        """From ``(n, bands)`` bucket keys of the rows ``rows`` (``(n,)``)."""
-        flat_keys, flat_rows = _flat_sorted(keys, rows)
-        return cls(flat_keys, flat_rows, sort_by_duration)
-
-    def merged(self, keys: np.ndarray, rows: np.ndarray) -> _BandTable:
-        """This table with every key of ``rows`` replaced by ``keys`` (``(len(rows), bands)``): the old keys
-        of those rows dropped, the new ones merged in (no full re-sort)."""
-        keep = ~np.isin(self.rows, rows)
-        kept_keys, kept_rows = self.keys[keep], self.rows[keep]
-        added_keys, added_rows = _flat_sorted(keys, rows)
-        position = np.searchsorted(kept_keys, added_keys, side="right")
-        return _BandTable(np.insert(kept_keys, position, added_keys), np.insert(kept_rows, position, added_rows),
-                          self.sort_by_duration)
-
-
-def _flat_sorted(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The band-salted keys of ``(n, bands)`` ``keys`` that are in a bucket, sorted, and their rows (int32)."""
-    salted = _salted(keys)
-    in_bucket = salted != -1
-    flat_keys = salted[in_bucket]
-    flat_rows = np.broadcast_to(rows.astype(np.int32)[:, None], salted.shape)[in_bucket]
-    order = np.argsort(flat_keys, kind="stable")
-    return flat_keys[order], flat_rows[order]
-
-
 class TrackIndex:
     """Candidates and scores for single tracks against ``features`` (see the module docstring)."""
 
@@ -102,11 +56,13 @@ class TrackIndex:
         resolution has just compared them (otherwise they are found and compared here)."""
         self.features, self.model, self.config = features, model, config
         self._evidence = _evidence_tables(model)
-        self._tables = {name: _BandTable.build(keys, np.arange(len(features)), blocker.sort_by_duration)
-                        for name, (keys, blocker) in _bucket_keys(features, config).items()}
+        blockers = text_blockers(features, config.blocking)
+        self._sort_by_duration = {name: blocker.sort_by_duration for name, blocker in blockers.items()}
+        self._buckets = {name: BucketIndex.build(keys, np.arange(len(features)))
+                         for name, keys in _bucket_keys(blockers, config.blocking).items()}
         self._isrc_sorted, self._isrc_rows = _isrc_lookup(features)
         if scored_pairs is None:
-            pairs = candidate_pairs(features, config.blocking)
+            pairs = candidate_pairs(features, config=config.blocking)
             scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
         self.neighbours = ScoredNeighbours.from_pairs(len(features), *scored_pairs, model)
 
@@ -125,11 +81,11 @@ class TrackIndex:
         replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
         new.features = replaced.concat(features.take(np.flatnonzero(appended)))
         new.model, new.config, new._evidence = self.model, self.config, self._evidence
-        keys = _bucket_keys(features, self.config)
-        new._tables = {name: self._tables[name].merged(blocker_keys, rows)
-                       for name, (blocker_keys, _) in keys.items()}
+        new._sort_by_duration = self._sort_by_duration
+        keys = _bucket_keys(text_blockers(features, self.config.blocking), self.config.blocking)
+        new._buckets = {name: self._buckets[name].merged(blocker_keys, rows) for name, blocker_keys in keys.items()}
         new._isrc_sorted, new._isrc_rows = _isrc_lookup(new.features)
-        query, found = new._candidates(features, keys)
+        query, found = new._candidates(features, keys, query_rows=rows)
         changed, other = rows[query], found
         distinct = changed != other
         left, right = dedupe_pairs(np.minimum(changed, other)[distinct], np.maximum(changed, other)[distinct],
@@ -143,47 +99,49 @@ class TrackIndex:
 
     def _levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """``(len(left), n_comparisons)`` comparison levels of indexed rows' pairs (text and metadata only)."""
-        return comparison_levels(compare_pairs(self.features, left, right))
+        return comparison_levels(compare_pairs(self.features, left, right), TRACK_COMPARISONS)
 
     def candidates(self, query: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
-        """``(query_rows, rows)``, int64: each pair of a row of ``query`` and an indexed row sharing a bucket of
-        some blocker or a valid ISRC (each pair once, sorted by query row)."""
-        return self._candidates(query, _bucket_keys(query, self.config))
+        """``(query_rows, rows)``, int64: each pair of a row of ``query`` (tracks not in the index) and an indexed
+        row sharing a bucket of some blocker or a valid ISRC (each pair once, sorted by query row)."""
+        return self._candidates(query, _bucket_keys(text_blockers(query, self.config.blocking),
+                                                    self.config.blocking))
 
-    def _candidates(self, query: TrackFeatures, keys_by_blocker: dict[str, tuple[np.ndarray, object]]
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`candidates`, given the query rows' bucket keys (:func:`_bucket_keys`)."""
+    def _candidates(self, query: TrackFeatures, keys_by_blocker: dict[str, np.ndarray],
+                    query_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`candidates`, given the query rows' bucket keys (:func:`_bucket_keys`). ``query_rows``: the
+        query tracks' own rows when they are in the index (a bucket or ISRC block then already counts them),
+        None for unsaved tracks (which a batch run would add to each block they share)."""
         blocking = self.config.blocking
+        # an unsaved track is placed as batch blocking would place it: as a new last row
+        own_rows = np.full(len(query), len(self), dtype=np.int64) if query_rows is None else query_rows
+        unsaved = 1 if query_rows is None else 0
         found_query, found_rows = [], []
-        for name, (keys, _) in keys_by_blocker.items():
-            table = self._tables[name]
-            salted = _salted(keys)
-            in_bucket = salted != -1
-            query_of_key = np.broadcast_to(np.arange(len(query))[:, None], salted.shape)[in_bucket]
-            salted = salted[in_bucket]
-            lows = np.searchsorted(table.keys, salted, side="left")
-            sizes = np.searchsorted(table.keys, salted, side="right") - lows
-            normal = (sizes > 0) & (sizes <= blocking.max_bucket_size)
-            if normal.any():  # every ordinary bucket at once: concatenated index ranges
-                found_query.append(np.repeat(query_of_key[normal], sizes[normal]))
-                found_rows.append(table.rows[_ranges(lows[normal], sizes[normal])])
-            if not table.sort_by_duration:
+        for name, keys in keys_by_blocker.items():
+            buckets = self._buckets[name]
+            query_of_key, starts, sizes = buckets.lookup(keys)
+            members = sizes + unsaved  # the bucket as batch blocking would see it, the query in it
+            normal = (sizes > 0) & (members <= blocking.max_bucket_size)
+            found_query.append(np.repeat(query_of_key[normal], sizes[normal]))
+            found_rows.append(buckets.rows[concatenated_ranges(starts[normal], sizes[normal])].astype(np.int64))
+            if not self._sort_by_duration[name]:
                 continue
-            oversized = sizes > blocking.max_bucket_size
-            for q, low, size in zip(query_of_key[oversized].tolist(), lows[oversized].tolist(),
-                                    sizes[oversized].tolist(), strict=True):
-                rows = table.rows[low:low + size]  # a popular title: the nearest durations only
-                distance = np.nan_to_num(np.abs(self.features.duration_ms[rows] - query.duration_ms[q]), nan=np.inf)
-                nearest = rows[np.argsort(distance, kind="stable")[: 2 * blocking.oversized_bucket_neighbours]]
+            oversized = np.flatnonzero((sizes > 0) & (members > blocking.max_bucket_size))
+            for k in oversized.tolist():  # a popular title: the nearest durations on either side only
+                q, start = int(query_of_key[k]), int(starts[k])
+                rows = buckets.rows[start:start + int(sizes[k])].astype(np.int64)
+                nearest = sorted_neighbourhood(rows, self.features.duration_ms[rows], int(own_rows[q]),
+                                               float(query.duration_ms[q]),
+                                               window=blocking.oversized_bucket_neighbours)
                 found_query.append(np.full(len(nearest), q))
                 found_rows.append(nearest)
         with_isrc = np.flatnonzero(query.isrc != "")
         if len(with_isrc):
-            lows = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="left")
-            sizes = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="right") - lows
-            sizes = np.minimum(sizes, blocking.max_isrc_block_size)
+            starts = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="left")
+            sizes = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="right") - starts
+            sizes[sizes + unsaved > blocking.max_isrc_block_size] = 0  # an over-shared ISRC is a data error
             found_query.append(np.repeat(with_isrc, sizes))
-            found_rows.append(self._isrc_rows[_ranges(lows, sizes)])
+            found_rows.append(self._isrc_rows[concatenated_ranges(starts, sizes)])
         if not found_rows:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         pairs = np.unique(np.concatenate(found_query).astype(np.int64) * len(self)
@@ -204,7 +162,7 @@ class TrackIndex:
             return []
         pool = self.features.take(rows).concat(query)
         query_row = np.full(len(rows), len(rows), dtype=np.int64)
-        levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio))
+        levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio), TRACK_COMPARISONS)
         return self._ranked(rows, self.model.probability(levels), levels, limit, min_probability)
 
     def find_many(self, queries: TrackFeatures, limits: list[int], min_probabilities: list[float]
@@ -213,7 +171,8 @@ class TrackIndex:
         ranked (at most ``limits[q]``, at least ``min_probabilities[q]``) and how many were scored."""
         query_of, rows = self.candidates(queries)
         pool = self.features.take(rows).concat(queries)  # the candidates' rows, then the queries'
-        levels = comparison_levels(compare_pairs(pool, len(rows) + query_of, np.arange(len(rows))))
+        levels = comparison_levels(compare_pairs(pool, len(rows) + query_of, np.arange(len(rows))),
+                                   TRACK_COMPARISONS)
         probability = self.model.probability(levels)
         bounds = np.searchsorted(query_of, np.arange(len(queries) + 1)).tolist()
         return [(self._ranked(rows[low:high], probability[low:high], levels[low:high], limits[q],
@@ -260,21 +219,15 @@ def _evidence_tables(model: FellegiSunterModel) -> tuple[list[dict[int, str]], l
     return labels, weights
 
 
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, sizes)])``, vectorized."""
-    ramp = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return np.repeat(starts, sizes) + ramp
-
-
-def _bucket_keys(features: TrackFeatures, config: ResolverConfig) -> dict[str, tuple[np.ndarray, object]]:
-    """Per text blocker: ``(n, bands)`` int64 bucket keys of ``features``' rows, and the blocker (blockers over
-    the same texts share one MinHash pass)."""
+def _bucket_keys(blockers: dict[str, TextBlocker], config: BlockingConfig) -> dict[str, np.ndarray]:
+    """Per text blocker: the ``(n, bands)`` int64 bucket keys of its rows (blockers over the same texts share one
+    MinHash pass)."""
     out, signed = {}, {}
-    for name, blocker in text_blockers(features, config.blocking).items():
+    for name, blocker in blockers.items():
         if id(blocker.texts) not in signed:
-            signed[id(blocker.texts)] = text_signatures(blocker.texts, config.blocking)
+            signed[id(blocker.texts)] = text_signatures(blocker.texts, config)
         signatures, empty = signed[id(blocker.texts)]
-        out[name] = (band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within), blocker)
+        out[name] = band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within)
     return out
 
 
@@ -282,15 +235,3 @@ def _isrc_lookup(features: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
     """``(isrcs sorted, their rows)`` for binary search."""
     order = np.argsort(features.isrc, kind="stable")
     return features.isrc[order], order
-
-
-def regroup(tracks: pa.Table, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
-            decisions: PairDecisions | None = None) -> ResolveResult:
-    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model``."""
-    timer = StageTimer(None)
-    with timer.stage("blocking"):
-        candidates = candidate_pairs(features, config.blocking)
-    with timer.stage("compare"):
-        signals = compare_pairs(features, candidates.left, candidates.right)
-    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None), config, timer,
-                        decisions=decisions)

@@ -102,7 +102,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             if bar.n < bar.total and name != stages[0]:
                 bar.update(1)
 
-        result = resolve_catalog(tracks.table, artists, engagement, config, on_stage=on_stage, audio=audio)
+        result = resolve_catalog(tracks.table, artists, engagement, config=config, on_stage=on_stage, audio=audio)
         bar.update(bar.total - bar.n)
     write_table(result.proposals(), out / "proposals.parquet")
     write_table(result.pairs(), out / "pairs.parquet")

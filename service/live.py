@@ -11,6 +11,7 @@ the groups those belong to are regrouped with the trained model. Curators' decis
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -22,20 +23,23 @@ from catalog_er.fingerprint.index import FingerprintIndex
 from catalog_er.fingerprint.match import verify
 from catalog_er.fingerprint.signature import Fingerprint
 from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.decisions import PairDecisions
 from catalog_er.resolver.features import extract_track_features
-from catalog_er.resolver.online import Match, TrackIndex, regroup
-from catalog_er.resolver.pipeline import resolve_catalog, score_tracks
-from catalog_er.resolver.score import (
-    TRACK_COMPARISONS,
+from catalog_er.resolver.fellegi_sunter import (
     FellegiSunterModel,
-    comparison_levels,
+    ModelMismatchError,
     model_from_parameters,
     model_parameters,
 )
+from catalog_er.resolver.online import Match, TrackIndex
+from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.stages import StageTimer
+from catalog_er.resolver.tracks import regroup, score_tracks
 from catalog_er.service.store import ACCEPTED, OPEN, Store
+
+log = logging.getLogger("catalog_er.live")
 
 
 class NotFoundError(LookupError):
@@ -117,7 +121,7 @@ class LiveCatalog:
         self._reload_fingerprints()
         if tracks.num_rows >= 2 and self._model is None:
             self._model = self._saved_model() or self._save_model(
-                score_tracks(tracks, self.config, StageTimer(None)).model)
+                score_tracks(tracks, config=self.config, timer=StageTimer(None)).model)
         index = old.index
         if self._model is not None:
             index = self._reindex(old, tracks, versions)
@@ -154,8 +158,9 @@ class LiveCatalog:
             return None
         try:
             return model_from_parameters(json.loads(saved), TRACK_COMPARISONS)
-        except (ValueError, KeyError, TypeError):
-            return None  # saved by another version: train again
+        except (ModelMismatchError, json.JSONDecodeError) as error:
+            log.warning("the saved track model is not reused; training a new one", extra={"reason": str(error)})
+            return None
 
     def _save_model(self, model: FellegiSunterModel) -> FellegiSunterModel:
         self.store.set_meta("track_model", json.dumps(model_parameters(model)))
@@ -257,12 +262,13 @@ class LiveCatalog:
     def _resolve_full(self, view: _View) -> tuple[bool, int, int]:
         artists = self.store.artists()
         engagement = self.store.engagement() if artists.num_rows else None
-        result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, self.config,
+        result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, config=self.config,
                                  track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"),
                                  keep_scored=True)
         scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
         index = TrackIndex(scored.features, result.tracks.model, self.config,
-                           (scored.candidates.left, scored.candidates.right, comparison_levels(scored.signals)))
+                           (scored.candidates.left, scored.candidates.right,
+                            comparison_levels(scored.signals, TRACK_COMPARISONS)))
         with self._lock:  # the new model and its index, with every change stored since ``view`` applied
             target = self._wanted
             self._model = self._save_model(result.tracks.model)
@@ -287,7 +293,8 @@ class LiveCatalog:
             touched_ids.update(proposal.member_ids)
         rows = np.array(sorted(view.row_of[t] for t in touched_ids if t in view.row_of), dtype=np.int64)
         subset = view.tracks.take(pa.array(rows))
-        result = regroup(subset, index.features.take(rows), index.model, self.config, self.decisions("track"))
+        result = regroup(subset, index.features.take(rows), model=index.model, config=self.config,
+                         decisions=self.decisions("track"))
         changed = self.store.replace_proposals(result.proposals, touched_ids, "track")
         return True, len(rows), changed
 

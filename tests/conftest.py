@@ -7,8 +7,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from catalog_er.resolver.pipeline import ResolveResult, resolve_tracks
+from catalog_er.resolver.pipeline import resolve_tracks
 from catalog_er.resolver.synthetic import SyntheticCatalog, generate_catalog
+from catalog_er.resolver.tracks import ResolveResult
 
 SMALL_CATALOG_TRACKS = 4_000
 

@@ -1,63 +1,38 @@
-"""The artist pair model: the same Fellegi–Sunter machinery as tracks (:mod:`resolver.score`), other levels.
+"""The artist comparisons: the same Fellegi–Sunter machinery as tracks (:mod:`resolver.fellegi_sunter`),
+other levels.
 
-Profile (genres, country) and audience (co-engagement) are one joint comparison, as title and artist are
-for tracks (see :func:`_profile_audience_levels`). EM learns every m and u on the catalog's own
-candidate pairs; u starts from random artist pairs.
+Profile (genres, country) and audience (co-engagement) are one joint comparison, as title and artist are for
+tracks: among different artists the profile and the audience are far from independent (acts of one scene
+share genres, country *and* listeners; acts of different scenes share none of them), so two independent
+comparisons would count a scene twice, and the homonym case — same name, other genres, other country, no
+shared listeners — is one cell of it. EM learns every m and u on the catalog's own candidate pairs; u starts
+from random artist pairs.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from catalog_er.resolver.comparisons import Anchor, CategoricalScale, Comparison, Level, NumericScale, at_least
 
-from catalog_er.resolver.artists.pairs import ArtistPairSignals
-from catalog_er.resolver.compare import MISSING
-from catalog_er.resolver.score import Anchor, Comparison, threshold_levels
-
-_NAME_LEVELS = ("<0.50", ">=0.50", ">=0.70", ">=0.85", ">=0.95", "same key")
-_PROFILE_STATES = ("profile unknown", "profile conflicts", "profile agrees")
-_AUDIENCE_LEVELS = ("audience ?", "jaccard <0.02", ">=0.02", ">=0.05", ">=0.10", ">=0.25", ">=0.50")
-
-
-def _profile_state(signals: ArtistPairSignals) -> np.ndarray:
-    """0 unknown (no genres or country on a side), 1 some disagreement, 2 agreement and no disagreement."""
-    genre, country = signals.genre_match, signals.country_match
-    state = np.zeros(len(genre), dtype=np.int16)
-    state[(genre == 1) | (country == 1)] = 2
-    state[(genre == 0) | (country == 0)] = 1
-    return state
-
-
-def _profile_audience_levels(signals: ArtistPairSignals) -> np.ndarray:
-    """Joint level ``profile_state · 7 + audience_level`` (audience 0 = unknown); null when both unknown.
-
-    Among different artists the profile and the audience are far from independent: acts of one scene
-    share genres, country *and* listeners, and acts of different scenes share none of them. Two
-    independent comparisons would count a scene twice; one joint comparison learns it once. It also holds
-    the homonym case: same name, but other genres, other country and no shared listeners."""
-    audience = threshold_levels(signals.coengagement, (0.02, 0.05, 0.10, 0.25, 0.50)).astype(np.int16) + 1
-    state = _profile_state(signals)
-    joint = (state * len(_AUDIENCE_LEVELS) + audience).astype(np.int8)
-    joint[(state == 0) & (audience == 0)] = MISSING
-    return joint
-
-
-def _shared_levels(signals: ArtistPairSignals) -> np.ndarray:
-    """none / a few (under a quarter of the smaller id's recordings) / ≥25% / ≥50%."""
-    return threshold_levels(signals.shared_recordings, (1e-9, 0.25, 0.5))
+_PROFILE = CategoricalScale("profile_agreement", ("profile unknown", "profile conflicts", "profile agrees"))
+_AUDIENCE = NumericScale("coengagement", (Level("jaccard <0.02"), at_least(0.02), at_least(0.05), at_least(0.10),
+                                          at_least(0.25), at_least(0.50)), missing="audience ?")
 
 
 def _audience_runs() -> tuple[tuple[int, ...], ...]:
-    width = len(_AUDIENCE_LEVELS)
-    return tuple(tuple(range(state * width + 1, (state + 1) * width)) for state in range(len(_PROFILE_STATES)))
+    """Per profile state, the known-audience levels in order (their weights must not decrease)."""
+    width = len(_AUDIENCE.labels)
+    return tuple(tuple(range(state * width + 1, (state + 1) * width)) for state in range(len(_PROFILE.labels)))
 
 
 ARTIST_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("name", tuple(f"name {n}" for n in _NAME_LEVELS),
-               lambda s: threshold_levels(s.name_similarity.astype(np.float64), (0.50, 0.70, 0.85, 0.95, 1.0)),
-               monotone_groups=(tuple(range(len(_NAME_LEVELS))),)),
-    Comparison("profile_audience", tuple(f"{p} / {a}" for p in _PROFILE_STATES for a in _AUDIENCE_LEVELS),
-               _profile_audience_levels, monotone_groups=_audience_runs()),
-    Comparison("shared_recordings", ("none", "<25%", ">=25%", ">=50%"), _shared_levels,
+    Comparison("name", (NumericScale("name_similarity", (Level("<0.50"), at_least(0.50), at_least(0.70),
+                                                         at_least(0.85), at_least(0.95), at_least(1.0, "same key"))),),
+               label_format="name {0}", monotone_groups=(tuple(range(6)),)),
+    Comparison("profile_audience", (_PROFILE, _AUDIENCE), label_format="{0} / {1}", null_when_all_missing=True,
+               monotone_groups=_audience_runs()),
+    # none / a few (under a quarter of the smaller id's recordings) / >=25% / >=50%
+    Comparison("shared_recordings", (NumericScale("shared_recordings", (
+        Level("none"), at_least(1e-9, "<25%"), at_least(0.25, ">=25%"), at_least(0.5, ">=50%"))),),
                monotone_groups=((0, 1, 2, 3),)),
 )
 

@@ -1,7 +1,7 @@
 """Listener sets per artist from the engagement table, as MinHash signatures (co-engagement signal).
 
 Measure: the Jaccard similarity of two artist ids' listener sets, ``|A ∩ B| / |A ∪ B|``, estimated from
-MinHash signatures (datasketch-compatible, :mod:`resolver.minhash`). Jaccard rather than the overlap
+MinHash signatures (datasketch-compatible, :mod:`resolver.lsh`). Jaccard rather than the overlap
 coefficient or raw co-listen counts because it is robust to very popular artists: when everybody in a
 community plays artist B, a small artist A shares most of its audience with B, but ``|A ∪ B| ≈ |B|`` keeps
 the Jaccard small, while two ids of one act draw the same people and score high whatever their size. It
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.artists.features import TrackArtistLinks
-from catalog_er.resolver.minhash import EMPTY_SIGNATURE_VALUE, batch_signatures
+from catalog_er.resolver.lsh import EMPTY_SIGNATURE_VALUE, batch_signatures
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,11 @@ from rapidfuzz import fuzz
 
 from catalog_er.resolver.artists.engagement import ListenerSignatures, estimated_jaccard
 from catalog_er.resolver.artists.features import ArtistFeatures, TrackArtistLinks
-from catalog_er.resolver.blocking import banded_pairs, dedupe_pairs, lsh_candidate_pairs, pairs_within_groups
+from catalog_er.resolver.blocking import lsh_candidate_pairs
 from catalog_er.resolver.compare import MISSING, string_similarity
 from catalog_er.resolver.config import ArtistConfig, BlockingConfig
+from catalog_er.resolver.lsh import banded_pairs
+from catalog_er.resolver.pairing import dedupe_pairs, pairs_within_groups
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def artist_candidate_pairs(features: ArtistFeatures, listeners: ListenerSignatur
                                                    config=blocking)
     audience_left, audience_right, _ = banded_pairs(
         listeners.signatures, listeners.listeners < config.min_listeners,
-        threshold=config.coengagement_threshold, config=blocking)
+        threshold=config.coengagement_threshold, max_bucket_size=blocking.max_bucket_size)
     # LSH also pairs ids well below the threshold (band collisions): keep the audience pairs that reach it,
     # so that this blocker adds ids with a *strongly* shared audience, not strangers of one scene.
     reach = estimated_jaccard(listeners.signatures, audience_left, audience_right) >= config.coengagement_threshold
@@ -100,6 +102,16 @@ class ArtistPairSignals:
 
     def __len__(self) -> int:
         return len(self.name_similarity)
+
+    @property
+    def profile_agreement(self) -> np.ndarray:
+        """int8 of genres and country together: 0 unknown (neither is known on both sides), 1 some
+        disagreement, 2 agreement and no disagreement."""
+        genre, country = self.genre_match, self.country_match
+        state = np.zeros(len(genre), dtype=np.int8)
+        state[(genre == 1) | (country == 1)] = 2
+        state[(genre == 0) | (country == 0)] = 1
+        return state
 
 
 def _genre_overlap(bits: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

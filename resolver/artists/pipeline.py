@@ -29,12 +29,13 @@ from catalog_er.resolver.artists.pairs import (
     compare_artist_pairs,
     shared_recordings,
 )
+from catalog_er.resolver.comparisons import comparison_levels
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.decisions import PairDecisions, with_links
+from catalog_er.resolver.fellegi_sunter import FellegiSunterModel, random_pairs, train_model
 from catalog_er.resolver.graph import cluster_pairs
 from catalog_er.resolver.propose import PairEvidence, build_proposals
 from catalog_er.resolver.records import ENGAGEMENT_SCHEMA, candidate_id_table, nullable_bool, pair_rows
-from catalog_er.resolver.score import FellegiSunterModel, comparison_levels, random_pairs, train_model
 from catalog_er.resolver.stages import StageTimer
 
 ARTIST_CANONICAL_RULE = "most tracks credited as primary artist, then genres and country filled, then smallest id"
@@ -85,8 +86,8 @@ def _take(signals: ArtistPairSignals, keep: np.ndarray) -> ArtistPairSignals:
     return ArtistPairSignals(**{name: getattr(signals, name)[keep] for name in signals.__dataclass_fields__})
 
 
-def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarray, engagement: pa.Table | None,
-                    config: ResolverConfig, timer: StageTimer, *, decisions: PairDecisions | None = None
+def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarray, engagement: pa.Table | None, *,
+                    config: ResolverConfig, timer: StageTimer, decisions: PairDecisions | None = None
                     ) -> ArtistResult:
     """Find duplicate artist ids (see the module docstring).
 
@@ -94,7 +95,7 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
         artists: validated ``ARTIST_SCHEMA`` table.
         tracks: the validated ``TRACK_SCHEMA`` table that was resolved; ``artist_ids`` links the two.
         track_labels: ``(n_tracks,)`` int64 recording group of every track row (see
-            :func:`resolver.pipeline.identity_groups`).
+            :func:`resolver.tracks.identity_groups`).
         engagement: validated ``ENGAGEMENT_SCHEMA`` table, or None (co-engagement is then null everywhere).
         decisions: curators' labels on artist pairs, binding (see :mod:`resolver.decisions`).
     """
@@ -117,7 +118,8 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
                                                                     len(features) * 50), config.scoring.seed)
         random_levels = comparison_levels(
             compare_artist_pairs(features, listeners, shared, random_left, random_right, settings), ARTIST_COMPARISONS)
-        model = train_model(levels, random_levels, config.scoring, ARTIST_COMPARISONS, SHARED_RECORDING_ANCHOR)
+        model = train_model(levels, random_levels, comparisons=ARTIST_COMPARISONS, anchor=SHARED_RECORDING_ANCHOR,
+                            config=config.scoring)
         match_weight = model.match_weight(levels)
         probability = decisions.apply(features.artist_id, candidates.left, candidates.right,
                                       model.probability(levels))
@@ -132,7 +134,7 @@ def resolve_artists(artists: pa.Table, tracks: pa.Table, track_labels: np.ndarra
         edges_left, edges_right, edge_probability = with_links(candidates.left, candidates.right, probability,
                                                                 linked_left, linked_right)
         clustering = cluster_pairs(len(features), edges_left, edges_right, edge_probability, score_pairs,
-                                   config.clustering, method="correlation")
+                                   config=config.clustering, method="correlation")
         member_signals = compare_artist_pairs(features, listeners, shared, clustering.member_left,
                                               clustering.member_right, settings)
         evidence = PairEvidence(

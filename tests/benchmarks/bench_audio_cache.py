@@ -38,7 +38,7 @@ def _fpcalc_version() -> str:
     return subprocess.run(["fpcalc", "-version"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-_FINGERPRINT_SOURCES = [_PACKAGE / "landmarks.py", _PACKAGE / "signature.py", *_PACKAGE.glob("synthetic*.py")]
+_FINGERPRINT_SOURCES = [_PACKAGE / "landmarks.py", _PACKAGE / "signature.py", *(_PACKAGE / "synthetic").glob("*.py")]
 FILLER_DIGEST = _digest(_FINGERPRINT_SOURCES, f"filler/{SONG_SECONDS}/{ANALYSIS_RATE_HZ}")
 """What a filler fingerprint depends on: the songs and the fingerprint code."""
 DELIVERY_DIGEST = _digest([*_FINGERPRINT_SOURCES, _PACKAGE / "audio.py", _HERE / "bench_audio_corpus.py"],

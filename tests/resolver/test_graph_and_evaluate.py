@@ -23,7 +23,7 @@ def test_chain_through_one_bad_edge_is_split() -> None:
     left = np.array([0, 1, 2, 3])
     right = np.array([1, 2, 3, 4])
     known = np.array([probabilities[(a, b)] for a, b in zip(left, right, strict=True)])
-    clustering = cluster_pairs(5, left, right, known, _scorer(probabilities), ClusteringConfig())
+    clustering = cluster_pairs(5, left, right, known, _scorer(probabilities), config=ClusteringConfig())
     labels = clustering.labels
     assert labels[0] == labels[1] == labels[2]
     assert labels[3] == labels[4]
@@ -35,9 +35,9 @@ def test_clustering_is_symmetric_in_pair_order() -> None:
     probabilities = {(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.8}
     left, right = np.array([0, 1]), np.array([1, 2])
     known = np.array([0.9, 0.9])
-    first = cluster_pairs(4, left, right, known, _scorer(probabilities), ClusteringConfig()).labels
+    first = cluster_pairs(4, left, right, known, _scorer(probabilities), config=ClusteringConfig()).labels
     second = cluster_pairs(4, left[::-1], right[::-1], known[::-1], _scorer(probabilities),
-                           ClusteringConfig()).labels
+                           config=ClusteringConfig()).labels
     assert (first[:, None] == first[None, :]).tolist() == (second[:, None] == second[None, :]).tolist()
 
 
@@ -76,3 +76,9 @@ def test_evaluate_reads_contract_tables() -> None:
     assert result.blocking_recall == 1.0
     assert result.expected_calibration_error == pytest.approx((0.1 + 0.1) / 2)
     assert predicted_labels(truth_ids, proposals).tolist()[:2] == [0, 0]
+
+
+def test_an_unknown_split_method_is_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match="unknown clustering method 'louvain'; expected one of"):
+        cluster_pairs(2, np.array([0]), np.array([1]), np.array([0.9]), _scorer({}), config=ClusteringConfig(),
+                      method="louvain")

@@ -11,8 +11,8 @@ from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.features import extract_track_features
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.online import TrackIndex
-from catalog_er.resolver.pipeline import ResolveResult
 from catalog_er.resolver.synthetic import SyntheticCatalog
+from catalog_er.resolver.tracks import ResolveResult
 
 
 def _rows_as_sets(lists: ScoredNeighbours) -> list[set[tuple[int, float]]]:
@@ -62,7 +62,7 @@ def index(small_catalog: SyntheticCatalog, small_result: ResolveResult) -> Track
 
 
 def test_built_lists_hold_every_batch_candidate_pair_both_ways(index: TrackIndex) -> None:
-    pairs = candidate_pairs(index.features, index.config.blocking)
+    pairs = candidate_pairs(index.features, config=index.config.blocking)
     lists = index.neighbours
     assert len(lists.source) == 2 * len(pairs.left)
     row = int(pairs.left[0])
@@ -122,3 +122,51 @@ def test_appended_copy_is_found_from_both_sides(small_catalog: SyntheticCatalog,
     assert best.row == original and best.probability > 0.99
     assert n in {m.row for m in updated.stored_matches(original)}
     assert len(index.neighbours.indptr) == n + 1  # the old index is untouched
+
+
+def _crowded_catalog(small_catalog: SyntheticCatalog) -> pa.Table:
+    """The small catalog with an ISRC shared by 230 deliveries (a data error, over ``max_isrc_block_size``) and
+    90 songs called "Intro" (a title bucket over ``max_bucket_size``), some of each among the last rows."""
+    tracks = small_catalog.tracks
+    template = tracks.slice(0, 1).to_pylist()[0]
+    shared_isrc = [{**template, "track_id": f"isrc-{k}", "title": f"Song Number {k} Of Many", "artist": f"Act {k}",
+                    "isrc": "QZABC2600001", "duration_ms": 150_000 + 977 * k} for k in range(230)]
+    intros = [{**template, "track_id": f"intro-{k}", "title": "Intro", "artist": f"Band {k % 45}", "isrc": None,
+               "duration_ms": 60_000 + (k % 17) * 1_000 if k % 11 else None} for k in range(90)]
+    added = pa.Table.from_pylist(shared_isrc[:200] + intros[:60] + shared_isrc[200:] + intros[60:],
+                                 schema=tracks.schema)
+    return pa.concat_tables([tracks, added])
+
+
+def _batch_partners(pairs_left: np.ndarray, pairs_right: np.ndarray, row: int) -> set[int]:
+    return set(pairs_right[pairs_left == row].tolist()) | set(pairs_left[pairs_right == row].tolist())
+
+
+def test_rows_added_online_get_exactly_their_batch_candidates(small_catalog: SyntheticCatalog,
+                                                              small_result: ResolveResult) -> None:
+    tracks = _crowded_catalog(small_catalog)
+    features = extract_track_features(tracks)
+    config = ResolverConfig()
+    batch = candidate_pairs(features, config=config.blocking)
+    assert batch.skipped_buckets["isrc"] == 1 and batch.skipped_buckets["title_lsh"] >= 1
+    n, added = len(features), 60  # 30 deliveries of the over-shared ISRC and 30 "Intro"s come last
+    before = TrackIndex(features.take(np.arange(n - added)), small_result.model, config)
+    after = before.with_rows(np.arange(n - added, n), features.take(np.arange(n - added, n)))
+    for row in range(n - added, n):
+        online = set(after.neighbours.target[after.neighbours.of(row)].tolist())
+        assert online == _batch_partners(batch.left, batch.right, row), tracks["track_id"][row]
+
+
+def test_an_unsaved_track_gets_the_candidates_batch_blocking_would_give_it(small_catalog: SyntheticCatalog,
+                                                                           small_result: ResolveResult) -> None:
+    tracks = _crowded_catalog(small_catalog)
+    features = extract_track_features(tracks)
+    config = ResolverConfig()
+    n = len(features)
+    for query_row in (n - 1, n - 31):  # an "Intro" (oversized bucket) and an over-shared ISRC delivery
+        catalog = np.concatenate([np.delete(np.arange(n), query_row), [query_row]])
+        reordered = candidate_pairs(features.take(catalog), config=config.blocking)
+        expected = {int(catalog[r]) for r in _batch_partners(reordered.left, reordered.right, n - 1)}
+        index = TrackIndex(features.take(catalog[:-1]), small_result.model, config)
+        _, rows = index.candidates(features.take(np.array([query_row])))
+        assert {int(catalog[r]) for r in rows} == expected and expected

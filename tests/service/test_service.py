@@ -512,8 +512,8 @@ def test_deadlines_are_honoured_and_shutdown_finishes_streams_in_flight(tmp_path
 
 def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
     from catalog_er.resolver.config import ResolverConfig
-    from catalog_er.resolver.pipeline import score_tracks
     from catalog_er.resolver.stages import StageTimer
+    from catalog_er.resolver.tracks import score_tracks
     from catalog_er.service.live import LiveCatalog
 
     store = Store(tmp_path / "model.sqlite")
@@ -522,7 +522,7 @@ def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: Synthetic
     first.resolve(full=True)
     trained_on_1000 = first.refresh().index.model.describe()
     store.upsert_tracks(small_catalog.tracks.slice(1_000, 1_000))  # training now would learn other parameters
-    retrained = score_tracks(store.tracks()[0], ResolverConfig(), StageTimer(None)).model.describe()
+    retrained = score_tracks(store.tracks()[0], config=ResolverConfig(), timer=StageTimer(None)).model.describe()
     assert retrained != trained_on_1000
     again = LiveCatalog(store)  # a restart: the model comes from the database, not from training
     assert again.refresh().index.model.describe() == trained_on_1000

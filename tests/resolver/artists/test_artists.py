@@ -228,7 +228,8 @@ def test_correlation_clustering_splits_a_chain_through_one_weak_link() -> None:
     # a–b and b–c look alike, a–c is certainly different: b joins one of them, never both
     left, right = np.array([0, 1, 0]), np.array([1, 2, 2])
     probability = np.array([0.99, 0.95, 0.001])
-    clustering = cluster_pairs(3, left, right, probability, lambda lo, hi: np.zeros(len(lo)), ClusteringConfig(),
+    clustering = cluster_pairs(3, left, right, probability, lambda lo, hi: np.zeros(len(lo)),
+                               config=ClusteringConfig(),
                                method="correlation")
     labels = clustering.labels.tolist()
     assert labels[0] == labels[1] != labels[2]

@@ -1,13 +1,32 @@
-"""Fellegi–Sunter scoring: levels, EM anchored on ISRC, the version veto, config validation."""
+"""The Fellegi–Sunter model: EM anchored on ISRC, the version veto, saving and refusing saved models."""
 
 from __future__ import annotations
+
+import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from catalog_er.resolver.compare import PairSignals
-from catalog_er.resolver.config import ConfigError, ResolverConfig, ScoringConfig
-from catalog_er.resolver.score import TRACK_COMPARISONS, comparison_levels, random_pairs, train_model, vetoed
+from catalog_er.resolver.comparisons import (
+    ISRC_ANCHOR,
+    TRACK_COMPARISONS,
+    Comparison,
+    Level,
+    NumericScale,
+    comparison_levels,
+)
+from catalog_er.resolver.config import ScoringConfig
+from catalog_er.resolver.fellegi_sunter import (
+    FellegiSunterModel,
+    ModelMismatchError,
+    model_from_parameters,
+    model_parameters,
+    random_pairs,
+    train_model,
+    vetoed,
+)
 
 NAMES = [c.name for c in TRACK_COMPARISONS]
 
@@ -37,13 +56,13 @@ def _simulated_candidates(seed: int) -> tuple[np.ndarray, np.ndarray]:
     version = np.where(is_dup, 1, (rng.random(n) < 0.7).astype(int))
     signals = _signals(n, title=title, artist=artist, isrc=isrc, duration=duration, version=version,
                        album=rng.integers(0, 2, n), year=rng.integers(0, 2, n))
-    return comparison_levels(signals), is_dup
+    return comparison_levels(signals, TRACK_COMPARISONS), is_dup
 
 
 def test_levels_are_ordered_and_null_is_minus_one() -> None:
     signals = _signals(3, title=[1.0, 0.9, 0.1], artist=[1.0, np.nan, 0.1], isrc=[1, -1, 0],
                        duration=[500, np.nan, 90_000], version=[1, 1, 0])
-    levels = comparison_levels(signals)
+    levels = comparison_levels(signals, TRACK_COMPARISONS)
     duration = levels[:, NAMES.index("duration")]
     assert duration.tolist() == [4, -1, 0]
     assert levels[:, NAMES.index("isrc")].tolist() == [1, -1, 0]
@@ -51,9 +70,14 @@ def test_levels_are_ordered_and_null_is_minus_one() -> None:
     assert title_artist[0] > title_artist[2]
 
 
+def _train(levels: np.ndarray) -> FellegiSunterModel:
+    return train_model(levels, levels[:2_000], comparisons=TRACK_COMPARISONS, anchor=ISRC_ANCHOR,
+                       config=ScoringConfig())
+
+
 def test_em_separates_simulated_duplicates_and_is_calibrated() -> None:
     levels, is_dup = _simulated_candidates(seed=1)
-    model = train_model(levels, levels[:2_000], ScoringConfig())
+    model = _train(levels)
     probability = model.probability(levels)
     # the prior is the duplicate share among pairs EM trains on: version-compatible ones (20% + 80%·70%)
     assert model.prior == pytest.approx(0.2 / (0.2 + 0.8 * 0.7), abs=0.02)
@@ -64,17 +88,19 @@ def test_em_separates_simulated_duplicates_and_is_calibrated() -> None:
 
 def test_version_conflict_vetoes_whatever_else_agrees() -> None:
     levels, _ = _simulated_candidates(seed=2)
-    model = train_model(levels, levels[:2_000], ScoringConfig())
-    perfect_but_live = comparison_levels(_signals(1, title=1.0, artist=1.0, isrc=-1, duration=100, version=0))
-    assert vetoed(perfect_but_live).all()
+    model = _train(levels)
+    perfect_but_live = comparison_levels(_signals(1, title=1.0, artist=1.0, isrc=-1, duration=100, version=0),
+                                         TRACK_COMPARISONS)
+    assert vetoed(perfect_but_live, TRACK_COMPARISONS).all()
     assert model.probability(perfect_but_live)[0] < 1e-3
-    same_version = comparison_levels(_signals(1, title=1.0, artist=1.0, isrc=-1, duration=100, version=1))
+    same_version = comparison_levels(_signals(1, title=1.0, artist=1.0, isrc=-1, duration=100, version=1),
+                                     TRACK_COMPARISONS)
     assert model.probability(same_version)[0] > 0.9
 
 
 def test_match_weight_is_the_sum_of_level_weights() -> None:
     levels, _ = _simulated_candidates(seed=3)
-    model = train_model(levels, levels[:2_000], ScoringConfig())
+    model = _train(levels)
     row = levels[:1]
     expected = sum(model.weights()[c][row[0, c]] for c in range(len(NAMES)) if row[0, c] >= 0)
     assert model.match_weight(row)[0] == pytest.approx(expected)
@@ -85,10 +111,32 @@ def test_random_pairs_are_distinct_and_ordered() -> None:
     assert (left < right).all() and right.max() < 50
 
 
-def test_config_rejects_out_of_range_values_naming_the_field() -> None:
-    with pytest.raises(ConfigError, match=r"clustering\.merge_threshold"):
-        ResolverConfig.from_mapping({"clustering": {"merge_threshold": 1.5}})
-    with pytest.raises(ConfigError, match="unknown key"):
-        ResolverConfig.from_mapping({"blocking": {"num_perms": 64}})
-    with pytest.raises(ConfigError, match="unknown config section"):
-        ResolverConfig.from_mapping({"scorer": {}})
+def test_a_saved_model_loads_back_equal() -> None:
+    model = _train(_simulated_candidates(seed=4)[0])
+    loaded = model_from_parameters(json.loads(json.dumps(model_parameters(model))), TRACK_COMPARISONS)
+    assert loaded.describe() == model.describe()
+
+
+def _with_duration_cut(cut: float) -> tuple[Comparison, ...]:
+    """TRACK_COMPARISONS with the duration comparison's "<=1s" level cut at ``cut`` ms instead."""
+    duration = TRACK_COMPARISONS[NAMES.index("duration")]
+    scale = duration.scales[0]
+    assert isinstance(scale, NumericScale)
+    moved = replace(scale, levels=(*scale.levels[:-1], Level("<=1s", cut)))
+    return tuple(replace(c, scales=(moved,)) if c is duration else c for c in TRACK_COMPARISONS)
+
+
+def test_a_model_saved_under_other_cut_points_is_refused_naming_the_change() -> None:
+    saved = model_parameters(_train(_simulated_candidates(seed=5)[0]))
+    with pytest.raises(ModelMismatchError, match=r"comparison 'duration' changed.*levels\[4\]\[1\] = 1000 \(now 1500"):
+        model_from_parameters(saved, _with_duration_cut(1_500))
+
+
+def test_a_model_saved_without_definitions_is_refused() -> None:
+    old_format = {"comparisons": NAMES, "m": [], "u": [], "prior": 0.1, "em_iterations": 3}
+    with pytest.raises(ModelMismatchError, match="format 1"):
+        model_from_parameters(old_format, TRACK_COMPARISONS)
+    renamed = {**model_parameters(_train(_simulated_candidates(seed=6)[0]))}
+    renamed["comparisons"] = renamed["comparisons"][::-1]
+    with pytest.raises(ModelMismatchError, match="fitted on comparisons"):
+        model_from_parameters(renamed, TRACK_COMPARISONS)

@@ -1,107 +1,36 @@
-"""Signals → calibrated match probability + per-signal evidence (Fellegi–Sunter, as splink does).
+"""The Fellegi–Sunter model: comparison levels → calibrated match probability, trained by EM without labels.
 
-Each comparison maps a raw signal to ordered *levels* (null, then from "clearly different" up to
-"exact"), so every score explains itself: a pair's log₂ Bayes factor is the sum of one weight per
-comparison, ``log₂(m / u)`` of the level it fell in (null levels weigh 0).
+A pair's log₂ Bayes factor is the sum of one weight per comparison, ``log₂(m / u)`` of the level it fell in
+(null levels weigh 0), as splink does; the comparisons themselves are defined in :mod:`resolver.comparisons`.
 
 * ``m`` — how often a level occurs between two deliveries of one recording —, ``u`` — how often it occurs
   between two different recordings *that blocking made candidates* — and the prior ``λ`` (the share of
   candidate pairs that are duplicates) are estimated by EM on the catalog's own candidate pairs, so no
-  labels are needed and the model adapts to each catalog. EM starts from ISRC anchors (pairs sharing a
-  valid ISRC vs pairs with two different ones) and falls back to random-pair u where there are none.
+  labels are needed and the model adapts to each catalog. EM starts from anchors (for tracks, pairs sharing
+  a valid ISRC vs pairs with two different ones) and falls back to random-pair u where there are none.
+* A model is saved with the definitions of the comparisons it was fitted on (:func:`model_parameters`);
+  loading it under other definitions — a cut point or a label moved in the code — is refused
+  (:class:`ModelMismatchError`), never silently reused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from catalog_er.resolver.compare import MISSING, PairSignals
+from catalog_er.resolver.compare import MISSING
+from catalog_er.resolver.comparisons import Anchor, Comparison
 from catalog_er.resolver.config import ScoringConfig
 
-
-@dataclass(frozen=True)
-class Comparison:
-    """One signal cut into ordered levels; ``levels(signals)`` returns int8 codes (-1 = null).
-
-    ``signals`` is the entity's pair-signal record: :class:`PairSignals` for tracks,
-    :class:`resolver.artists.pairs.ArtistPairSignals` for artists."""
-
-    name: str
-    level_labels: tuple[str, ...]
-    levels: Callable[[Any], np.ndarray]
-    fixed_m: tuple[float, ...] | None = None
-    """m-probabilities set by definition instead of learned (EM leaves them alone)."""
-    monotone_groups: tuple[tuple[int, ...], ...] = ()
-    """Runs of levels ordered by strength of agreement, whose weights must not decrease along the run: after
-    EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
-    the catalog for EM to see among duplicates ("the two ids share over half their audience") then weighs
-    at least as much as the level below instead of nothing."""
+MODEL_FORMAT = 2
+"""Version of the saved parameters (2: saved with the comparison definitions)."""
 
 
-def threshold_levels(values: np.ndarray, cut_points: tuple[float, ...]) -> np.ndarray:
-    """Level = number of cut points ``values`` reaches; NaN → -1. Cut points ascending."""
-    out = np.searchsorted(np.asarray(cut_points), values, side="right").astype(np.int8)
-    out[np.isnan(values)] = MISSING
-    return out
-
-
-def _duration_levels(signals: PairSignals) -> np.ndarray:
-    # Ascending levels = closer durations: >15 s, ≤15 s, ≤6 s, ≤3 s, ≤1 s.
-    delta = signals.duration_delta_ms
-    out = np.zeros(len(delta), dtype=np.int8)
-    for level, limit in enumerate((15_000, 6_000, 3_000, 1_000), start=1):
-        out[delta <= limit] = level
-    out[np.isnan(delta)] = MISSING
-    return out
-
-
-_TITLE_LEVELS = ("<0.70", ">=0.70", ">=0.85", ">=0.95", "exact")
-_ARTIST_LEVELS = ("null", "<0.50", ">=0.50", ">=0.80", ">=0.95", "exact")
-
-
-def _title_artist_levels(signals: PairSignals) -> np.ndarray:
-    """Joint level of title and artist similarity: ``title_level · 6 + artist_level`` (artist null = 0).
-
-    Title and artist agreement are strongly dependent among different recordings (a same-titled song by
-    the same artist is rare, each alone is common), so they form one comparison with a level per
-    combination instead of two independent ones whose weights would double count.
-    """
-    title = threshold_levels(signals.title_similarity.astype(np.float64), (0.70, 0.85, 0.95, 1.0))
-    artist = threshold_levels(signals.artist_similarity.astype(np.float64), (0.50, 0.80, 0.95, 1.0)) + 1
-    artist[np.isnan(signals.artist_similarity)] = 0
-    joint = (title.astype(np.int16) * len(_ARTIST_LEVELS) + artist).astype(np.int8)
-    joint[title < 0] = MISSING  # a placeholder title ("Track 07") says nothing, whatever the artist
-    return joint
-
-
-TRACK_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("title_artist",
-               tuple(f"title {t} / artist {a}" for t in _TITLE_LEVELS for a in _ARTIST_LEVELS),
-               _title_artist_levels),
-    Comparison("isrc", ("different", "same"), lambda s: s.isrc_match),
-    Comparison("duration", (">15s", "<=15s", "<=6s", "<=3s", "<=1s"), _duration_levels),
-    # A live take, remix, instrumental or re-recording is a different recording by definition: the
-    # conflict level's m is fixed near zero so that no other agreement can outweigh it.
-    Comparison("version", ("conflict", "same"), lambda s: s.version_match, fixed_m=(1e-6, 1.0 - 1e-6)),
-    # The recording itself: m is fixed from the fingerprint benchmark (verification misses about 2% of
-    # true duplicate deliveries), so EM cannot learn that duplicates often "sound different" from pairs
-    # whose metadata agrees but whose audio does not (a live take labelled like the studio cut).
-    Comparison("audio", ("different", "same"), lambda s: s.audio_match, fixed_m=(0.02, 0.98)),
-    Comparison("album", ("different", "same"), lambda s: s.album_match),
-    Comparison("release_year", ("different", "same"), lambda s: s.release_year_match),
-)
-
-
-def comparison_levels(signals: Any, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS
-                      ) -> np.ndarray:
-    """``(n_pairs, n_comparisons)`` int8 level matrix (-1 = null)."""
-    if len(signals) == 0:
-        return np.empty((0, len(comparisons)), dtype=np.int8)
-    return np.column_stack([c.levels(signals) for c in comparisons]).astype(np.int8)
+class ModelMismatchError(ValueError):
+    """Saved model parameters that do not fit the comparisons the code defines now."""
 
 
 @dataclass(frozen=True)
@@ -148,21 +77,58 @@ class FellegiSunterModel:
         }
 
 
-def model_parameters(model: FellegiSunterModel) -> dict[str, object]:
-    """JSON-ready parameters of ``model`` (the comparisons are code: only their names are kept)."""
-    return {"comparisons": [c.name for c in model.comparisons], "m": [m.tolist() for m in model.m],
-            "u": [u.tolist() for u in model.u], "prior": model.prior, "em_iterations": model.em_iterations}
+def model_parameters(model: FellegiSunterModel) -> dict[str, Any]:
+    """JSON-ready parameters of ``model``, with the definition of every comparison it was fitted on."""
+    return {"format": MODEL_FORMAT, "comparisons": [c.definition() for c in model.comparisons],
+            "m": [m.tolist() for m in model.m], "u": [u.tolist() for u in model.u], "prior": model.prior,
+            "em_iterations": model.em_iterations}
 
 
-def model_from_parameters(parameters: dict, comparisons: tuple[Comparison, ...]) -> FellegiSunterModel:
-    """The model :func:`model_parameters` saved; ValueError when it was saved for other comparisons."""
-    names = [c.name for c in comparisons]
-    if parameters.get("comparisons") != names or any(
-            len(m) != len(c.level_labels) for m, c in zip(parameters["m"], comparisons, strict=True)):
-        raise ValueError(f"saved model is for comparisons {parameters.get('comparisons')}, not {names}")
-    return FellegiSunterModel(comparisons, tuple(np.asarray(m, np.float64) for m in parameters["m"]),
-                              tuple(np.asarray(u, np.float64) for u in parameters["u"]), float(parameters["prior"]),
-                              int(parameters["em_iterations"]))
+def model_from_parameters(parameters: Any, comparisons: Sequence[Comparison]) -> FellegiSunterModel:
+    """The model :func:`model_parameters` saved, for ``comparisons`` as the code defines them now.
+
+    Raises :class:`ModelMismatchError`, saying what differs, when the parameters were saved by another format
+    or fitted on other comparisons (another name, scale, cut point, label, fixed m …)."""
+    if not isinstance(parameters, dict) or parameters.get("format") != MODEL_FORMAT:
+        found = parameters.get("format", 1) if isinstance(parameters, dict) else type(parameters).__name__
+        raise ModelMismatchError(f"the saved model has format {found!r}, this version reads format {MODEL_FORMAT} "
+                                 "(models saved with their comparison definitions)")
+    saved = parameters.get("comparisons")
+    current = [c.definition() for c in comparisons]
+    if not isinstance(saved, list) or [d.get("name") for d in saved if isinstance(d, dict)] != [
+            d["name"] for d in current]:
+        names = [d.get("name") for d in saved if isinstance(d, dict)] if isinstance(saved, list) else saved
+        raise ModelMismatchError(f"the saved model was fitted on comparisons {names}, the code defines "
+                                 f"{[d['name'] for d in current]}")
+    for before, now in zip(saved, current, strict=True):
+        if before != now:
+            raise ModelMismatchError(f"comparison {now['name']!r} changed since the model was saved: saved "
+                                     f"{_first_difference(before, now)}")
+    try:
+        m = tuple(np.asarray(values, np.float64) for values in parameters["m"])
+        u = tuple(np.asarray(values, np.float64) for values in parameters["u"])
+        prior, iterations = float(parameters["prior"]), int(parameters["em_iterations"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelMismatchError(f"the saved model's parameters are unreadable ({error!r})") from error
+    for comparison, m_levels, u_levels in zip(comparisons, m, u, strict=True):
+        n = len(comparison.level_labels)
+        if m_levels.shape != (n,) or u_levels.shape != (n,):
+            raise ModelMismatchError(f"comparison {comparison.name!r} has {n} levels, the saved model "
+                                     f"{m_levels.shape[0] if m_levels.ndim else 0}")
+    return FellegiSunterModel(tuple(comparisons), m, u, prior, iterations)
+
+
+def _first_difference(before: Any, now: Any, path: str = "") -> str:
+    """Where two JSON-like values first differ, as ``"<path>: <before> (now <now>)"``."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        for key in sorted(set(before) | set(now), key=str):
+            if before.get(key) != now.get(key):
+                return _first_difference(before.get(key), now.get(key), f"{path}.{key}" if path else str(key))
+    if isinstance(before, list) and isinstance(now, list) and len(before) == len(now):
+        for k, (a, b) in enumerate(zip(before, now, strict=True)):
+            if a != b:
+                return _first_difference(a, b, f"{path}[{k}]")
+    return f"{path or 'definition'} = {before!r} (now {now!r})"
 
 
 def _level_distribution(levels: np.ndarray, n_levels: int, weights: np.ndarray, floor: float) -> np.ndarray:
@@ -188,7 +154,7 @@ VETO_M = 1e-4
 """A level whose fixed m is at or below this is a veto: pairs in it are never duplicates."""
 
 
-def vetoed(levels: np.ndarray, comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS) -> np.ndarray:
+def vetoed(levels: np.ndarray, comparisons: Sequence[Comparison]) -> np.ndarray:
     """``(n_pairs,)`` bool: the pair falls in a veto level of some comparison (see :data:`VETO_M`)."""
     out = np.zeros(len(levels), dtype=bool)
     for column, c in enumerate(comparisons):
@@ -197,22 +163,6 @@ def vetoed(levels: np.ndarray, comparisons: tuple[Comparison, ...] = TRACK_COMPA
             out |= np.isin(levels[:, column], veto_levels)
     return out
 
-
-@dataclass(frozen=True)
-class Anchor:
-    """Candidate pairs whose status one comparison settles: ``same_levels`` of comparison ``name`` are
-    duplicates, ``different_levels`` are not (or mostly not). EM holds m on them (see _initial_parameters)."""
-
-    name: str
-    same_levels: tuple[int, ...]
-    different_levels: tuple[int, ...]
-    hold_m: bool = True
-    """Hold m at the anchors' level distribution (False: only start EM there), for anchors whose pairs are
-    a biased sample of all duplicates."""
-
-
-ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,))
-"""Tracks: two deliveries sharing a valid ISRC carry one recording; two different ISRCs, two recordings."""
 
 MIN_ANCHOR_PAIRS = 50
 """ISRC anchors needed (pairs sharing a valid ISRC, and pairs with two different ones) to pin m on them."""
@@ -275,9 +225,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     return _Start(tuple(m), tuple(u), frozenset(held_m), frozenset(held_u))
 
 
-def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, config: ScoringConfig,
-                comparisons: tuple[Comparison, ...] = TRACK_COMPARISONS, anchor: Anchor = ISRC_ANCHOR
-                ) -> FellegiSunterModel:
+def train_model(candidate_levels: np.ndarray, random_levels: np.ndarray, *, comparisons: tuple[Comparison, ...],
+                anchor: Anchor, config: ScoringConfig) -> FellegiSunterModel:
     """Fit the model on the candidate pairs themselves (a random sample of at most
     ``config.em_sample_pairs`` of them); see :func:`_initial_parameters` for what EM learns.
 

@@ -1,0 +1,213 @@
+"""Comparisons: how a pair's raw signals fall into ordered levels, each level's label beside its cut point.
+
+As in splink, a comparison cuts one signal (or, for signals that are strongly dependent, two signals jointly)
+into ordered *levels*, from "clearly different" up to "exact"; null when a side lacks the value. Every
+level is one object holding its label and the cut point that defines it (:class:`Level`), so a label can
+never drift from its rule, and :meth:`Comparison.definition` gives the whole rule as JSON: the model saves
+it with its parameters (:mod:`resolver.fellegi_sunter`) and refuses parameters fitted on other rules.
+
+The track comparisons are defined here (:data:`TRACK_COMPARISONS`); the artist ones in
+:mod:`resolver.artists.comparisons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from catalog_er.resolver.compare import MISSING
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a numeric scale: values at or beyond ``cut`` (and short of the next level's cut) fall in it;
+    ``cut`` None is the catch-all first level. ``label`` names the level in evidence."""
+
+    label: str
+    cut: float | None = None
+
+
+def at_least(cut: float, label: str | None = None) -> Level:
+    """A level of an ascending scale holding values ``>= cut``; labelled ``">=0.85"`` unless ``label`` is given."""
+    return Level(label if label is not None else f">={cut:.2f}", float(cut))
+
+
+@dataclass(frozen=True)
+class NumericScale:
+    """A float signal cut into ordered levels, weakest first.
+
+    ``signal``: the name of the pair-signal array (``(n_pairs,)`` floats, NaN when a side lacks the value).
+    ``levels``: the first has no cut; ascending scales put a value in the last level whose cut it reaches
+    (``value >= cut``), descending ones (``smaller_is_closer``, e.g. a duration difference in ms) in the last
+    level whose cut it does not exceed (``value <= cut``). ``missing``: when given, a missing value is a level
+    of its own (the first, with this label) instead of null."""
+
+    signal: str
+    levels: tuple[Level, ...]
+    smaller_is_closer: bool = False
+    missing: str | None = None
+
+    def __post_init__(self) -> None:
+        cuts = [level.cut for level in self.levels[1:]]
+        if not self.levels or self.levels[0].cut is not None or any(cut is None for cut in cuts):
+            raise ValueError(f"scale {self.signal!r}: only the first level has no cut point")
+        ordered = sorted(cuts, reverse=self.smaller_is_closer)  # type: ignore[type-var]
+        if cuts != ordered or len(set(cuts)) != len(cuts):
+            raise ValueError(f"scale {self.signal!r}: cut points {cuts} must be strictly "
+                             f"{'decreasing' if self.smaller_is_closer else 'increasing'}")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ((self.missing,) if self.missing is not None else ()) + tuple(level.label for level in self.levels)
+
+    def codes(self, signals: Any) -> np.ndarray:
+        """``(n_pairs,)`` int8 level of each pair; -1 for a missing value unless it has a level of its own."""
+        values = np.asarray(getattr(signals, self.signal), dtype=np.float64)
+        cuts = np.array([level.cut for level in self.levels[1:]], dtype=np.float64)
+        if self.smaller_is_closer:
+            out = np.searchsorted(-cuts, -values, side="right").astype(np.int8)
+        else:
+            out = np.searchsorted(cuts, values, side="right").astype(np.int8)
+        missing = np.isnan(values)
+        if self.missing is None:
+            out[missing] = MISSING
+            return out
+        out += 1
+        out[missing] = 0
+        return out
+
+    def definition(self) -> dict[str, Any]:
+        return {"signal": self.signal, "kind": "numeric", "smaller_is_closer": self.smaller_is_closer,
+                "missing": self.missing, "levels": [[level.label, level.cut] for level in self.levels]}
+
+
+@dataclass(frozen=True)
+class CategoricalScale:
+    """A signal that already is a level code (``(n_pairs,)`` int8: -1 missing, then ``0 .. len(labels) - 1``),
+    e.g. ``isrc_match`` with labels ``("different", "same")``."""
+
+    signal: str
+    labels: tuple[str, ...]
+
+    def codes(self, signals: Any) -> np.ndarray:
+        return np.asarray(getattr(signals, self.signal)).astype(np.int8)
+
+    def definition(self) -> dict[str, Any]:
+        return {"signal": self.signal, "kind": "categorical", "labels": list(self.labels)}
+
+
+Scale = NumericScale | CategoricalScale
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison: a scale, or two scales combined into one level per pair of levels.
+
+    A joint comparison's level is ``first · len(second) + second`` and its label ``label_format`` filled with
+    both labels: title and artist agreement are strongly dependent among different recordings (a same-titled
+    song by the same artist is rare, each alone is common), so they form one comparison with a level per
+    combination instead of two independent ones whose weights would double count. A pair is null when any
+    scale is null, and (``null_when_all_missing``) when every scale is at its own missing level.
+    """
+
+    name: str
+    scales: tuple[Scale, ...]
+    label_format: str = "{0}"
+    null_when_all_missing: bool = False
+    fixed_m: tuple[float, ...] | None = None
+    """m-probabilities set by definition instead of learned (EM leaves them alone)."""
+    monotone_groups: tuple[tuple[int, ...], ...] = ()
+    """Runs of levels ordered by strength of agreement, whose weights must not decrease along the run: after
+    EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
+    the catalog for EM to see among duplicates ("the two ids share over half their audience") then weighs
+    at least as much as the level below instead of nothing."""
+
+    def __post_init__(self) -> None:
+        if len(self.scales) not in (1, 2):
+            raise ValueError(f"comparison {self.name!r} combines {len(self.scales)} scales; expected 1 or 2")
+        if self.fixed_m is not None and len(self.fixed_m) != len(self.level_labels):
+            raise ValueError(f"comparison {self.name!r}: {len(self.fixed_m)} fixed m for "
+                             f"{len(self.level_labels)} levels")
+
+    @cached_property
+    def level_labels(self) -> tuple[str, ...]:
+        """Label of every level, in level order."""
+        if len(self.scales) == 1:
+            return tuple(self.label_format.format(label) for label in self.scales[0].labels)
+        first, second = self.scales
+        return tuple(self.label_format.format(a, b) for a in first.labels for b in second.labels)
+
+    def levels(self, signals: Any) -> np.ndarray:
+        """``(n_pairs,)`` int8 level of each pair (-1 = null)."""
+        codes = [scale.codes(signals) for scale in self.scales]
+        if len(codes) == 1:
+            return codes[0]
+        first, second = codes
+        joint = (first.astype(np.int16) * len(self.scales[1].labels) + second).astype(np.int8)
+        joint[(first < 0) | (second < 0)] = MISSING
+        if self.null_when_all_missing:
+            joint[(first == 0) & (second == 0)] = MISSING
+        return joint
+
+    def definition(self) -> dict[str, Any]:
+        """The comparison as JSON-ready data: everything that decides a pair's level and a level's meaning."""
+        return {"name": self.name, "scales": [scale.definition() for scale in self.scales],
+                "label_format": self.label_format, "null_when_all_missing": self.null_when_all_missing,
+                "fixed_m": None if self.fixed_m is None else list(self.fixed_m),
+                "monotone_groups": [list(group) for group in self.monotone_groups]}
+
+
+def comparison_levels(signals: Any, comparisons: Sequence[Comparison]) -> np.ndarray:
+    """``(n_pairs, n_comparisons)`` int8 level matrix (-1 = null) of a pair-signal record."""
+    if len(signals) == 0:
+        return np.empty((0, len(comparisons)), dtype=np.int8)
+    return np.column_stack([c.levels(signals) for c in comparisons]).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Candidate pairs whose status one comparison settles: ``same_levels`` of comparison ``name`` are
+    duplicates, ``different_levels`` are not (or mostly not). EM holds m on them
+    (see :func:`resolver.fellegi_sunter.train_model`)."""
+
+    name: str
+    same_levels: tuple[int, ...]
+    different_levels: tuple[int, ...]
+    hold_m: bool = True
+    """Hold m at the anchors' level distribution (False: only start EM there), for anchors whose pairs are
+    a biased sample of all duplicates."""
+
+
+def _same_or_not(name: str, signal: str, **options: Any) -> Comparison:
+    return Comparison(name, (CategoricalScale(signal, ("different", "same")),), **options)
+
+
+_TITLE = NumericScale("title_similarity", (Level("<0.70"), at_least(0.70), at_least(0.85), at_least(0.95),
+                                           at_least(1.0, "exact")))
+"""A placeholder title ("Track 07") is missing, so the joint comparison is null whatever the artist."""
+_ARTIST = NumericScale("artist_similarity", (Level("<0.50"), at_least(0.50), at_least(0.80), at_least(0.95),
+                                             at_least(1.0, "exact")), missing="null")
+
+TRACK_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("title_artist", (_TITLE, _ARTIST), label_format="title {0} / artist {1}"),
+    _same_or_not("isrc", "isrc_match"),
+    Comparison("duration", (NumericScale("duration_delta_ms", (
+        Level(">15s"), Level("<=15s", 15_000), Level("<=6s", 6_000), Level("<=3s", 3_000), Level("<=1s", 1_000)),
+        smaller_is_closer=True),)),
+    # A live take, remix, instrumental or re-recording is a different recording by definition: the
+    # conflict level's m is fixed near zero so that no other agreement can outweigh it.
+    Comparison("version", (CategoricalScale("version_match", ("conflict", "same")),), fixed_m=(1e-6, 1.0 - 1e-6)),
+    # The recording itself: m is fixed from the fingerprint benchmark (verification misses about 2% of
+    # true duplicate deliveries), so EM cannot learn that duplicates often "sound different" from pairs
+    # whose metadata agrees but whose audio does not (a live take labelled like the studio cut).
+    _same_or_not("audio", "audio_match", fixed_m=(0.02, 0.98)),
+    _same_or_not("album", "album_match"),
+    _same_or_not("release_year", "release_year_match"),
+)
+
+ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,))
+"""Tracks: two deliveries sharing a valid ISRC carry one recording; two different ISRCs, two recordings."""
