@@ -2,7 +2,7 @@
 
 Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
 long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
-Ingest streams are validated in batches by the same code as the Parquet reader (``service.parquet_io``),
+Ingest streams are validated in batches by the same code as the Parquet reader (``service.io.validation``),
 and each batch is committed before the next is read, so a broken stream keeps what was acknowledged
 batch by batch, and a bad record is a rejection in the summary, never a failed call.
 """
@@ -27,8 +27,8 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
 from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
+from catalog_er.service.io.validation import validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
-from catalog_er.service.parquet_io import validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
 
 BATCH_RECORDS = 2_000
