@@ -46,6 +46,18 @@ ENGAGEMENT_SCHEMA = pa.schema(
 )
 ENGAGEMENT_REQUIRED_COLUMNS = ("user_id", "track_id", "plays")
 
+BATCH_ONLY_COLUMNS = ("audio_path",)
+"""Record columns that only the batch run reads: ``tracks.audio_path`` names an audio file beside the dump.
+The service takes audio as uploaded bytes and keeps their fingerprints, so it neither receives nor stores
+these columns."""
+
+
+def service_schema(schema: pa.Schema) -> pa.Schema:
+    """The fields of a record ``schema`` (tracks, artists, engagement) that the service receives over gRPC and
+    keeps in its store, in schema order: all but :data:`BATCH_ONLY_COLUMNS`."""
+    return pa.schema([field for field in schema if field.name not in BATCH_ONLY_COLUMNS])
+
+
 TRUTH_TRACKS_SCHEMA = pa.schema(
     [
         pa.field("track_id", pa.string(), nullable=False),

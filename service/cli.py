@@ -29,7 +29,7 @@ from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
 from catalog_er.service.errors import CatalogInputError, EmptyInputError, InputFileError
-from catalog_er.service.parquet_io import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected, write_table
 from catalog_er.service.synth_audio import add_audio
 
 log = logging.getLogger("catalog_er")

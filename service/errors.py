@@ -2,7 +2,7 @@
 
 Every ``CatalogInputError`` message is complete on its own (it names the file and, where it applies, the
 column, its type and the bad value), so the CLI prints it without a traceback and exits with code 2.
-Problems with single rows are not exceptions: they go to the rejected report (see ``service.parquet_io``).
+Problems with single rows are not exceptions: they go to the rejected report (see ``service.io.validation``).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
 long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
-Ingest streams are validated in batches by the same code as the Parquet reader (``service.parquet_io``),
-and each batch is committed before the next is read, so a broken stream keeps what was acknowledged
-batch by batch, and a bad record is a rejection in the summary, never a failed call.
+Ingest streams become raw tables column by column, derived from the record schemas (``resolver.records``;
+each proto field bears its column's name), are validated in batches by the same code as the Parquet reader
+(``service.io.validation``), and each batch is committed before the next is read, so a broken stream keeps
+what was acknowledged batch by batch, and a bad record is a rejection in the summary, never a failed call.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import pyarrow as pa
 from catalog_er.fingerprint.audio import AudioLimits, decode
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.online import Match
+from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA, service_schema
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
 from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
+from catalog_er.service.io.validation import validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
-from catalog_er.service.parquet_io import validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
 
 BATCH_RECORDS = 2_000
@@ -50,26 +52,25 @@ class ServiceLimits:
     max_candidates: int = 1_000
 
 
-def _track_rows(tracks: list[pb.Track]) -> pa.Table:
-    """Proto tracks as a raw table for validation (proto3 defaults — "" and 0 — are missing values)."""
-    columns: dict[str, list] = {name: [getattr(t, name) or None for t in tracks]
-                                for name in ("track_id", "title", "artist", "album", "isrc", "release_date", "label")}
-    return pa.table({**{k: pa.array(v, pa.string()) for k, v in columns.items()},
-                     "duration_ms": pa.array([t.duration_ms or None for t in tracks], pa.int64()),
-                     "artist_ids": pa.array([list(t.artist_ids) or None for t in tracks], pa.list_(pa.string()))})
+def _proto_rows(messages: list, *, schema: pa.Schema) -> pa.Table:
+    """Proto messages as a raw table for validation: one column per field of ``schema``, taken from the
+    message field of the same name. proto3 cannot tell an unset field from its default, so "" and an empty
+    repeated field are missing values (null), and so is 0 in a nullable integer column; a required integer
+    column keeps 0 (zero plays is a count)."""
+    columns: dict[str, pa.Array] = {}
+    for field in schema:
+        values = [getattr(message, field.name) for message in messages]
+        if pa.types.is_list(field.type):
+            values = [list(value) or None for value in values]
+        elif field.nullable or not pa.types.is_integer(field.type):
+            values = [value or None for value in values]
+        columns[field.name] = pa.array(values, field.type)
+    return pa.table(columns)
 
 
-def _artist_rows(artists: list[pb.Artist]) -> pa.Table:
-    return pa.table({"artist_id": pa.array([a.artist_id or None for a in artists], pa.string()),
-                     "name": pa.array([a.name or None for a in artists], pa.string()),
-                     "genres": pa.array([list(a.genres) or None for a in artists], pa.list_(pa.string())),
-                     "country": pa.array([a.country or None for a in artists], pa.string())})
-
-
-def _engagement_rows(events: list[pb.EngagementEvent]) -> pa.Table:
-    return pa.table({"user_id": pa.array([e.user_id or None for e in events], pa.string()),
-                     "track_id": pa.array([e.track_id or None for e in events], pa.string()),
-                     "plays": pa.array([e.plays for e in events], pa.int64())})
+_track_rows = functools.partial(_proto_rows, schema=service_schema(TRACK_SCHEMA))
+_artist_rows = functools.partial(_proto_rows, schema=service_schema(ARTIST_SCHEMA))
+_engagement_rows = functools.partial(_proto_rows, schema=service_schema(ENGAGEMENT_SCHEMA))
 
 
 _Result = TypeVar("_Result")

@@ -4,6 +4,9 @@ Every write is one transaction, committed with ``synchronous = FULL`` before the
 crash (even ``kill -9``) leaves each batch either wholly there or wholly absent. Records carry a
 ``version`` (a counter incremented per ingest batch) so a resolution can ask what changed since the last.
 One connection, guarded by a lock, serves the gRPC worker threads.
+
+The record tables (tracks, artists, engagement) are laid out from their schemas in ``resolver.records``
+(see ``service.record_tables``).
 """
 
 from __future__ import annotations
@@ -21,16 +24,9 @@ import numpy as np
 import pyarrow as pa
 
 from catalog_er.fingerprint.signature import Fingerprint
-from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
+from catalog_er.service.record_tables import ARTISTS, ENGAGEMENT, RECORD_TABLES, TRACKS, VERSION_COLUMN, RecordTable
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tracks (
-    track_id TEXT PRIMARY KEY, title TEXT NOT NULL, artist TEXT, artist_ids TEXT, album TEXT,
-    duration_ms INTEGER, isrc TEXT, release_date TEXT, label TEXT, version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS artists (
-    artist_id TEXT PRIMARY KEY, name TEXT NOT NULL, genres TEXT, country TEXT, version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS engagement (
-    user_id TEXT NOT NULL, track_id TEXT NOT NULL, plays INTEGER NOT NULL, PRIMARY KEY (user_id, track_id));
+_SCHEMA = "\n".join(table.create_sql() for table in RECORD_TABLES) + """
 CREATE TABLE IF NOT EXISTS fingerprints (
     track_id TEXT PRIMARY KEY, hashes BLOB NOT NULL, frames BLOB NOT NULL, seconds REAL NOT NULL,
     peak_count INTEGER NOT NULL, version INTEGER NOT NULL);
@@ -127,36 +123,32 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # --- records ------------------------------------------------------------------------------------------
-    def upsert_tracks(self, tracks: pa.Table) -> int:
-        """Insert or replace validated ``TRACK_SCHEMA`` rows in one transaction; returns the batch version."""
-        rows = tracks.to_pylist()
+    def _upsert(self, table: RecordTable, records: pa.Table) -> int:
+        """Insert or update ``records`` in one transaction (an update keeps the row's place); returns the
+        batch version."""
         with self._transaction() as db:
             version = self._next_version(db)
-            db.executemany(  # an update keeps the row's rowid, so stored order is first-ingest order
-                "INSERT INTO tracks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (track_id) DO UPDATE SET "
-                "title = excluded.title, artist = excluded.artist, artist_ids = excluded.artist_ids, "
-                "album = excluded.album, duration_ms = excluded.duration_ms, isrc = excluded.isrc, "
-                "release_date = excluded.release_date, label = excluded.label, version = excluded.version",
-                [(r["track_id"], r["title"], r["artist"],
-                  None if r["artist_ids"] is None else json.dumps(r["artist_ids"]), r["album"], r["duration_ms"],
-                  r["isrc"], r["release_date"], r["label"], version) for r in rows])
+            db.executemany(table.upsert_sql(), table.sqlite_rows(records, version))
         return version
+
+    def upsert_tracks(self, tracks: pa.Table) -> int:
+        """Insert or update validated ``TRACK_SCHEMA`` rows in one transaction; returns the batch version."""
+        return self._upsert(TRACKS, tracks)
 
     def upsert_artists(self, artists: pa.Table) -> int:
-        rows = artists.to_pylist()
-        with self._transaction() as db:
-            version = self._next_version(db)
-            db.executemany("INSERT OR REPLACE INTO artists VALUES (?, ?, ?, ?, ?)",
-                           [(r["artist_id"], r["name"], None if r["genres"] is None else json.dumps(r["genres"]),
-                             r["country"], version) for r in rows])
-        return version
+        """Insert or update validated ``ARTIST_SCHEMA`` rows in one transaction; returns the batch version."""
+        return self._upsert(ARTISTS, artists)
 
     def upsert_engagement(self, engagement: pa.Table) -> None:
-        rows = engagement.to_pylist()
-        with self._transaction() as db:
-            self._next_version(db)
-            db.executemany("INSERT OR REPLACE INTO engagement VALUES (?, ?, ?)",
-                           [(r["user_id"], r["track_id"], r["plays"]) for r in rows])
+        """Insert or update validated ``ENGAGEMENT_SCHEMA`` rows (one per user and track: a repeated pair
+        replaces its plays) in one transaction."""
+        self._upsert(ENGAGEMENT, engagement)
+
+    def _read(self, table: RecordTable, order_by: str, where: str = "", args: tuple = ()) -> dict[str, list]:
+        """Every SQLite column of ``table`` by name, rows ordered by ``order_by``."""
+        with self._lock:
+            rows = self._db.execute(f"{table.select_sql()} {where} ORDER BY {order_by}", args).fetchall()
+        return table.columns_by_name(rows)
 
     def put_fingerprint(self, track_id: str, fingerprint: Fingerprint) -> None:
         with self._transaction() as db:
@@ -196,28 +188,16 @@ class Store:
     def tracks(self, since_version: int = 0) -> tuple[pa.Table, np.ndarray]:
         """Tracks (``TRACK_SCHEMA``, in first-ingest order: an update keeps its place, a new track comes
         last) and their versions; only those written after ``since_version`` when it is given."""
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM tracks WHERE version > ? ORDER BY rowid",
-                                    (since_version,)).fetchall()
-        names = ("track_id", "title", "artist", "artist_ids", "album", "duration_ms", "isrc", "release_date", "label")
-        columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
-        columns["artist_ids"] = [None if v is None else json.loads(v) for v in columns["artist_ids"]]
-        columns["audio_path"] = [None] * len(rows)
-        return (pa.table(columns, schema=TRACK_SCHEMA), np.array([r[9] for r in rows], dtype=np.int64))
+        columns = self._read(TRACKS, "rowid", f"WHERE {VERSION_COLUMN} > ?", (since_version,))
+        return TRACKS.arrow_table(columns), np.array(columns[VERSION_COLUMN], dtype=np.int64)
 
     def artists(self) -> pa.Table:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT artist_id, name, genres, country FROM artists ORDER BY artist_id").fetchall()
-        return pa.table({"artist_id": [r[0] for r in rows], "name": [r[1] for r in rows],
-                         "genres": [None if r[2] is None else json.loads(r[2]) for r in rows],
-                         "country": [r[3] for r in rows]}, schema=ARTIST_SCHEMA)
+        """Every stored artist (``ARTIST_SCHEMA``), by ``artist_id``."""
+        return ARTISTS.arrow_table(self._read(ARTISTS, "artist_id"))
 
     def engagement(self) -> pa.Table:
-        with self._lock:
-            rows = self._db.execute("SELECT user_id, track_id, plays FROM engagement").fetchall()
-        return pa.table({"user_id": [r[0] for r in rows], "track_id": [r[1] for r in rows],
-                         "plays": [r[2] for r in rows]}, schema=ENGAGEMENT_SCHEMA)
+        """Every stored engagement row (``ENGAGEMENT_SCHEMA``), in first-ingest order."""
+        return ENGAGEMENT.arrow_table(self._read(ENGAGEMENT, "rowid"))
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -236,9 +216,10 @@ class Store:
         new_ids = {r["proposal_id"] for r in rows}
         changed = 0
         with self._transaction() as db:
+            stale: set[str]
             if touched_members is None:
-                stale = [r[0] for r in db.execute(
-                    "SELECT proposal_id FROM proposals WHERE entity_type = ? AND status = ?", (entity_type, OPEN))]
+                stale = {r[0] for r in db.execute(
+                    "SELECT proposal_id FROM proposals WHERE entity_type = ? AND status = ?", (entity_type, OPEN))}
             else:
                 stale = set()
                 members = list(touched_members)
@@ -324,7 +305,8 @@ class Store:
     def list_proposals(self, *, entity_type: str | None, min_confidence: float, status: str | None,
                        after: tuple[float, str] | None, limit: int | None) -> list[StoredProposal]:
         """Proposals by confidence (descending) then id, strictly after ``after`` in that order."""
-        sql, args = "SELECT * FROM proposals WHERE confidence >= ?", [min_confidence]
+        sql = "SELECT * FROM proposals WHERE confidence >= ?"
+        args: list[object] = [min_confidence]
         if entity_type:
             sql, args = sql + " AND entity_type = ?", [*args, entity_type]
         if status:
@@ -370,7 +352,8 @@ class Store:
             if not member_id:
                 status = decision
             db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (status, proposal.proposal_id))
-        return self.proposal(proposal.proposal_id), len(pairs)
+            updated = db.execute("SELECT * FROM proposals WHERE proposal_id = ?", (proposal.proposal_id,)).fetchone()
+        return _proposal(updated), len(pairs)
 
     def labeled_pairs(self, entity_type: str | None = None) -> list[LabeledPair]:
         sql = ("SELECT l.entity_type, l.left_id, l.right_id, l.is_duplicate, r.reviewer, r.note, r.proposal_id, "

@@ -11,16 +11,8 @@ import pytest
 
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
 from catalog_er.service.errors import CatalogInputError, EmptyInputError, InputFileError, SchemaError
-from catalog_er.service.parquet_io import (
-    FIELD_NULLED,
-    ROW_DROPPED,
-    LoadedTable,
-    read_artists,
-    read_engagement,
-    read_tracks,
-    write_rejected,
-    write_table,
-)
+from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from catalog_er.service.io.validation import FIELD_NULLED, ROW_DROPPED, LoadedTable
 
 
 def write(tmp_path: Path, columns: dict[str, pa.Array | list], name: str = "tracks.parquet") -> Path:

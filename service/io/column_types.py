@@ -3,7 +3,7 @@
 Every conversion is vectorized (per column, never per row) and returns a :class:`Converted`: the values in
 the target type plus masks of the values that were unusable or blank, so the caller can decide whether to
 drop the row or null the field. A column whose type cannot be used at all raises ``SchemaError``. The
-accepted inputs are listed in the ``service.parquet_io`` module docstring.
+accepted inputs are listed in the ``service.io.validation`` module docstring.
 """
 
 from __future__ import annotations

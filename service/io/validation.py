@@ -1,12 +1,13 @@
-"""Read and validate the Parquet catalog dumps, and write outputs: the only module that reads catalog files.
+"""Validate catalog tables already in memory (a Parquet file just read, a batch of a gRPC ingest stream).
 
-Each reader returns a :class:`LoadedTable`: the usable rows in exactly the contract schema of
+Each validator returns a :class:`LoadedTable`: the usable rows in exactly the contract schema of
 ``resolver.records`` and a rejected report (``REJECTED_SCHEMA``) with one row per problem found. Problems
-with a whole file raise a ``service.errors.CatalogInputError`` subclass instead.
+with a whole column raise a ``service.errors.CatalogInputError`` subclass instead (``SchemaError``); problems
+with a whole file are found by the reader (``service.io.parquet``).
 
-Conversions, all vectorized (applied per column, never per row; implemented in ``service.column_types``):
+Conversions, all vectorized (applied per column, never per row; implemented in ``service.io.column_types``):
 
-- Only the contract columns are read; unknown extra columns are ignored, absent optional columns become
+- Only the contract columns are used; unknown extra columns are ignored, absent optional columns become
   typed nulls. Dictionary-encoded columns are decoded, ``large_string`` / ``large_list`` become the plain
   types.
 - Text columns: surrounding whitespace is stripped and a blank value counts as null. Integers and decimals
@@ -25,34 +26,21 @@ Conversions, all vectorized (applied per column, never per row; implemented in `
   dropped (``row dropped``). Rejected reasons show the bad value, cut to about 80 characters.
 - Text is not Unicode-normalized here (the resolver normalizes); mixed scripts are kept as they are.
 
-Row numbers in the rejected report are 0-based positions in the file; ``id`` is the row's ``track_id``,
+Row numbers in the rejected report are 0-based positions in the file (or batch); ``id`` is the row's ``track_id``,
 ``artist_id`` or (engagement) ``track_id`` when it is known.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from catalog_er.resolver.records import (
-    ARTIST_REQUIRED_COLUMNS,
-    ARTIST_SCHEMA,
-    ENGAGEMENT_REQUIRED_COLUMNS,
-    ENGAGEMENT_SCHEMA,
-    REJECTED_SCHEMA,
-    TRACK_REQUIRED_COLUMNS,
-    TRACK_SCHEMA,
-)
-from catalog_er.service.column_types import LIST_SEPARATOR as LIST_SEPARATOR  # re-exported: public name of this module
-from catalog_er.service.column_types import Converted, flat_array, numpy_mask, to_int64, to_text, to_text_list
-from catalog_er.service.errors import EmptyInputError, InputFileError, OutputFileError, SchemaError
+from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
+from catalog_er.service.io.column_types import Converted, flat_array, numpy_mask, to_int64, to_text, to_text_list
 
 ROW_DROPPED = "row dropped"
 FIELD_NULLED = "field nulled"
@@ -66,7 +54,7 @@ _ONLY_UNPRINTABLE = r"^[\p{Cc}\p{Cf}\p{Z}\s]*$"  # control, format (zero-width) 
 
 @dataclass(frozen=True)
 class LoadedTable:
-    """One validated input file.
+    """One validated input table (a file, or a batch of an ingest stream).
 
     ``table`` conforms exactly to the target schema (column order, types) and holds only usable rows.
     ``rejected`` follows ``REJECTED_SCHEMA``: ``file``, ``row`` (0-based row number in the file), ``id``,
@@ -115,7 +103,7 @@ class _Rejections:
         return pa.concat_tables(self.parts).sort_by([("row", "ascending")])
 
 
-# ---------------------------------------------------------------------------------------------- readers
+# ---------------------------------------------------------------------------------------------- validators
 
 
 def _keep_named_rows(table: pa.Table, file: str, rejections: _Rejections, id_field: str, name_field: str,
@@ -133,24 +121,16 @@ def _keep_named_rows(table: pa.Table, file: str, rejections: _Rejections, id_fie
     return kept, frame.take(kept), name
 
 
-def read_tracks(path: str | Path, *, max_title_chars: int = 1000) -> LoadedTable:
-    """Read and validate ``tracks.parquet`` into ``TRACK_SCHEMA``.
-
-    Rows are dropped for a missing (null/blank) or unusable ``track_id`` or ``title``, a title made only of
-    control/format characters or longer than ``max_title_chars`` characters (after stripping), and a
-    ``track_id`` seen before among the usable rows (the first occurrence is kept). ``duration_ms`` values
-    that are not whole numbers, or outside 1 ms .. 24 h, are nulled.
-
-    Raises ``InputFileError``, ``SchemaError`` or ``EmptyInputError`` for a file that cannot be used.
-    """
-    file, table = _read(path, TRACK_SCHEMA, TRACK_REQUIRED_COLUMNS)
-    return validate_tracks(table, file, max_title_chars=max_title_chars)
-
-
 def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000) -> LoadedTable:
-    """The checks of :func:`read_tracks` on a table already in memory (a gRPC batch, say); ``source`` names
-    it in the rejected report's ``file`` column. ``table`` holds contract columns (the required ones at
-    least); rows are numbered from 0."""
+    """Validate raw tracks into ``TRACK_SCHEMA``.
+
+    ``table`` holds contract columns (the required ones at least) of any usable type; ``source`` names it
+    in the rejected report's ``file`` column; rows are numbered from 0. Rows are dropped for a missing
+    (null/blank) or unusable ``track_id`` or ``title``, a title made only of control/format characters or
+    longer than ``max_title_chars`` characters (after stripping), and a ``track_id`` seen before among the
+    usable rows (the first occurrence is kept). ``duration_ms`` values that are not whole numbers, or
+    outside 1 ms .. 24 h, are nulled. A column of an unusable type raises ``SchemaError``.
+    """
     if max_title_chars < 1:
         raise ValueError(f"max_title_chars must be at least 1, got {max_title_chars}")
     file = source
@@ -169,56 +149,42 @@ def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000
         "artist_ids": _optional(usable, TRACK_SCHEMA.field("artist_ids"), rejections, frame),
         "duration_ms": pc.if_else(pa.array(out_of_range), pa.scalar(None, pa.int64()), duration),
     }
-    for field in ("artist", "album", "isrc", "release_date", "label", "audio_path"):
-        columns[field] = _optional(usable, TRACK_SCHEMA.field(field), rejections, frame)
+    for field in TRACK_SCHEMA:  # every other column is optional, converted to its contract type
+        if field.name not in columns:
+            columns[field.name] = _optional(usable, field, rejections, frame)
     return LoadedTable(_assemble(columns, TRACK_SCHEMA), rejections.table())
 
 
-def read_artists(path: str | Path, *, max_name_chars: int = 1000) -> LoadedTable:
-    """Read and validate ``artists.parquet`` into ``ARTIST_SCHEMA``.
+def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000) -> LoadedTable:
+    """Validate raw artists into ``ARTIST_SCHEMA`` (``table`` and ``source`` as in :func:`validate_tracks`).
 
     Same rules as tracks: rows are dropped for a missing or unusable ``artist_id`` or ``name``, a name made
     only of control characters or longer than ``max_name_chars``, and a repeated ``artist_id`` (the first
     occurrence is kept). ``genres`` may be a list or ``";"``-separated text.
     """
-    file, table = _read(path, ARTIST_SCHEMA, ARTIST_REQUIRED_COLUMNS)
-    return validate_artists(table, file, max_name_chars=max_name_chars)
-
-
-def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000) -> LoadedTable:
-    """The checks of :func:`read_artists` on a table in memory (see :func:`validate_tracks`)."""
     if max_name_chars < 1:
         raise ValueError(f"max_name_chars must be at least 1, got {max_name_chars}")
     file = source
     rejections = _Rejections(file)
     kept, frame, name = _keep_named_rows(table, file, rejections, "artist_id", "name", max_name_chars)
     usable = table.filter(pa.array(kept))
-    columns = {
-        "artist_id": frame.ids,
-        "name": name.values.filter(pa.array(kept)),
-        "genres": _optional(usable, ARTIST_SCHEMA.field("genres"), rejections, frame),
-        "country": _optional(usable, ARTIST_SCHEMA.field("country"), rejections, frame),
-    }
+    columns = {"artist_id": frame.ids, "name": name.values.filter(pa.array(kept))}
+    for field in ARTIST_SCHEMA:  # every other column is optional, converted to its contract type
+        if field.name not in columns:
+            columns[field.name] = _optional(usable, field, rejections, frame)
     return LoadedTable(_assemble(columns, ARTIST_SCHEMA), rejections.table())
 
 
-def read_engagement(
-    path: str | Path, *, known_track_ids: pa.Array | pa.ChunkedArray | None = None
-) -> LoadedTable:
-    """Read and validate ``engagement.parquet`` into ``ENGAGEMENT_SCHEMA``.
+def validate_engagement(table: pa.Table, source: str, *,
+                        known_track_ids: pa.Array | pa.ChunkedArray | None = None) -> LoadedTable:
+    """Validate raw engagement into ``ENGAGEMENT_SCHEMA`` (``table`` and ``source`` as in
+    :func:`validate_tracks`).
 
     Rows are dropped for a missing or unusable ``user_id``, ``track_id`` or ``plays``, negative ``plays``
     (zero is allowed), and, when ``known_track_ids`` is given (the usable ``track_id`` column of the
     tracks), a ``track_id`` not among them. Repeated (user, track) rows are kept as they are. The rejected
     report's ``id`` is the row's ``track_id``.
     """
-    file, table = _read(path, ENGAGEMENT_SCHEMA, ENGAGEMENT_REQUIRED_COLUMNS)
-    return validate_engagement(table, file, known_track_ids=known_track_ids)
-
-
-def validate_engagement(table: pa.Table, source: str, *,
-                        known_track_ids: pa.Array | pa.ChunkedArray | None = None) -> LoadedTable:
-    """The checks of :func:`read_engagement` on a table in memory (see :func:`validate_tracks`)."""
     file = source
     rejections = _Rejections(file)
     user_id = to_text(table["user_id"], file=file, field="user_id")
@@ -250,83 +216,6 @@ def validate_engagement(table: pa.Table, source: str, *,
         "plays": plays.values.filter(pa.array(kept)),
     }
     return LoadedTable(_assemble(columns, ENGAGEMENT_SCHEMA), rejections.table())
-
-
-# ---------------------------------------------------------------------------------------------- writers
-
-
-def write_table(table: pa.Table, path: str | Path) -> None:
-    """Write ``table`` as zstd-compressed Parquet, creating the parent directory.
-
-    The file is written under a temporary name and renamed, so a failed run never leaves half a file.
-    Raises ``OutputFileError`` naming the path when it cannot be written.
-    """
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise OutputFileError(f"{target}: cannot write the output file ({error})", path=target) from error
-
-
-def write_rejected(rejected_tables: Sequence[pa.Table], path: str | Path) -> int:
-    """Concatenate rejected reports and write them to ``path``, only when there is at least one entry.
-
-    Returns the number of entries (0 when nothing was written; an existing file at ``path`` is left alone).
-    """
-    parts = [table.select(REJECTED_SCHEMA.names).cast(REJECTED_SCHEMA) for table in rejected_tables]
-    count = sum(part.num_rows for part in parts)
-    if count:
-        write_table(pa.concat_tables(parts), path)
-    return count
-
-
-# ---------------------------------------------------------------------------------------------- reading
-
-
-def _read(path: str | Path, schema: pa.Schema, required: Sequence[str]) -> tuple[str, pa.Table]:
-    """Open one Parquet file, check the required columns, read only the contract columns present."""
-    file = str(path)
-    location = Path(path)
-    if not location.exists():
-        raise InputFileError(f"{file}: no such file", path=file)
-    if location.is_dir():
-        raise InputFileError(f"{file}: is a directory, expected a Parquet file", path=file)
-    if not location.is_file():
-        raise InputFileError(f"{file}: is not a regular file, expected a Parquet file", path=file)
-    try:
-        if location.stat().st_size == 0:
-            raise InputFileError(f"{file}: the file is empty (0 bytes), expected a Parquet file", path=file)
-        with pq.ParquetFile(file) as parquet:
-            found = parquet.schema_arrow.names
-            _check_columns(file, found, schema.names, required)
-            if parquet.metadata.num_rows == 0:
-                raise EmptyInputError(f"{file}: the file has no rows", path=file)
-            table = parquet.read(columns=[name for name in schema.names if name in found])
-    except (pa.ArrowException, OSError) as error:
-        raise InputFileError(f"{file}: not a readable Parquet file ({error})", path=file) from error
-    if table.num_rows == 0:
-        raise EmptyInputError(f"{file}: the file has no rows", path=file)
-    return file, table
-
-
-def _check_columns(file: str, found: list[str], wanted: list[str], required: Sequence[str]) -> None:
-    for name in wanted:
-        if found.count(name) > 1:
-            raise SchemaError(f"{file}: column '{name}' appears {found.count(name)} times", path=file)
-    for name in required:
-        if name not in found:
-            listed = ", ".join(repr(column) for column in found[:30])
-            more = f" and {len(found) - 30} more" if len(found) > 30 else ""
-            hint = [column for column in found if column.strip().lower() == name]
-            note = f" (found {hint[0]!r}; column names are case-sensitive)" if hint else ""
-            raise SchemaError(
-                f"{file}: required column '{name}' is missing{note}; columns found: {listed or 'none'}{more}",
-                path=file,
-            )
 
 
 # ---------------------------------------------------------------------------------------------- row checks
