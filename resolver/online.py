@@ -185,6 +185,18 @@ class TrackIndex:
         order = order[probability[order] >= min_probability][:limit]
         return self._matches(rows[order], probability[order], levels[order])
 
+    def neighbour_rows(self, row: int) -> np.ndarray:
+        """Indexed row ``row``'s candidates (int64 rows, ascending): the rows its look-up scores."""
+        return np.sort(self.neighbours.target[self.neighbours.of(row)]).astype(np.int64)
+
+    def rescored_matches(self, row: int, audio: AudioEvidence, *, limit: int | None = None,
+                         min_probability: float = 0.0) -> list[Match]:
+        """Indexed row ``row``'s candidates scored again with ``audio`` (evidence over
+        :meth:`neighbour_rows` then the row itself), most likely first: audio on both sides can change
+        the verdicts :attr:`neighbours` holds."""
+        return self.score(self.features.take(np.array([row])), self.neighbour_rows(row), audio, limit=limit,
+                          min_probability=min_probability)
+
     def stored_matches(self, row: int, *, limit: int | None = None, min_probability: float = 0.0) -> list[Match]:
         """Indexed row ``row``'s scored candidates from :attr:`neighbours`, most likely first (at most
         ``limit``, at least ``min_probability``)."""

@@ -17,10 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from catalog_er.fingerprint.audio import InvalidAudioError, decode
-from catalog_er.fingerprint.index import FingerprintIndex
-from catalog_er.fingerprint.match import verify
-from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
-from catalog_er.resolver.audio_evidence import AudioEvidence
+from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.records import REJECTED_SCHEMA
 
 FINGERPRINT_FORMAT_VERSION = 1
@@ -74,6 +71,13 @@ class TrackAudio:
     decoded: int
     cached: int
 
+    def by_row(self, n_tracks: int) -> list[Fingerprint | None]:
+        """The fingerprint of each of ``n_tracks`` rows, None where the track has no usable audio."""
+        prints: list[Fingerprint | None] = [None] * n_tracks
+        for row, fingerprint in zip(self.rows.tolist(), self.fingerprints, strict=True):
+            prints[row] = fingerprint
+        return prints
+
 
 def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: FingerprintCache | None,
                        on_track: Callable[[], None] | None = None) -> TrackAudio:
@@ -106,36 +110,3 @@ def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: Fingerprin
             on_track()
     rejected = pa.Table.from_pylist(problems, schema=REJECTED_SCHEMA)
     return TrackAudio(np.array(rows, dtype=np.int64), fingerprints, rejected, decoded, cached)
-
-
-def build_audio_evidence(n_tracks: int, audio: TrackAudio) -> AudioEvidence:
-    """Audio evidence for the resolver: index candidates (each track's best-voted neighbours in an inverted
-    index of all fingerprints) and a memoized pair verifier."""
-    has_audio = np.zeros(n_tracks, dtype=bool)
-    has_audio[audio.rows] = True
-    position_of_row = np.full(n_tracks, -1, dtype=np.int64)
-    position_of_row[audio.rows] = np.arange(len(audio.rows))
-    index = FingerprintIndex.build([str(r) for r in audio.rows], audio.fingerprints)
-    lefts, rights = [], []
-    for position, fingerprint in enumerate(audio.fingerprints):
-        neighbours = index.candidates(fingerprint)
-        neighbours = neighbours[neighbours != position]
-        lefts.append(np.full(len(neighbours), audio.rows[position]))
-        rights.append(audio.rows[neighbours])
-    left = np.concatenate(lefts) if lefts else np.empty(0, np.int64)
-    right = np.concatenate(rights) if rights else np.empty(0, np.int64)
-    verdicts: dict[tuple[int, int], int] = {}
-
-    def verify_rows(left_rows: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
-        out = np.empty(len(left_rows), dtype=np.int8)
-        for k, (a, b) in enumerate(zip(left_rows.tolist(), right_rows.tolist(), strict=True)):
-            key = (min(a, b), max(a, b))
-            if key not in verdicts:
-                result = verify(audio.fingerprints[position_of_row[key[0]]],
-                                audio.fingerprints[position_of_row[key[1]]])
-                verdicts[key] = int(result.is_match)
-            out[k] = verdicts[key]
-        return out
-
-    return AudioEvidence(has_audio, audio.rows, signatures(audio.fingerprints), np.minimum(left, right),
-                         np.maximum(left, right), verify_rows)

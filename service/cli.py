@@ -27,7 +27,8 @@ from catalog_er.resolver.config import ConfigError, ResolverConfig
 from catalog_er.resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
 from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.synthetic import generate_catalog
-from catalog_er.service.audio_files import FingerprintCache, build_audio_evidence, fingerprint_file, fingerprint_tracks
+from catalog_er.service.audio_evidence import audio_evidence
+from catalog_er.service.audio_files import FingerprintCache, fingerprint_file, fingerprint_tracks
 from catalog_er.service.errors import CatalogInputError, EmptyInputError, InputFileError
 from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected, write_table
 from catalog_er.service.synth_audio import add_audio
@@ -92,7 +93,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             track_audio = fingerprint_tracks(tracks.table, tracks_file=Path(args.tracks), cache=cache,
                                              on_track=bar.update)
         rejected.append(track_audio.rejected)
-        audio = build_audio_evidence(tracks.table.num_rows, track_audio)
+        audio = audio_evidence(track_audio.by_row(tracks.table.num_rows), find_candidates=True)
         log.info("fingerprints: %d decoded, %d from cache, %d unusable", track_audio.decoded,
                  track_audio.cached, track_audio.rejected.num_rows)
     stages = RESOLVE_STAGES + (ARTIST_STAGES if artists is not None else ())

@@ -19,10 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from catalog_er.fingerprint.index import FingerprintIndex
-from catalog_er.fingerprint.match import verify
 from catalog_er.fingerprint.signature import Fingerprint
-from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.decisions import PairDecisions
@@ -37,6 +34,7 @@ from catalog_er.resolver.online import Match, TrackIndex
 from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.stages import StageTimer
 from catalog_er.resolver.tracks import regroup, score_tracks
+from catalog_er.service.audio_evidence import TrackFingerprints
 from catalog_er.service.store import ACCEPTED, OPEN, Store
 
 log = logging.getLogger("catalog_er.live")
@@ -83,8 +81,7 @@ class LiveCatalog:
         self._have = 0  # … and those the published snapshot includes
         self._model = None
         self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
-        self._fingerprints: dict[str, Fingerprint] = {}
-        self._fingerprint_index = FingerprintIndex.build([], [])
+        self._audio = TrackFingerprints({})
         self._fingerprints_version = 0
         self.refresh()
 
@@ -137,8 +134,7 @@ class LiveCatalog:
         version = self.store.fingerprints_version()
         if version == self._fingerprints_version:
             return
-        self._fingerprints = self.store.fingerprints()
-        self._fingerprint_index = FingerprintIndex.build(list(self._fingerprints), list(self._fingerprints.values()))
+        self._audio = TrackFingerprints(self.store.fingerprints())
         self._fingerprints_version = version
 
     def _reindex(self, old: _View, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
@@ -175,7 +171,7 @@ class LiveCatalog:
     # --- look-ups (from the published snapshot: :meth:`refresh` first to include the latest changes) --------
     def verifies_audio(self, track_id: str) -> bool:
         """Whether a look-up of stored ``track_id`` verifies audio (it has a fingerprint, and so does another)."""
-        return track_id in self._fingerprints and len(self._fingerprints) >= 2
+        return track_id in self._audio and len(self._audio) >= 2
 
     def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
         view = self._view
@@ -183,15 +179,14 @@ class LiveCatalog:
             raise NotFoundError(f"track_id {track_id!r} is not stored")
         index = self._ready(view)
         row = view.row_of[track_id]
-        entries = index.neighbours.of(row)
-        if not self.verifies_audio(track_id):
+        candidates = index.neighbour_rows(row)
+        audio = self._audio.evidence(self._ids(view, candidates), self._audio.get(track_id)) if (
+            self.verifies_audio(track_id)) else None
+        if audio is None:
             matches = index.stored_matches(row, limit=limit, min_probability=min_confidence)
         else:  # audio on both sides can change the verdicts: score the candidates again with it
-            rows = np.sort(index.neighbours.target[entries]).astype(np.int64)
-            query = index.features.take(np.array([row]))
-            audio = self._audio_evidence(view, rows, self._fingerprints[track_id])
-            matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
-        return self._ranked(view, matches), entries.stop - entries.start
+            matches = index.rescored_matches(row, audio, limit=limit, min_probability=min_confidence)
+        return self._ranked(view, matches), len(candidates)
 
     def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
                      ) -> tuple[list[tuple[str, Match]], int]:
@@ -199,9 +194,10 @@ class LiveCatalog:
         index = self._ready(view)
         query = extract_track_features(track)
         rows = index.candidate_rows(query)
-        if fingerprint is not None:
-            rows = np.union1d(rows, self._audio_candidates(view, fingerprint))
-        audio = self._audio_evidence(view, rows, fingerprint)
+        if fingerprint is not None:  # the recordings the audio matches, whatever their metadata says
+            matching = [view.row_of[t] for t in self._audio.matching_ids(fingerprint) if t in view.row_of]
+            rows = np.union1d(rows, np.array(matching, dtype=np.int64))
+        audio = self._audio.evidence(self._ids(view, rows), fingerprint)
         matches = index.score(query, rows, audio, limit=limit, min_probability=min_confidence)
         return self._ranked(view, matches), len(rows)
 
@@ -219,30 +215,13 @@ class LiveCatalog:
         return view.index
 
     def _ranked(self, view: _View, matches: list[Match]) -> list[tuple[str, Match]]:
-        ids = view.tracks["track_id"].take(pa.array([m.row for m in matches], pa.int64())).to_pylist()
+        ids = self._ids(view, np.array([m.row for m in matches], dtype=np.int64))
         return list(zip(ids, matches, strict=True))
 
-    def _audio_candidates(self, view: _View, fingerprint: Fingerprint) -> np.ndarray:
-        """Rows of stored tracks whose audio matches ``fingerprint`` (the inverted fingerprint index)."""
-        rows = [view.row_of[hit.track_id] for hit in self._fingerprint_index.search(fingerprint)
-                if hit.track_id in view.row_of]
-        return np.array(sorted(rows), dtype=np.int64)
-
-    def _audio_evidence(self, view: _View, rows: np.ndarray, query: Fingerprint | None) -> AudioEvidence | None:
-        """Audio over ``rows`` then the query (the pool :meth:`TrackIndex.score` compares)."""
-        if query is None or not self._fingerprints:
-            return None
-        ids = view.tracks["track_id"].take(pa.array(rows)).to_pylist() if len(rows) else []
-        prints = [self._fingerprints.get(track_id) for track_id in ids] + [query]
-        has_audio = np.array([p is not None for p in prints], dtype=bool)
-
-        def verify_rows(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-            return np.array([int(verify(prints[a], prints[b]).is_match) for a, b in zip(left, right, strict=True)],
-                            dtype=np.int8)
-
-        empty = np.empty(0, np.int64)
-        return AudioEvidence(has_audio, empty, np.empty((0, self.config.blocking.num_perm), np.uint32), empty,
-                             empty, verify_rows)
+    @staticmethod
+    def _ids(view: _View, rows: np.ndarray) -> list[str]:
+        """The track ids of snapshot ``rows``."""
+        return view.tracks["track_id"].take(pa.array(rows, pa.int64())).to_pylist() if len(rows) else []
 
     # --- resolution ---------------------------------------------------------------------------------------
     def resolve(self, *, full: bool) -> ResolveStats:

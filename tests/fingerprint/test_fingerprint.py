@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soxr
 
-from catalog_er.fingerprint.audio import decode
+from catalog_er.fingerprint.audio import ANALYSIS_RATE_HZ, decode
 from catalog_er.fingerprint.index import FingerprintIndex
 from catalog_er.fingerprint.match import _refit, is_match, verify
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
@@ -21,7 +21,7 @@ def _fingerprint(audio: np.ndarray | bytes, rate_hz: int = RATE_HZ) -> Fingerpri
     if isinstance(audio, bytes):
         return fingerprint_samples(decode(audio))
     mono = audio if audio.ndim == 1 else audio.mean(axis=1)
-    return fingerprint_samples(soxr.resample(mono.astype(np.float32), rate_hz, 11025).astype(np.float32))
+    return fingerprint_samples(soxr.resample(mono.astype(np.float32), rate_hz, ANALYSIS_RATE_HZ).astype(np.float32))
 
 
 @pytest.fixture(scope="module")
