@@ -159,7 +159,7 @@ def verify(query: Fingerprint, reference: Fingerprint) -> MatchResult:
     flat = (np.arange(len(TIME_SCALES))[:, None] * width + (bins - lowest)).ravel()
     histogram = np.bincount(flat, minlength=len(TIME_SCALES) * width).reshape(len(TIME_SCALES), width)
     histogram = histogram[:, :-1] + histogram[:, 1:]  # a line may straddle two bins
-    scale_index, offset_bin = np.unravel_index(int(np.argmax(histogram)), histogram.shape)
+    scale_index, offset_bin = (int(i) for i in np.unravel_index(int(np.argmax(histogram)), histogram.shape))
     row = histogram[scale_index].copy()
     best = int(row[offset_bin])
     row[max(offset_bin - RUNNER_UP_EXCLUSION_BINS, 0) : offset_bin + RUNNER_UP_EXCLUSION_BINS + 1] = 0

@@ -8,6 +8,7 @@ enumerating pairs, so a 1M-track evaluation is a few numpy sorts.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +53,19 @@ class Evaluation:
         return asdict(self)
 
 
+class ClusteringScores(TypedDict):
+    """Pairwise and B-cubed figures of one clustering against the truth."""
+
+    true_pairs: int
+    predicted_pairs: int
+    pairwise_precision: float
+    pairwise_recall: float
+    pairwise_f1: float
+    bcubed_precision: float
+    bcubed_recall: float
+    bcubed_f1: float
+
+
 def _f1(precision: float, recall: float) -> float:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
@@ -79,7 +93,7 @@ def predicted_labels(entity_ids: pa.Array, proposals: pa.Table) -> np.ndarray:
     return labels
 
 
-def clustering_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float | int]:
+def clustering_scores(predicted: np.ndarray, truth: np.ndarray) -> ClusteringScores:
     """Pairwise and B-cubed precision/recall/F1 of two ``(n,)`` label arrays over the same entities."""
     predicted_codes = np.unique(predicted, return_inverse=True)[1].ravel()
     true_codes = np.unique(truth, return_inverse=True)[1].ravel()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
+
+Parsed = TypeVar("Parsed")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class TrackFeatures:
         return TrackFeatures(**columns)
 
 
-def _map_distinct(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], object]) -> list[object]:
+def _map_distinct(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], Parsed]) -> list[Parsed | None]:
     """Apply ``parse`` to each distinct non-null value; return one result per row (None where null)."""
     distinct = pc.unique(column)
     parsed = [None if value is None else parse(value) for value in distinct.to_pylist()]
@@ -70,6 +73,13 @@ def _map_distinct(column: pa.ChunkedArray | pa.Array, parse: Callable[[str], obj
     lookup[: len(parsed)] = parsed
     positions = np.where(np.isnan(positions.astype(float)), len(parsed), positions).astype(np.int64)
     return lookup[positions].tolist()
+
+
+def _present(values: list[Parsed | None], column: str) -> list[Parsed]:
+    """``values`` of a required column, which validation guarantees is never null."""
+    if any(value is None for value in values):
+        raise ValueError(f"column {column!r} holds nulls: validate the table first (resolver.records)")
+    return values  # type: ignore[return-value]  # checked above
 
 
 def _strings(values: Sequence[str | None]) -> np.ndarray:
@@ -82,7 +92,7 @@ def _artist_key(names: Sequence[str]) -> str:
 
 def extract_track_features(tracks: pa.Table) -> TrackFeatures:
     """Normalize a validated tracks table (``resolver.records.TRACK_SCHEMA``) into feature columns."""
-    titles = _map_distinct(tracks["title"], parse_title)
+    titles = _present(_map_distinct(tracks["title"], parse_title), "title")
     credits = _map_distinct(tracks["artist"], parse_artist_credit)
     artist_names = []
     primary = []

@@ -28,9 +28,11 @@ def _start(db: Path) -> tuple[subprocess.Popen, int]:
     catalog_er = shutil.which("catalog-er") or str(Path(sys.executable).parent / "catalog-er")
     server = subprocess.Popen([catalog_er, "serve", "--db", str(db), "--port", "0"], stderr=subprocess.PIPE,
                               text=True)
-    for line in server.stderr:
+    stderr = server.stderr
+    assert stderr is not None  # Popen(stderr=PIPE)
+    for line in stderr:
         if '"serving"' in line:
-            threading.Thread(target=server.stderr.read, daemon=True).start()
+            threading.Thread(target=stderr.read, daemon=True).start()
             return server, int(json.loads(line)["address"].rsplit(":", 1)[1])
     raise SystemExit(f"catalog-er serve did not start (exit code {server.wait()})")
 

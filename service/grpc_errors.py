@@ -95,9 +95,10 @@ def _incoming_request_id(context: grpc.ServicerContext) -> str:
 @contextmanager
 def call_scope(context: grpc.ServicerContext) -> Iterator[str]:
     """Fix the request id of the call running in this thread (access log and error log then agree)."""
-    token = _current_request_id.set(_incoming_request_id(context))
+    request_id = _incoming_request_id(context)
+    token = _current_request_id.set(request_id)
     try:
-        yield _current_request_id.get()
+        yield request_id
     finally:
         _current_request_id.reset(token)
 

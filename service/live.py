@@ -79,7 +79,7 @@ class LiveCatalog:
         self._counting = threading.Lock()
         self._wanted = 1  # store changes announced (mark_stale) …
         self._have = 0  # … and those the published snapshot includes
-        self._model = None
+        self._model: FellegiSunterModel | None = None
         self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
         self._audio = TrackFingerprints({})
         self._fingerprints_version = 0
@@ -121,7 +121,7 @@ class LiveCatalog:
                 score_tracks(tracks, config=self.config, timer=StageTimer(None)).model)
         index = old.index
         if self._model is not None:
-            index = self._reindex(old, tracks, versions)
+            index = self._reindex(old, tracks, versions, self._model)
         return _View(tracks, versions, row_of, index)
 
     def indexed_tracks(self) -> int:
@@ -137,11 +137,11 @@ class LiveCatalog:
         self._audio = TrackFingerprints(self.store.fingerprints())
         self._fingerprints_version = version
 
-    def _reindex(self, old: _View, tracks: pa.Table, versions: np.ndarray) -> TrackIndex:
-        """The index for ``tracks``: ``old``'s with the changed rows re-indexed (stored order keeps every old
-        row in place and puts new ones last), or a new one after retraining."""
-        if old.index is None or old.index.model is not self._model:
-            return TrackIndex(extract_track_features(tracks), self._model, self.config)
+    def _reindex(self, old: _View, tracks: pa.Table, versions: np.ndarray, model: FellegiSunterModel) -> TrackIndex:
+        """The index for ``tracks`` under ``model``: ``old``'s with the changed rows re-indexed (stored order keeps
+        every old row in place and puts new ones last), or a new one after retraining."""
+        if old.index is None or old.index.model is not model:
+            return TrackIndex(extract_track_features(tracks), model, self.config)
         changed = np.flatnonzero(versions > _max_version(old))
         if len(changed) == 0:
             return old.index
@@ -230,7 +230,7 @@ class LiveCatalog:
             view = self.refresh()
             if view.tracks.num_rows < 2:
                 raise NotReadyError("the catalog holds fewer than two tracks: nothing to resolve")
-            resolved = int(self.store.get_meta("resolved_version", "0"))
+            resolved = int(self.store.get_meta("resolved_version") or 0)
             new_rows = np.flatnonzero(view.versions > resolved)
             incremental = not full and resolved > 0
             stats = self._resolve_increment(view, new_rows) if incremental else self._resolve_full(view)
@@ -245,6 +245,7 @@ class LiveCatalog:
                                  track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"),
                                  keep_scored=True)
         scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
+        assert scored is not None  # resolve_catalog(keep_scored=True)
         index = TrackIndex(scored.features, result.tracks.model, self.config,
                            (scored.candidates.left, scored.candidates.right,
                             comparison_levels(scored.signals, TRACK_COMPARISONS)))
@@ -293,7 +294,8 @@ def _merge(old: _View, changed: pa.Table, versions: np.ndarray) -> tuple[pa.Tabl
     row_of = dict(old.row_of)
     take = np.arange(old.tracks.num_rows, dtype=np.int64)
     merged_versions = old.versions.copy()
-    appended, appended_versions = [], []
+    appended: list[int] = []
+    appended_versions: list[int] = []
     for k, track_id in enumerate(changed["track_id"].to_pylist()):
         row = row_of.get(track_id)
         if row is None:

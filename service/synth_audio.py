@@ -122,6 +122,7 @@ def add_audio(catalog: SyntheticCatalog, *, out: Path, recordings: int, seed: in
             model = tracks[row_of[sorted(by_recording[take.imitates])[0]]]
             tracks[row_of[members[0]]].update(title=model["title"], artist=model["artist"],
                                               artist_ids=model["artist_ids"], isrc=None)
+        audio: np.ndarray | bytes
         for position, track_id in enumerate(members):
             if position == 0:
                 audio, rate, name = song, RATE_HZ, "original"

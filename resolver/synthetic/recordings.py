@@ -289,7 +289,9 @@ def _add_derived(rnd: random.Random, columns: _Columns, derived_base: np.ndarray
                  isrc: Callable[[int, int], str]) -> None:
     """Append a derived recording for each base index in ``derived_base`` (sorted; siblings adjacent)."""
     sibling_count = np.bincount(derived_base, minlength=len(columns.entity)).tolist()
-    previous, siblings, sibling_tags = -1, set(), ()
+    previous = -1
+    siblings: set[str] = set()
+    sibling_tags: tuple[str, ...] = ()
     for j, b in enumerate(derived_base.tolist()):
         if b != previous:
             previous, siblings, sibling_tags = b, set(), ()

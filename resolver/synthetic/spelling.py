@@ -87,9 +87,10 @@ def _halfwidth_table() -> dict[int, str]:
     halfwidth = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0xFF61, 0xFFA0)}
     marks = {"\u3099": "ﾞ", "\u309a": "ﾟ"}
     for code in range(0x30A1, 0x30FB):
-        base, *rest = unicodedata.normalize("NFD", chr(code))
-        if base in halfwidth and "".join(rest) in ("", *marks):
-            halfwidth[chr(code)] = halfwidth[base] + marks.get("".join(rest), "")
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        base, rest = decomposed[0], decomposed[1:]
+        if base in halfwidth and rest in ("", *marks):
+            halfwidth[chr(code)] = halfwidth[base] + marks.get(rest, "")
     return {ord(k): v for k, v in halfwidth.items() if len(k) == 1 and not k.isascii()}
 
 
