@@ -15,11 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 
 
+def _environment(**variables: str) -> dict[str, str]:
+    """Ours without any CATALOG_ER_* variable, plus ``variables``."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_ER_")} | variables
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``catalog-er ARGS`` in a child process; ``env``: variables added to (or, empty, removed from) ours."""
-    environment = {**os.environ, **(env or {})}
+    """``catalog-er ARGS`` in a child process, with only the CATALOG_ER_* variables in ``env``."""
     return subprocess.run([sys.executable, "-m", "catalog_er.service.cli", *args], capture_output=True, text=True,
-                          timeout=300, env={name: value for name, value in environment.items() if value})
+                          timeout=300, env=_environment(**(env or {})))
 
 
 def test_resolve_then_evaluate_then_show(catalog_dir: Path, tmp_path: Path) -> None:
@@ -261,9 +265,9 @@ def test_serve_needs_both_tls_variables(tmp_path: Path) -> None:
 
 
 def test_serve_takes_port_and_host_from_the_environment(tmp_path: Path) -> None:
-    environment = {**os.environ, "CATALOG_ER_PORT": "0", "CATALOG_ER_HOST": "localhost"}
     process = subprocess.Popen([sys.executable, "-m", "catalog_er.service.cli", "serve", "--db",
-                                str(tmp_path / "s.sqlite")], stderr=subprocess.PIPE, text=True, env=environment)
+                                str(tmp_path / "s.sqlite")], stderr=subprocess.PIPE, text=True,
+                               env=_environment(CATALOG_ER_PORT="0", CATALOG_ER_HOST="localhost"))
     try:
         assert process.stderr is not None
         serving = next((json.loads(line) for line in process.stderr if '"serving"' in line), None)
