@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _environment(**variables: str) -> dict[str, str]:
+    """Ours without any CATALOG_ER_* variable, plus ``variables``."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_ER_")} | variables
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``catalog-er ARGS`` in a child process, with only the CATALOG_ER_* variables in ``env``."""
     return subprocess.run([sys.executable, "-m", "catalog_er.service.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=_environment(**(env or {})))
 
 
 def test_resolve_then_evaluate_then_show(catalog_dir: Path, tmp_path: Path) -> None:
@@ -174,3 +183,97 @@ def test_import_checks_engagement_against_every_stored_track(catalog_dir: Path, 
     assert store.counts()["engagement"] == engagement.num_rows
     store.close()
     assert run_cli("import", "--db", str(db)).returncode != 0
+
+
+HEAVY_LIBRARIES = ("numpy", "pyarrow", "scipy", "soundfile", "soxr", "grpc", "google", "rapidfuzz", "datasketch",
+                   "networkx", "tqdm", "prometheus_client")
+"""What the command handlers need and argument parsing must not load (each costs tens to hundreds of ms)."""
+COMMANDS = ("resolve", "serve", "import", "synth", "evaluate", "fingerprint", "show")
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",), *((command, "--help") for command in COMMANDS)],
+                         ids=lambda args: " ".join(args))
+def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
+    as_console_script = "import sys; from catalog_er.service.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", as_console_script, *args],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "catalog_er.service.cli" in imported  # the report is the one we think it is
+    heavy = sorted(name for name in imported if name.split(".")[0] in HEAVY_LIBRARIES)
+    assert heavy == []
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"catalog-er {importlib.metadata.version('catalog-er')}\n"
+
+
+@pytest.mark.parametrize("command", [("resolve", "--tracks", "t.parquet", "-q"), ("synth", "--tracks", "10", "-q")],
+                         ids=["resolve", "synth"])
+def test_out_naming_a_file_is_exit_2_naming_the_path(tmp_path: Path, command: tuple[str, ...]) -> None:
+    a_file = tmp_path / "summary.txt"
+    a_file.write_text("not a directory")
+    for out in (a_file, a_file / "below"):
+        done = run_cli(*command, "--out", str(out))
+        assert done.returncode == 2
+        assert str(a_file) in done.stderr and "not a directory" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert a_file.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("command", [("import", "--tracks", "t.parquet"), ("serve",)], ids=["import", "serve"])
+def test_db_naming_a_directory_is_exit_2_naming_the_path(tmp_path: Path, command: tuple[str, ...]) -> None:
+    done = run_cli(*command, "--db", str(tmp_path))
+    assert done.returncode == 2
+    assert f"{tmp_path} is a directory" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_show_with_a_missing_tracks_dump_is_exit_2(catalog_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli("resolve", "--tracks", str(catalog_dir / "tracks.parquet"), "--out", str(out), "-q").returncode == 0
+    done = run_cli("show", "--out", str(out), "--tracks", str(tmp_path / "absent.parquet"))
+    assert done.returncode == 2
+    assert "absent.parquet" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_help_names_the_environment_variables() -> None:
+    done = run_cli("serve", "--help")
+    assert done.returncode == 0
+    for variable in ("CATALOG_ER_PORT", "CATALOG_ER_HOST", "CATALOG_ER_TOKEN", "CATALOG_ER_TLS_CERT",
+                     "CATALOG_ER_TLS_KEY"):
+        assert f"${variable}" in done.stdout
+
+
+@pytest.mark.parametrize("port", ["http", "70000", "-1"])
+def test_serve_refuses_a_bad_port_variable_with_exit_2(tmp_path: Path, port: str) -> None:
+    done = run_cli("serve", "--db", str(tmp_path / "s.sqlite"), env={"CATALOG_ER_PORT": port})
+    assert done.returncode == 2
+    assert "CATALOG_ER_PORT" in done.stderr and repr(port) in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_serve_needs_both_tls_variables(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----")
+    done = run_cli("serve", "--db", str(tmp_path / "s.sqlite"),
+                   env={"CATALOG_ER_TLS_CERT": str(cert), "CATALOG_ER_TLS_KEY": ""})
+    assert done.returncode == 2
+    assert "CATALOG_ER_TLS_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_takes_port_and_host_from_the_environment(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "catalog_er.service.cli", "serve", "--db",
+                                str(tmp_path / "s.sqlite")], stderr=subprocess.PIPE, text=True,
+                               env=_environment(CATALOG_ER_PORT="0", CATALOG_ER_HOST="localhost"))
+    try:
+        assert process.stderr is not None
+        serving = next((json.loads(line) for line in process.stderr if '"serving"' in line), None)
+        assert serving is not None, f"server did not start (exit {process.poll()})"
+        host, port = serving["address"].rsplit(":", 1)
+        assert host == "localhost" and int(port) not in (0, 50051)  # the variable's 0 asks for any free port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
