@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
 	$(BIN)/python -m catalog_er.service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
 
-test: $(STAMP) $(GRPCURL_STAMP)
+test: $(STAMP) $(GRPCURL_STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
