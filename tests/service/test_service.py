@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import grpc
@@ -192,7 +194,8 @@ def test_find_artist_duplicates(stub: pb_grpc.CatalogErServiceStub) -> None:
     assert _code(stub.FindArtistDuplicates, missing) == grpc.StatusCode.NOT_FOUND
 
 
-def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grpc.CatalogErServiceStub) -> None:
+def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grpc.CatalogErServiceStub,
+                                                                    small_catalog: SyntheticCatalog) -> None:
     open_tracks = [m.proposal for m in stub.ListMergeProposals(pb.ListMergeProposalsRequest(
         entity_type=pb.ENTITY_TYPE_TRACK, status=pb.PROPOSAL_STATUS_OPEN))]
     rejected, accepted = open_tracks[0], open_tracks[1]
@@ -204,6 +207,11 @@ def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grp
     assert review.pairs_labeled == n_rejected * (n_rejected - 1) // 2  # every member pair
     stub.ReviewMergeProposal(pb.ReviewMergeProposalRequest(
         proposal_id=accepted.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="bob"), metadata=AUTH)
+    # a re-delivery of an accepted member: the accepted group must come back whole, with the copy, in a new
+    # open proposal (the accepted proposal itself is never changed, so its status would prove nothing)
+    member_row = next(r for r in small_catalog.tracks.to_pylist() if r["track_id"] == accepted.member_ids[0])
+    stub.IngestTracks(_requests([{**member_row, "track_id": "accepted-copy", "album": "Deluxe Edition"}]),
+                      metadata=AUTH)
     stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH)
     now_open = [m.proposal for m in stub.ListMergeProposals(pb.ListMergeProposalsRequest(
         entity_type=pb.ENTITY_TYPE_TRACK, status=pb.PROPOSAL_STATUS_OPEN))]
@@ -212,13 +220,11 @@ def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grp
     for proposal in now_open:  # no open proposal puts a rejected pair together again
         members = set(proposal.member_ids)
         assert not any(a in members and b in members for a, b in rejected_pairs)
-    accepted_members = set(accepted.member_ids)
-    assert any(accepted_members <= set(p.member_ids) for p in now_open) or stub.GetMergeProposal(
-        pb.GetMergeProposalRequest(proposal_id=accepted.proposal_id)).proposal.status == pb.PROPOSAL_STATUS_ACCEPTED
+    assert any({*accepted.member_ids, "accepted-copy"} <= set(p.member_ids) for p in now_open)
     exported = list(stub.ExportDecisions(pb.ExportDecisionsRequest(entity_type=pb.ENTITY_TYPE_TRACK)))
     labels = {(e.left_id, e.right_id): e.is_duplicate for e in exported}
     assert all(labels[pair] is False for pair in rejected_pairs)
-    assert any(labels.get((a, b)) for a in accepted.member_ids for b in accepted.member_ids if a < b)
+    assert all(labels[(a, b)] is True for a in accepted.member_ids for b in accepted.member_ids if a < b)
     again = pb.ReviewMergeProposalRequest(proposal_id=rejected.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="x")
     assert _code(stub.ReviewMergeProposal, again, metadata=AUTH) == grpc.StatusCode.ALREADY_EXISTS
     bad = pb.ReviewMergeProposalRequest(proposal_id=accepted.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="")
@@ -383,6 +389,12 @@ def _serve(db: Path) -> tuple[subprocess.Popen, int]:
     raise AssertionError(f"server did not start (exit {process.wait()})")
 
 
+def _stored_count(db: Path, prefix: str) -> int:
+    """Tracks whose id starts with ``prefix`` committed to the server's SQLite file (read-only, from outside)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as connection:
+        return connection.execute("SELECT COUNT(*) FROM tracks WHERE track_id LIKE ?", (prefix + "%",)).fetchone()[0]
+
+
 def _titled(prefix: str, count: int) -> list[pb.IngestTracksRequest]:
     return [pb.IngestTracksRequest(track=pb.Track(track_id=f"{prefix}-{i:05d}", title=f"{prefix} song number {i}",
                                                   artist="Crash Test Dummies", duration_ms=200_000 + i))
@@ -400,8 +412,10 @@ def test_kill_9_mid_stream_keeps_every_acknowledged_record_and_no_half_batch(tmp
 
             def doomed() -> Iterator[pb.IngestTracksRequest]:
                 for i, request in enumerate(_titled("doomed", 20_000)):
-                    if i == 9_000:
-                        process.kill()  # SIGKILL while the stream is open
+                    if i == 9_000:  # once some of this stream's batches are committed: SIGKILL, the stream open
+                        _wait_until(lambda: _stored_count(db, "doomed-") >= BATCH_RECORDS,
+                                    what="a batch of the open stream is committed")
+                        process.kill()
                         process.wait()
                     yield request
 
@@ -418,7 +432,7 @@ def test_kill_9_mid_stream_keeps_every_acknowledged_record_and_no_half_batch(tmp
     titles = dict(zip(ids, tracks["title"].to_pylist(), strict=True))
     assert all(f"acked-{i:05d}" in titles for i in range(3_000))
     doomed_stored = [t for t in ids if t.startswith("doomed-")]
-    assert len(doomed_stored) % BATCH_RECORDS == 0 and len(doomed_stored) < 20_000
+    assert len(doomed_stored) % BATCH_RECORDS == 0 and BATCH_RECORDS <= len(doomed_stored) < 9_000
     assert all(titles[t] == f"doomed song number {int(t.split('-')[1])}" for t in doomed_stored)
     restarted, port = _serve(db)
     try:
@@ -498,21 +512,25 @@ def test_deadlines_are_honoured_and_shutdown_finishes_streams_in_flight(tmp_path
         unsaved = pb.UnsavedTrack(track=_track_message({**rows[0], "track_id": ""}))
         found = stub.FindDuplicates(pb.FindDuplicatesRequest(unsaved=unsaved, limit=3))
         assert found.candidates[0].id == rows[0]["track_id"]  # the server still answers, and answers right
-        sent = threading.Event()
+        sent, refusing = threading.Event(), threading.Event()
 
-        def slow() -> Iterator[pb.IngestTracksRequest]:
+        def held_open() -> Iterator[pb.IngestTracksRequest]:
             for k, request in enumerate(_requests(rows[2_000:])):
-                if k == 100:
+                if k == 100:  # the rest is sent only once the stopping server refuses new calls
                     sent.set()
-                    time.sleep(1.0)  # the server is told to stop while this stream is open
+                    assert refusing.wait(60), "the server never refused new calls"
                 yield request
 
         outcome: dict[str, object] = {}
-        worker = threading.Thread(target=lambda: outcome.update(summary=stub.IngestTracks(slow()).summary))
+        worker = threading.Thread(target=lambda: outcome.update(summary=stub.IngestTracks(held_open()).summary))
         worker.start()
-        sent.wait(30)
-        running.stop(30)  # graceful: no new calls, the open stream completes
+        assert sent.wait(30)
+        stopper = threading.Thread(target=running.stop, args=(30,))  # graceful: no new calls, open streams finish
+        stopper.start()
+        _wait_until(lambda: _refuses_new_calls(running.port), what="the stopping server refuses new calls")
+        refusing.set()
         worker.join(60)
+        stopper.join(60)
     assert outcome["summary"].accepted == 1_000
     store = Store(tmp_path / "grace.sqlite")
     assert store.counts()["tracks"] == 3_000
@@ -537,6 +555,16 @@ def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: Synthetic
     assert again.refresh().index.model.describe() == trained_on_1000
     assert len(again.refresh().index) == 2_000
     store.close()
+
+
+def _refuses_new_calls(port: int) -> bool:
+    """Whether a new connection's call to the server on ``port`` is refused (UNAVAILABLE)."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        except grpc.RpcError as error:
+            return error.code() == grpc.StatusCode.UNAVAILABLE
+    return False
 
 
 def _wait_until(condition, *, what: str, timeout_seconds: float = 120.0) -> None:
