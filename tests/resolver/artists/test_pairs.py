@@ -110,11 +110,14 @@ class World:
     row: dict[str, int]
 
     def pairs(self, *pairs: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(left, right)`` rows of id pairs, ``left < right`` as the pair functions expect."""
         rows = [sorted((self.row[a], self.row[b])) for a, b in pairs]
         return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
 
 
-def _world(acts: list[Act], *, num_perm: int = 64) -> World:
+def _world(acts: list[Act]) -> World:
+    """Each act's tracks (``<id>-<k>``), a collaboration, track clusters from :data:`SAME_RECORDING`, and one
+    play of its first track by each of its users; then the features, listener MinHash and shared recordings."""
     artists = pa.Table.from_pylist([{"artist_id": a.artist_id, "name": a.name, "genres": a.genres,
                                      "country": a.country} for a in acts], schema=ARTIST_SCHEMA)
     track_rows = [{"track_id": f"{a.artist_id}-{k}", "title": f"{a.name} song {k}", "artist_ids": [a.artist_id]}
@@ -130,7 +133,9 @@ def _world(acts: list[Act], *, num_perm: int = 64) -> World:
                                        for a in acts if a.tracks for u in a.users], schema=ENGAGEMENT_SCHEMA)
     links = link_tracks_to_artists(tracks, artists)
     features = extract_artist_features(artists)
-    listeners = listener_signatures(engagement, tracks["track_id"], links, len(acts), num_perm=num_perm, seed=1)
+    blocking = BlockingConfig()
+    listeners = listener_signatures(engagement, tracks["track_id"], links, len(acts), num_perm=blocking.num_perm,
+                                    seed=blocking.seed)
     return World(features, listeners, shared_recordings(links, labels, len(acts)),
                  {a.artist_id: k for k, a in enumerate(acts)})
 
@@ -150,12 +155,15 @@ def test_the_world_is_what_the_cases_need(world: World) -> None:
 
 # --- candidates ----------------------------------------------------------------------------------------------
 
-def _candidate_ids(world: World, blocking: BlockingConfig, config: ArtistConfig) -> tuple[set, dict[str, int]]:
+def _candidate_ids(world: World, blocking: BlockingConfig, config: ArtistConfig
+                   ) -> tuple[set[tuple[str, str]], dict[str, int]]:
+    """The candidate pairs as ``(left id, right id)`` and the pairs found per blocker."""
     candidates = artist_candidate_pairs(world.features, world.listeners, world.shared, blocking, config)
-    assert (candidates.left < candidates.right).all() and len(candidates) == len(candidates.right)
+    assert (candidates.left < candidates.right).all()
     ids = world.features.artist_id
-    return {(ids[a], ids[b]) for a, b in zip(candidates.left, candidates.right, strict=True)}, \
-        candidates.pairs_by_blocker
+    pairs = {(ids[a], ids[b]) for a, b in zip(candidates.left, candidates.right, strict=True)}
+    assert len(pairs) == len(candidates)  # the union holds each pair once
+    return pairs, candidates.pairs_by_blocker
 
 
 def test_candidates_are_the_union_of_the_three_blockers() -> None:
