@@ -25,9 +25,9 @@ CORE_PACKAGES = ("resolver", "fingerprint")
 ALLOWED_IMPORTS: dict[str, tuple[str, ...]] = {
     # package: what of ours it may import besides itself (a module allows everything inside it too)
     "service": ("resolver", "fingerprint"),
-    # fingerprint shares MinHash with the resolver and nothing else. The module is being renamed from
-    # resolver/minhash.py to resolver/lsh.py: both names pass until the rename lands; then drop "resolver.minhash".
-    "fingerprint": ("resolver.lsh", "resolver.minhash"),
+    # fingerprint shares MinHash/LSH with the resolver and nothing else (resolver/lsh.py, once resolver/minhash.py:
+    # the rename has landed, so the old name no longer passes)
+    "fingerprint": ("resolver.lsh",),
     "resolver": (),
     "proto": (),
 }

@@ -25,9 +25,9 @@ from catalog_er.resolver.artists.pairs import (
     compare_artist_pairs,
     shared_recordings,
 )
-from catalog_er.resolver.blocking import banded_pairs
 from catalog_er.resolver.compare import MISSING
 from catalog_er.resolver.config import ArtistConfig, BlockingConfig
+from catalog_er.resolver.lsh import banded_pairs
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
 
 # --- shared recordings on hand-made links ---------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_audience_pairs_found_by_a_band_collision_below_the_threshold_are_droppe
     config, blocking = ArtistConfig(), BlockingConfig()
     ids = world.features.artist_id
     left, right, _ = banded_pairs(world.listeners.signatures, world.listeners.listeners < config.min_listeners,
-                                  threshold=config.coengagement_threshold, config=blocking)
+                                  threshold=config.coengagement_threshold, max_bucket_size=blocking.max_bucket_size)
     collided = {(ids[a], ids[b]) for a, b in zip(left, right, strict=True) if ids[a][:-1] == ids[b][:-1]}
     assert collided, "premise: LSH alone pairs some of the near audiences (a band collision)"
     pairs, _ = _candidate_ids(world, blocking, config)
