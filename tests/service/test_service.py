@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import grpc
@@ -117,7 +119,8 @@ def test_find_duplicates_of_stored_and_unsaved_tracks(stub: pb_grpc.CatalogErSer
     member, others = proposal.member_ids[0], set(proposal.member_ids[1:])
     found = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=member, limit=5))
     assert found.candidates and found.candidates[0].id in others
-    assert found.candidates[0].confidence >= found.candidates[-1].confidence
+    confidences = [c.confidence for c in found.candidates]
+    assert confidences == sorted(confidences, reverse=True)
     assert "title_artist" in found.candidates[0].evidence
     row = next(r for r in small_catalog.tracks.to_pylist() if r["track_id"] == member)
     unsaved = pb.UnsavedTrack(track=_track_message({**row, "track_id": ""}))
@@ -182,37 +185,46 @@ def test_find_artist_duplicates(stub: pb_grpc.CatalogErServiceStub) -> None:
     assert {c.id for c in found.candidates} & set(proposal.member_ids[1:])
     confidences = [c.confidence for c in found.candidates]
     assert confidences == sorted(confidences, reverse=True) and "name_similarity" in found.candidates[0].evidence
-    strict = stub.FindArtistDuplicates(pb.FindArtistDuplicatesRequest(artist_id=proposal.member_ids[0],
-                                                                      min_confidence=0.99))
-    assert all(c.confidence >= 0.99 for c in strict.candidates)
+    floor = confidences[len(confidences) // 2]
+    strict = stub.FindArtistDuplicates(pb.FindArtistDuplicatesRequest(artist_id=proposal.member_ids[0], limit=50,
+                                                                      min_confidence=floor))
+    assert strict.candidates and [c.id for c in strict.candidates] == [
+        c.id for c in found.candidates if c.confidence >= floor]
     missing = pb.FindArtistDuplicatesRequest(artist_id="nobody")
     assert _code(stub.FindArtistDuplicates, missing) == grpc.StatusCode.NOT_FOUND
 
 
-def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grpc.CatalogErServiceStub) -> None:
+def test_reviews_bind_later_resolutions_and_export_as_labeled_pairs(stub: pb_grpc.CatalogErServiceStub,
+                                                                    small_catalog: SyntheticCatalog) -> None:
     open_tracks = [m.proposal for m in stub.ListMergeProposals(pb.ListMergeProposalsRequest(
         entity_type=pb.ENTITY_TYPE_TRACK, status=pb.PROPOSAL_STATUS_OPEN))]
     rejected, accepted = open_tracks[0], open_tracks[1]
     review = stub.ReviewMergeProposal(pb.ReviewMergeProposalRequest(
         proposal_id=rejected.proposal_id, decision=pb.DECISION_REJECT, reviewer="ann", note="two songs"),
         metadata=AUTH)
-    assert review.proposal.status == pb.PROPOSAL_STATUS_REJECTED and review.pairs_labeled >= 1
+    n_rejected = len(rejected.member_ids)
+    assert review.proposal.status == pb.PROPOSAL_STATUS_REJECTED
+    assert review.pairs_labeled == n_rejected * (n_rejected - 1) // 2  # every member pair
     stub.ReviewMergeProposal(pb.ReviewMergeProposalRequest(
         proposal_id=accepted.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="bob"), metadata=AUTH)
+    # a re-delivery of an accepted member: the accepted group must come back whole, with the copy, in a new
+    # open proposal (the accepted proposal itself is never changed, so its status would prove nothing)
+    member_row = next(r for r in small_catalog.tracks.to_pylist() if r["track_id"] == accepted.member_ids[0])
+    stub.IngestTracks(_requests([{**member_row, "track_id": "accepted-copy", "album": "Deluxe Edition"}]),
+                      metadata=AUTH)
     stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH)
     now_open = [m.proposal for m in stub.ListMergeProposals(pb.ListMergeProposalsRequest(
         entity_type=pb.ENTITY_TYPE_TRACK, status=pb.PROPOSAL_STATUS_OPEN))]
     rejected_pairs = {(a, b) for a in rejected.member_ids for b in rejected.member_ids if a < b}
+    assert now_open
     for proposal in now_open:  # no open proposal puts a rejected pair together again
         members = set(proposal.member_ids)
         assert not any(a in members and b in members for a, b in rejected_pairs)
-    accepted_members = set(accepted.member_ids)
-    assert any(accepted_members <= set(p.member_ids) for p in now_open) or stub.GetMergeProposal(
-        pb.GetMergeProposalRequest(proposal_id=accepted.proposal_id)).proposal.status == pb.PROPOSAL_STATUS_ACCEPTED
+    assert any({*accepted.member_ids, "accepted-copy"} <= set(p.member_ids) for p in now_open)
     exported = list(stub.ExportDecisions(pb.ExportDecisionsRequest(entity_type=pb.ENTITY_TYPE_TRACK)))
     labels = {(e.left_id, e.right_id): e.is_duplicate for e in exported}
     assert all(labels[pair] is False for pair in rejected_pairs)
-    assert any(labels.get((a, b)) for a in accepted.member_ids for b in accepted.member_ids if a < b)
+    assert all(labels[(a, b)] is True for a in accepted.member_ids for b in accepted.member_ids if a < b)
     again = pb.ReviewMergeProposalRequest(proposal_id=rejected.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="x")
     assert _code(stub.ReviewMergeProposal, again, metadata=AUTH) == grpc.StatusCode.ALREADY_EXISTS
     bad = pb.ReviewMergeProposalRequest(proposal_id=accepted.proposal_id, decision=pb.DECISION_ACCEPT, reviewer="")
@@ -377,6 +389,12 @@ def _serve(db: Path) -> tuple[subprocess.Popen, int]:
     raise AssertionError(f"server did not start (exit {process.wait()})")
 
 
+def _stored_count(db: Path, prefix: str) -> int:
+    """Tracks whose id starts with ``prefix`` committed to the server's SQLite file (read-only, from outside)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as connection:
+        return connection.execute("SELECT COUNT(*) FROM tracks WHERE track_id LIKE ?", (prefix + "%",)).fetchone()[0]
+
+
 def _titled(prefix: str, count: int) -> list[pb.IngestTracksRequest]:
     return [pb.IngestTracksRequest(track=pb.Track(track_id=f"{prefix}-{i:05d}", title=f"{prefix} song number {i}",
                                                   artist="Crash Test Dummies", duration_ms=200_000 + i))
@@ -394,8 +412,10 @@ def test_kill_9_mid_stream_keeps_every_acknowledged_record_and_no_half_batch(tmp
 
             def doomed() -> Iterator[pb.IngestTracksRequest]:
                 for i, request in enumerate(_titled("doomed", 20_000)):
-                    if i == 9_000:
-                        process.kill()  # SIGKILL while the stream is open
+                    if i == 9_000:  # once some of this stream's batches are committed: SIGKILL, the stream open
+                        _wait_until(lambda: _stored_count(db, "doomed-") >= BATCH_RECORDS,
+                                    what="a batch of the open stream is committed")
+                        process.kill()
                         process.wait()
                     yield request
 
@@ -412,7 +432,7 @@ def test_kill_9_mid_stream_keeps_every_acknowledged_record_and_no_half_batch(tmp
     titles = dict(zip(ids, tracks["title"].to_pylist(), strict=True))
     assert all(f"acked-{i:05d}" in titles for i in range(3_000))
     doomed_stored = [t for t in ids if t.startswith("doomed-")]
-    assert len(doomed_stored) % BATCH_RECORDS == 0 and len(doomed_stored) < 20_000
+    assert len(doomed_stored) % BATCH_RECORDS == 0 and BATCH_RECORDS <= len(doomed_stored) < 9_000
     assert all(titles[t] == f"doomed song number {int(t.split('-')[1])}" for t in doomed_stored)
     restarted, port = _serve(db)
     try:
@@ -427,9 +447,10 @@ def test_kill_9_mid_stream_keeps_every_acknowledged_record_and_no_half_batch(tmp
 def test_generated_stubs_match_the_proto(tmp_path: Path) -> None:
     from catalog_er.service.api.generate import GENERATED, TARGET, generate
 
-    for path in generate(tmp_path):
+    generated = generate(tmp_path)
+    assert sorted(path.name for path in generated) == sorted(GENERATED)
+    for path in generated:
         assert path.read_text() == (TARGET / path.name).read_text(), f"{path.name} is stale: run make proto"
-    assert len(GENERATED) == 3
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
@@ -488,22 +509,28 @@ def test_deadlines_are_honoured_and_shutdown_finishes_streams_in_flight(tmp_path
         with pytest.raises(grpc.RpcError) as caught:
             stub.Resolve(pb.ResolveRequest(full=True), timeout=0.001)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        assert stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"])).pairs_scored >= 0
-        sent = threading.Event()
+        unsaved = pb.UnsavedTrack(track=_track_message({**rows[0], "track_id": ""}))
+        found = stub.FindDuplicates(pb.FindDuplicatesRequest(unsaved=unsaved, limit=3))
+        assert found.candidates[0].id == rows[0]["track_id"]  # the server still answers, and answers right
+        sent, refusing = threading.Event(), threading.Event()
 
-        def slow() -> Iterator[pb.IngestTracksRequest]:
+        def held_open() -> Iterator[pb.IngestTracksRequest]:
             for k, request in enumerate(_requests(rows[2_000:])):
-                if k == 100:
+                if k == 100:  # the rest is sent only once the stopping server refuses new calls
                     sent.set()
-                    time.sleep(1.0)  # the server is told to stop while this stream is open
+                    assert refusing.wait(60), "the server never refused new calls"
                 yield request
 
         outcome: dict[str, object] = {}
-        worker = threading.Thread(target=lambda: outcome.update(summary=stub.IngestTracks(slow()).summary))
+        worker = threading.Thread(target=lambda: outcome.update(summary=stub.IngestTracks(held_open()).summary))
         worker.start()
-        sent.wait(30)
-        running.stop(30)  # graceful: no new calls, the open stream completes
+        assert sent.wait(30)
+        stopper = threading.Thread(target=running.stop, args=(30,))  # graceful: no new calls, open streams finish
+        stopper.start()
+        _wait_until(lambda: _refuses_new_calls(running.port), what="the stopping server refuses new calls")
+        refusing.set()
         worker.join(60)
+        stopper.join(60)
     assert outcome["summary"].accepted == 1_000
     store = Store(tmp_path / "grace.sqlite")
     assert store.counts()["tracks"] == 3_000
@@ -530,28 +557,50 @@ def test_restart_reuses_the_saved_model(tmp_path: Path, small_catalog: Synthetic
     store.close()
 
 
+def _refuses_new_calls(port: int) -> bool:
+    """Whether a new connection's call to the server on ``port`` is refused (UNAVAILABLE)."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        except grpc.RpcError as error:
+            return error.code() == grpc.StatusCode.UNAVAILABLE
+    return False
+
+
+def _wait_until(condition, *, what: str, timeout_seconds: float = 120.0) -> None:
+    """Poll ``condition()`` until it holds; fail naming ``what`` if it never does."""
+    deadline = time.monotonic() + timeout_seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.005)
+
+
 def test_look_ups_answer_while_a_full_resolution_runs(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
     running = start_server(ServerSettings(db_path=tmp_path / "lanes.sqlite", port=0, workers=2))
     rows = small_catalog.tracks.to_pylist()
+    copy = {**rows[5], "track_id": "late-copy", "album": "Deluxe Edition"}  # a re-delivery of a stored track
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks(_requests(rows[1:]))
+            stub.IngestTracks(_requests(rows))
             stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[1]["track_id"]))  # index built
-            finished: list[str] = []
             resolving = stub.Resolve.future(pb.ResolveRequest(full=True))
-            resolving.add_done_callback(lambda _: finished.append("resolve"))
-            time.sleep(0.05)  # the resolution holds one of the two worker threads
+            # the resolution is running (it holds LiveCatalog's one-resolution-at-a-time lock in a worker thread)
+            _wait_until(lambda: running.catalog._resolving.locked() or resolving.done(), what="the resolution runs")
+            assert not resolving.done(), "the resolution finished before it could be seen running"
+            answered_while_resolving = 0
             for row in rows[1:21]:
                 stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=row["track_id"], limit=3))
-            stub.IngestTracks(_requests(rows[:1]))  # a delivery during the resolution is found at once
-            late = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"], limit=3))
-            finished.append("look-ups")
-            assert late.pairs_scored > 0
+                answered_while_resolving += not resolving.done()
+            stub.IngestTracks(_requests([copy]))  # a delivery during the resolution is found at once
+            late = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id="late-copy", limit=3))
+            late_while_resolving = not resolving.done()
+            assert late.candidates[0].id == rows[5]["track_id"] and late.candidates[0].confidence > 0.9
             assert resolving.result(timeout=600).open_proposals > 0
-            after = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[0]["track_id"], limit=3))
+            after = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id="late-copy", limit=3))
             assert after.candidates[0].id == late.candidates[0].id  # same best match under the retrained model
-        assert finished == ["look-ups", "resolve"]
+        # every look-up, the ingest and the late look-up were answered before the resolution finished
+        assert (answered_while_resolving, late_while_resolving) == (20, True)
     finally:
         running.stop(1)
 

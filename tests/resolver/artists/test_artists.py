@@ -19,14 +19,26 @@ from catalog_er.resolver.pipeline import CatalogResult, resolve_catalog
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, PAIR_SCHEMA, PROPOSAL_SCHEMA, TRACK_SCHEMA
 from catalog_er.resolver.synthetic import SyntheticCatalog, generate_catalog
 
-ARTIST_CATALOG_TRACKS = 100_000
+ARTIST_CATALOG_TRACKS = 30_000
 """Artists need a catalog where scenes have many listeners: in the 4k-track fixture every act of a scene
-shares most of its few hundred listeners with every other, and co-engagement says nothing."""
+shares most of its few hundred listeners with every other, and co-engagement says nothing.
+
+30k tracks is the smallest catalog on which every assertion below holds with margin. Measured with seed 99 at
+10k/20k/25k/30k/35k/40k/50k/100k: at 30k artist pairwise F1 0.937 (bar 0.9), calibration error 0.075 (bar 0.1),
+no homonym merged (0 of 47 names), track F1 0.991 with artists against 0.989 alone, every constructed case
+found; seeds 1-3 at 30k stay within F1 >= 0.931 and error <= 0.090 (35k and 40k spread as much). Below 30k
+the split found by engagement alone is missed (10k, 20k, 25k; 20k with seeds 1-3 too) and at 20k the error
+reaches 0.14 with seed 2. The 100k catalog of the benchmark runs the same tests under ``pytest -m slow``."""
+FULL_ARTIST_CATALOG_TRACKS = 100_000
 
 
-@pytest.fixture(scope="module")
-def artist_catalog() -> SyntheticCatalog:
-    return generate_catalog(n_tracks=ARTIST_CATALOG_TRACKS, seed=99)
+@pytest.fixture(scope="module", params=[
+    pytest.param(ARTIST_CATALOG_TRACKS, id="30k"),
+    pytest.param(FULL_ARTIST_CATALOG_TRACKS, id="100k", marks=pytest.mark.slow),
+])
+def artist_catalog(request: pytest.FixtureRequest) -> SyntheticCatalog:
+    """The seeded artist catalog: 30k tracks by default, 100k under ``pytest -m slow``."""
+    return generate_catalog(n_tracks=request.param, seed=99)
 
 
 @pytest.mark.parametrize(("left", "right"), [
@@ -89,7 +101,7 @@ CASE_TITLES = ["Copper Lanterns", "Window of Static", "Half a Harbour", "Quiet E
 
 @pytest.fixture(scope="module")
 def case_catalog(artist_catalog: SyntheticCatalog) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """The small catalog plus three constructed artist cases:
+    """The artist catalog plus three constructed artist cases:
 
     - homonyms: two unrelated bands called "Nirvana Orchard" (other genres, countries, songs, listeners);
     - shared recordings only: "Zorblax Quintet" and "ZQ Ensemble" deliver the same recordings (same titles,
@@ -167,25 +179,25 @@ def test_artist_outputs_follow_the_shared_contract(case_result: CatalogResult) -
     track_pairs = pairs.filter(pc.equal(pairs["entity_type"], "track"))
     assert track_pairs["coengagement_jaccard"].null_count == track_pairs.num_rows
     artist_proposals = proposals.filter(pc.equal(proposals["entity_type"], "artist"))
+    assert artist_proposals.num_rows > 0
     for proposal in artist_proposals.to_pylist():
         assert proposal["canonical_id"] in proposal["member_ids"] and 0.0 < proposal["confidence"] <= 1.0
 
 
 def test_artists_resolve_well_on_a_synthetic_catalog(artist_catalog: SyntheticCatalog) -> None:
-    small_catalog = artist_catalog
-    result = resolve_catalog(small_catalog.tracks, small_catalog.artists, small_catalog.engagement)
-    truth = small_catalog.truth_artists
+    result = resolve_catalog(artist_catalog.tracks, artist_catalog.artists, artist_catalog.engagement)
+    truth = artist_catalog.truth_artists
     evaluation = evaluate("artist", truth["artist_id"], truth["entity_id"], result.proposals(), result.pairs(),
                           result.candidates())
     assert evaluation.pairwise_f1 >= 0.9
     assert evaluation.expected_calibration_error <= 0.1
-    names = small_catalog.artists.take(pc.index_in(truth["artist_id"], value_set=small_catalog.artists["artist_id"]))
+    names = artist_catalog.artists.take(pc.index_in(truth["artist_id"], value_set=artist_catalog.artists["artist_id"]))
     merged, total = homonym_merge_rate(truth["artist_id"], names["name"], truth["entity_id"], result.proposals())
     assert total > 0 and merged == 0
-    tracks_truth = small_catalog.truth_tracks
+    tracks_truth = artist_catalog.truth_tracks
     with_artists = evaluate("track", tracks_truth["track_id"], tracks_truth["recording_id"], result.proposals(),
                             result.pairs())
-    alone = resolve_catalog(small_catalog.tracks)
+    alone = resolve_catalog(artist_catalog.tracks)
     without = evaluate("track", tracks_truth["track_id"], tracks_truth["recording_id"], alone.proposals(),
                        alone.pairs())
     assert with_artists.pairwise_f1 >= without.pairwise_f1 - 0.002

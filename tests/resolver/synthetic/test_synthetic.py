@@ -9,7 +9,6 @@ import re
 import statistics
 import unicodedata
 
-import pyarrow as pa
 import pytest
 
 from catalog_er.resolver import records
@@ -150,7 +149,7 @@ def test_every_truth_row_joins_and_every_credited_artist_exists(catalog: Synthet
     assert len(set(artist_ids)) == len(artist_ids)
     assert set(catalog.truth_artists["artist_id"].to_pylist()) == set(artist_ids)
     credited = {a for ids in catalog.tracks["artist_ids"].to_pylist() if ids for a in ids}
-    assert credited <= set(artist_ids)
+    assert credited and credited <= set(artist_ids)
     assert set(catalog.engagement["track_id"].to_pylist()) <= track_ids
 
 
@@ -332,5 +331,4 @@ def test_catalog_strings_are_well_formed(catalog: SyntheticCatalog) -> None:
         for value in catalog.tracks[column].to_pylist():
             assert value is None or (value.strip() and "{" not in value), (column, value)
     dates = [d for d in catalog.tracks["release_date"].to_pylist() if d]
-    assert all(re.fullmatch(r"(19[5-9]\d|20[0-2]\d)-\d\d-\d\d", d) for d in dates)
-    assert isinstance(catalog.tracks["duration_ms"], pa.ChunkedArray)
+    assert dates and all(re.fullmatch(r"(19[5-9]\d|20[0-2]\d)-\d\d-\d\d", d) for d in dates)
