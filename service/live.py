@@ -124,6 +124,10 @@ class LiveCatalog:
             index = self._reindex(old, tracks, versions, self._model)
         return _View(tracks, versions, row_of, index)
 
+    def is_resolving(self) -> bool:
+        """Whether a resolution is running now (they run one at a time)."""
+        return self._resolving.locked()
+
     def indexed_tracks(self) -> int:
         """Tracks in the published index (no refresh: cheap enough for a metrics scrape)."""
         index = self._view.index

@@ -106,9 +106,13 @@ def test_match_weight_is_the_sum_of_level_weights() -> None:
     assert model.match_weight(row)[0] == pytest.approx(expected)
 
 
-def test_random_pairs_are_distinct_and_ordered() -> None:
+def test_random_pairs_are_pairs_of_distinct_rows_spread_over_all_rows() -> None:
     left, right = random_pairs(50, 1_000, seed=0)
-    assert (left < right).all() and right.max() < 50
+    assert len(left) == len(right) == 1_000
+    assert (left < right).all() and left.min() >= 0 and right.max() < 50
+    assert set(np.concatenate([left, right]).tolist()) == set(range(50))
+    assert np.array_equal(random_pairs(50, 1_000, seed=0)[0], left)  # seeded
+    assert len(random_pairs(1, 10, seed=0)[0]) == 0  # one row has no pair
 
 
 def test_a_saved_model_loads_back_equal() -> None:

@@ -97,7 +97,7 @@ def test_with_rows_replaces_the_changed_rows_pairs(small_catalog: SyntheticCatal
                                                                                          schema=tracks.schema)))
     lists = updated.neighbours
     pairs = set(zip(lists.source.tolist(), lists.target.tolist(), strict=True))
-    assert all((b, a) in pairs for a, b in pairs)
+    assert pairs and all((b, a) in pairs for a, b in pairs)
 
     def fresh(row: int) -> set[int]:
         return set(updated.candidate_rows(updated.features.take(np.array([row]))).tolist()) - {row}

@@ -37,7 +37,7 @@ def test_resolve_then_evaluate_then_show(catalog_dir: Path, tmp_path: Path) -> N
     assert not (out / "rejected.parquet").exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["tracks"] == 4_000
-    assert summary["peak_memory_bytes"] > 0
+    assert summary["peak_memory_bytes"] > 50_000_000  # a Python process with numpy and pyarrow, in bytes not KiB
     assert set(summary["stage_seconds"]) >= {"normalize", "blocking", "compare", "train", "cluster"}
 
     evaluated = run_cli("evaluate", "--truth", str(catalog_dir), "--out", str(out))
@@ -182,7 +182,9 @@ def test_import_checks_engagement_against_every_stored_track(catalog_dir: Path, 
     store = Store(db)
     assert store.counts()["engagement"] == engagement.num_rows
     store.close()
-    assert run_cli("import", "--db", str(db)).returncode != 0
+    nothing = run_cli("import", "--db", str(db))
+    assert nothing.returncode == 2 and "give at least one of" in nothing.stderr
+    assert "Traceback" not in nothing.stderr
 
 
 HEAVY_LIBRARIES = ("numpy", "pyarrow", "scipy", "soundfile", "soxr", "grpc", "google", "rapidfuzz", "datasketch",

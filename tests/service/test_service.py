@@ -586,7 +586,7 @@ def test_look_ups_answer_while_a_full_resolution_runs(tmp_path: Path, small_cata
             stub.FindDuplicates(pb.FindDuplicatesRequest(track_id=rows[1]["track_id"]))  # index built
             resolving = stub.Resolve.future(pb.ResolveRequest(full=True))
             # the resolution is running (it holds LiveCatalog's one-resolution-at-a-time lock in a worker thread)
-            _wait_until(lambda: running.catalog._resolving.locked() or resolving.done(), what="the resolution runs")
+            _wait_until(lambda: running.catalog.is_resolving() or resolving.done(), what="the resolution runs")
             assert not resolving.done(), "the resolution finished before it could be seen running"
             answered_while_resolving = 0
             for row in rows[1:21]:
