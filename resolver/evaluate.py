@@ -8,7 +8,6 @@ enumerating pairs, so a 1M-track evaluation is a few numpy sorts.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -29,31 +28,7 @@ class CalibrationBin:
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """Every figure of one evaluation (``entity_type`` is ``track`` or ``artist``)."""
-
-    entity_type: str
-    entities: int
-    true_pairs: int
-    predicted_pairs: int
-    pairwise_precision: float
-    pairwise_recall: float
-    pairwise_f1: float
-    bcubed_precision: float
-    bcubed_recall: float
-    bcubed_f1: float
-    candidate_pairs: int | None
-    blocking_recall: float | None
-    scored_pairs_evaluated: int
-    expected_calibration_error: float
-    calibration: list[CalibrationBin]
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict."""
-        return asdict(self)
-
-
-class ClusteringScores(TypedDict):
+class ClusteringScores:
     """Pairwise and B-cubed figures of one clustering against the truth."""
 
     true_pairs: int
@@ -64,6 +39,23 @@ class ClusteringScores(TypedDict):
     bcubed_precision: float
     bcubed_recall: float
     bcubed_f1: float
+
+
+@dataclass(frozen=True)
+class Evaluation(ClusteringScores):
+    """Every figure of one evaluation (``entity_type`` is ``track`` or ``artist``)."""
+
+    entity_type: str
+    entities: int
+    candidate_pairs: int | None
+    blocking_recall: float | None
+    scored_pairs_evaluated: int
+    expected_calibration_error: float
+    calibration: list[CalibrationBin]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return asdict(self)
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -109,16 +101,16 @@ def clustering_scores(predicted: np.ndarray, truth: np.ndarray) -> ClusteringSco
     n = len(predicted)
     bcubed_precision = float((overlap * overlap / p_sizes).sum() / n) if n else 1.0
     bcubed_recall = float((overlap * overlap / t_sizes).sum() / n) if n else 1.0
-    return {
-        "true_pairs": true_pairs,
-        "predicted_pairs": predicted_pairs,
-        "pairwise_precision": precision,
-        "pairwise_recall": recall,
-        "pairwise_f1": _f1(precision, recall),
-        "bcubed_precision": bcubed_precision,
-        "bcubed_recall": bcubed_recall,
-        "bcubed_f1": _f1(bcubed_precision, bcubed_recall),
-    }
+    return ClusteringScores(
+        true_pairs=true_pairs,
+        predicted_pairs=predicted_pairs,
+        pairwise_precision=precision,
+        pairwise_recall=recall,
+        pairwise_f1=_f1(precision, recall),
+        bcubed_precision=bcubed_precision,
+        bcubed_recall=bcubed_recall,
+        bcubed_f1=_f1(bcubed_precision, bcubed_recall),
+    )
 
 
 def pair_labels(left_ids: pa.Array, right_ids: pa.Array, truth_ids: pa.Array, truth_groups: pa.Array
@@ -170,9 +162,9 @@ def evaluate(entity_type: str, truth_ids: pa.Array, truth_groups: pa.Array, prop
     blocking_recall = None
     if candidates is not None and "entity_type" in candidates.column_names:
         candidates = candidates.filter(pc.equal(candidates["entity_type"], entity_type))
-    if candidates is not None and scores["true_pairs"]:
+    if candidates is not None and scores.true_pairs:
         found = pair_labels(candidates["left_id"], candidates["right_id"], truth_ids, truth_groups)
-        blocking_recall = float(found.sum() / scores["true_pairs"])
+        blocking_recall = float(found.sum() / scores.true_pairs)
     is_duplicate = pair_labels(pairs["left_id"], pairs["right_id"], truth_ids, truth_groups)
     confidence = pairs["confidence"].to_numpy(zero_copy_only=False)
     ece, table = calibration(confidence, is_duplicate)
@@ -184,7 +176,7 @@ def evaluate(entity_type: str, truth_ids: pa.Array, truth_groups: pa.Array, prop
         scored_pairs_evaluated=len(confidence),
         expected_calibration_error=ece,
         calibration=table,
-        **scores,
+        **asdict(scores),
     )
 
 

@@ -149,10 +149,7 @@ def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000
         "artist_ids": _optional(usable, TRACK_SCHEMA.field("artist_ids"), rejections, frame),
         "duration_ms": pc.if_else(pa.array(out_of_range), pa.scalar(None, pa.int64()), duration),
     }
-    for field in TRACK_SCHEMA:  # every other column is optional, converted to its contract type
-        if field.name not in columns:
-            columns[field.name] = _optional(usable, field, rejections, frame)
-    return LoadedTable(_assemble(columns, TRACK_SCHEMA), rejections.table())
+    return _completed(columns, usable, TRACK_SCHEMA, rejections, frame)
 
 
 def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000) -> LoadedTable:
@@ -169,10 +166,17 @@ def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000
     kept, frame, name = _keep_named_rows(table, file, rejections, "artist_id", "name", max_name_chars)
     usable = table.filter(pa.array(kept))
     columns = {"artist_id": frame.ids, "name": name.values.filter(pa.array(kept))}
-    for field in ARTIST_SCHEMA:  # every other column is optional, converted to its contract type
+    return _completed(columns, usable, ARTIST_SCHEMA, rejections, frame)
+
+
+def _completed(columns: dict[str, pa.Array], usable: pa.Table, schema: pa.Schema, rejections: _Rejections,
+               frame: _Frame) -> LoadedTable:
+    """The validated table: ``columns`` already checked, every other column of ``schema`` optional and converted
+    to its contract type (unusable values nulled, each with a rejected-report entry)."""
+    for field in schema:
         if field.name not in columns:
             columns[field.name] = _optional(usable, field, rejections, frame)
-    return LoadedTable(_assemble(columns, ARTIST_SCHEMA), rejections.table())
+    return LoadedTable(_assemble(columns, schema), rejections.table())
 
 
 def validate_engagement(table: pa.Table, source: str, *,

@@ -46,12 +46,12 @@ def test_pairwise_and_bcubed_scores_on_a_known_case() -> None:
     truth = np.array([0, 0, 1, 1, 2])
     scores = clustering_scores(predicted, truth)
     # predicted pairs: (0,1),(0,2),(1,2) -> one true; true pairs: (0,1),(2,3)
-    assert scores["predicted_pairs"] == 3
-    assert scores["true_pairs"] == 2
-    assert scores["pairwise_precision"] == pytest.approx(1 / 3)
-    assert scores["pairwise_recall"] == pytest.approx(1 / 2)
+    assert scores.predicted_pairs == 3
+    assert scores.true_pairs == 2
+    assert scores.pairwise_precision == pytest.approx(1 / 3)
+    assert scores.pairwise_recall == pytest.approx(1 / 2)
     # B-cubed precision: (2/3 + 2/3 + 1/3 + 1 + 1) / 5
-    assert scores["bcubed_precision"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1 + 1) / 5)
+    assert scores.bcubed_precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1 + 1) / 5)
 
 
 def test_calibration_error_is_zero_when_confidence_matches_frequency() -> None:
