@@ -62,6 +62,7 @@ class NumericScale:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """Label of every level, in code order (the missing level first when it has one)."""
         return ((self.missing,) if self.missing is not None else ()) + tuple(level.label for level in self.levels)
 
     def codes(self, signals: Any) -> np.ndarray:
@@ -81,6 +82,7 @@ class NumericScale:
         return out
 
     def definition(self) -> dict[str, Any]:
+        """The scale as JSON-ready data (see :meth:`Comparison.definition`)."""
         return {"signal": self.signal, "kind": "numeric", "smaller_is_closer": self.smaller_is_closer,
                 "missing": self.missing, "levels": [[level.label, level.cut] for level in self.levels]}
 
@@ -94,9 +96,11 @@ class CategoricalScale:
     labels: tuple[str, ...]
 
     def codes(self, signals: Any) -> np.ndarray:
+        """``(n_pairs,)`` int8 level of each pair: the signal itself."""
         return np.asarray(getattr(signals, self.signal)).astype(np.int8)
 
     def definition(self) -> dict[str, Any]:
+        """The scale as JSON-ready data (see :meth:`Comparison.definition`)."""
         return {"signal": self.signal, "kind": "categorical", "labels": list(self.labels)}
 
 

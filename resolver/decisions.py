@@ -22,6 +22,7 @@ class PairDecisions:
 
     @classmethod
     def empty(cls) -> PairDecisions:
+        """No decisions at all."""
         return cls(np.empty(0, object), np.empty(0, object), np.empty(0, bool))
 
     def __len__(self) -> int:

@@ -46,6 +46,7 @@ def _tracks(rows: list[dict]) -> Iterator[pb.IngestTracksRequest]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the demo; returns the server's exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--catalog", type=Path, required=True, help="directory written by catalog-er synth")
     parser.add_argument("--db", type=Path, required=True, help="SQLite file for the service (replaced)")

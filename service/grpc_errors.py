@@ -113,6 +113,7 @@ class MethodCachedInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails
                                 ) -> Any:
+        """The method's handler wrapped by :meth:`wrap_handler`, once per method."""
         method = handler_call_details.method
         cached = self._wrapped.get(method)
         if cached is None:
@@ -131,6 +132,7 @@ class ErrorInterceptor(MethodCachedInterceptor):
     """Wraps every handler: exceptions become statuses (see :func:`status_of`)."""
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """``handler`` with every exception it raises turned into a status."""
         def guard(behaviour: Callable, streaming_response: bool) -> Callable:
             async def unary(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:

@@ -96,6 +96,7 @@ def open_channel(address: str, *, tls_cert: Path | None, server_name: str | None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Check once; 0 when the service answers SERVING, 1 otherwise."""
     args = _parser().parse_args(argv)
     address = target(args.host, args.port if args.port is not None else _port_from_environment())
     tls_cert = Path(args.tls_cert) if args.tls_cert else None

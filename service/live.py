@@ -167,6 +167,7 @@ class LiveCatalog:
         return model
 
     def decisions(self, entity_type: str) -> PairDecisions:
+        """Curators' decisions on pairs of ``entity_type`` (``track`` or ``artist``), as binding labels."""
         pairs = self.store.labeled_pairs(entity_type)
         return PairDecisions(np.array([p.left_id for p in pairs], object),
                              np.array([p.right_id for p in pairs], object),
@@ -178,6 +179,8 @@ class LiveCatalog:
         return track_id in self._audio and len(self._audio) >= 2
 
     def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
+        """A stored track's likely duplicates, best first (at most ``limit``, at least ``min_confidence``), with
+        audio verified when both sides have it, and how many candidates were scored."""
         view = self._view
         if track_id not in view.row_of:
             raise NotFoundError(f"track_id {track_id!r} is not stored")
@@ -194,6 +197,8 @@ class LiveCatalog:
 
     def find_unsaved(self, track: pa.Table, fingerprint: Fingerprint | None, limit: int, min_confidence: float
                      ) -> tuple[list[tuple[str, Match]], int]:
+        """An unsaved track's likely duplicates (one validated ``TRACK_SCHEMA`` row, with its audio's fingerprint
+        when sent), best first, and how many candidates were scored."""
         view = self._view
         index = self._ready(view)
         query = extract_track_features(track)
@@ -229,6 +234,8 @@ class LiveCatalog:
 
     # --- resolution ---------------------------------------------------------------------------------------
     def resolve(self, *, full: bool) -> ResolveStats:
+        """Resolve the catalog: incremental (the tracks new records can affect, with the trained model) unless
+        ``full`` or nothing was resolved yet; then retrain and regroup everything, artists included."""
         started = time.perf_counter()
         with self._resolving:  # one resolution at a time; look-ups and refreshes go on meanwhile
             view = self.refresh()

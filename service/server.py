@@ -74,6 +74,7 @@ class JsonFormatter(logging.Formatter):
     _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
+        """``record`` as one JSON line."""
         entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
                  "logger": record.name, "message": record.getMessage()}
         entry.update({k: v for k, v in record.__dict__.items() if k not in self._STANDARD})
@@ -106,6 +107,7 @@ class ObservabilityInterceptor(MethodCachedInterceptor):
         self.metrics, self.log_reads, self.slow_call_seconds = metrics, log_reads, slow_call_seconds
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """``handler`` timed, counted and logged under the method's short name."""
         name = method.rsplit("/", 1)[-1]
         requests, latency = self.metrics.requests, self.metrics.latency.labels(name)
         log_every_call = self.log_reads or method in MUTATING_METHODS
@@ -150,6 +152,7 @@ class AuthInterceptor(MethodCachedInterceptor):
         self._expected = f"Bearer {token}".encode()
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """``handler`` behind the token check when ``method`` changes the catalog, else unchanged."""
         if method not in MUTATING_METHODS:
             return handler
 

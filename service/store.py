@@ -93,6 +93,7 @@ class Store:
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 
@@ -114,11 +115,13 @@ class Store:
         return version
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """The stored value of ``key`` in the meta table, or ``default``."""
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` in the meta table (one transaction)."""
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -151,6 +154,7 @@ class Store:
         return table.columns_by_name(rows)
 
     def put_fingerprint(self, track_id: str, fingerprint: Fingerprint) -> None:
+        """Store (or replace) the fingerprint of ``track_id``."""
         with self._transaction() as db:
             version = self._next_version(db)
             db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?, ?, ?)",
@@ -164,12 +168,14 @@ class Store:
             return self._db.execute("SELECT COALESCE(MAX(version), 0) FROM fingerprints").fetchone()[0]
 
     def fingerprints(self) -> dict[str, Fingerprint]:
+        """Every stored fingerprint by track id."""
         with self._lock:
             rows = self._db.execute("SELECT track_id, hashes, frames, seconds, peak_count FROM fingerprints").fetchall()
         return {r[0]: Fingerprint(np.frombuffer(r[1], np.uint32), np.frombuffer(r[2], np.int32), r[3], r[4])
                 for r in rows}
 
     def existing_track_ids(self, track_ids: Iterable[str]) -> set[str]:
+        """Those of ``track_ids`` that are stored."""
         wanted = list(track_ids)
         found: set[str] = set()
         with self._lock:
@@ -200,6 +206,7 @@ class Store:
         return ENGAGEMENT.arrow_table(self._read(ENGAGEMENT, "rowid"))
 
     def counts(self) -> dict[str, int]:
+        """Rows per table: tracks, artists, engagement, fingerprints, proposals, reviews."""
         with self._lock:
             return {table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                     for table in ("tracks", "artists", "engagement", "fingerprints", "proposals", "reviews")}
@@ -277,6 +284,7 @@ class Store:
             return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows.fetchall()]
 
     def has_artist(self, artist_id: str) -> bool:
+        """Whether ``artist_id`` is stored."""
         with self._lock:
             return self._db.execute("SELECT 1 FROM artists WHERE artist_id = ?", (artist_id,)).fetchone() is not None
 
@@ -298,6 +306,7 @@ class Store:
         return list(found.values())
 
     def proposal(self, proposal_id: str) -> StoredProposal | None:
+        """The proposal ``proposal_id`` with its status, or None when there is none."""
         with self._lock:
             row = self._db.execute("SELECT * FROM proposals WHERE proposal_id = ?", (proposal_id,)).fetchone()
         return None if row is None else _proposal(row)
@@ -321,6 +330,7 @@ class Store:
             return [_proposal(r) for r in self._db.execute(sql, args).fetchall()]
 
     def open_proposal_count(self) -> int:
+        """How many proposals are open."""
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM proposals WHERE status = ?", (OPEN,)).fetchone()[0]
 
@@ -356,6 +366,7 @@ class Store:
         return _proposal(updated), len(pairs)
 
     def labeled_pairs(self, entity_type: str | None = None) -> list[LabeledPair]:
+        """Every curator decision on a pair (of ``entity_type`` only, when given), ordered by type and ids."""
         sql = ("SELECT l.entity_type, l.left_id, l.right_id, l.is_duplicate, r.reviewer, r.note, r.proposal_id, "
                "r.decided_at FROM labeled_pairs l JOIN reviews r USING (review_id)")
         args: list[str] = []
