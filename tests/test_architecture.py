@@ -25,8 +25,7 @@ CORE_PACKAGES = ("resolver", "fingerprint")
 ALLOWED_IMPORTS: dict[str, tuple[str, ...]] = {
     # package: what of ours it may import besides itself (a module allows everything inside it too)
     "service": ("resolver", "fingerprint"),
-    # fingerprint shares MinHash/LSH with the resolver and nothing else (resolver/lsh.py, once resolver/minhash.py:
-    # the rename has landed, so the old name no longer passes)
+    # fingerprint shares MinHash/LSH (resolver/lsh.py) with the resolver and nothing else
     "fingerprint": ("resolver.lsh",),
     "resolver": (),
     "proto": (),
