@@ -106,10 +106,25 @@ class _Rejections:
 # ---------------------------------------------------------------------------------------------- validators
 
 
-def _keep_named_rows(table: pa.Table, file: str, rejections: _Rejections, id_field: str, name_field: str,
-                     max_chars: int) -> tuple[np.ndarray, _Frame, Converted]:
-    """Row checks shared by tracks and artists: id and name present, name printable and not too long, id
-    not seen before. Returns the kept-row mask, the frame of kept rows and the converted name column."""
+@dataclass(frozen=True)
+class _NamedRows:
+    """Tracks or artists after the row checks they share: ``usable`` rows of the input, their ``frame``, their
+    ``name`` column converted, and the ``rejections`` so far."""
+
+    usable: pa.Table
+    frame: _Frame
+    name: pa.Array
+    rejections: _Rejections
+
+
+def _keep_named_rows(table: pa.Table, source: str, id_field: str, name_field: str, max_chars: int, *,
+                     limit_name: str) -> _NamedRows:
+    """Row checks shared by tracks and artists: id and name present, name printable and not too long
+    (``max_chars``, at least 1; the caller's parameter is ``limit_name``), id not seen before."""
+    if max_chars < 1:
+        raise ValueError(f"{limit_name} must be at least 1, got {max_chars}")
+    file = source
+    rejections = _Rejections(file)
     ids = to_text(table[id_field], file=file, field=id_field)
     name = to_text(table[name_field], file=file, field=name_field)
     frame = _Frame(np.arange(table.num_rows, dtype=np.int64), ids.values)
@@ -118,7 +133,7 @@ def _keep_named_rows(table: pa.Table, file: str, rejections: _Rejections, id_fie
     kept = _drop_missing(rejections, frame, kept, name, name_field)
     kept = _drop_bad_names(rejections, frame, kept, name, name_field, max_chars)
     kept = _drop_duplicates(rejections, frame, kept, id_field)
-    return kept, frame.take(kept), name
+    return _NamedRows(table.filter(pa.array(kept)), frame.take(kept), name.values.filter(pa.array(kept)), rejections)
 
 
 def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000) -> LoadedTable:
@@ -131,12 +146,8 @@ def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000
     usable rows (the first occurrence is kept). ``duration_ms`` values that are not whole numbers, or
     outside 1 ms .. 24 h, are nulled. A column of an unusable type raises ``SchemaError``.
     """
-    if max_title_chars < 1:
-        raise ValueError(f"max_title_chars must be at least 1, got {max_title_chars}")
-    file = source
-    rejections = _Rejections(file)
-    kept, frame, title = _keep_named_rows(table, file, rejections, "track_id", "title", max_title_chars)
-    usable = table.filter(pa.array(kept))
+    rows = _keep_named_rows(table, source, "track_id", "title", max_title_chars, limit_name="max_title_chars")
+    usable, frame, rejections = rows.usable, rows.frame, rows.rejections
     duration = _optional(usable, TRACK_SCHEMA.field("duration_ms"), rejections, frame)
     out_of_range = numpy_mask(pc.or_(pc.less_equal(duration, 0), pc.greater(duration, MAX_DURATION_MS)))
     positions = np.flatnonzero(out_of_range)
@@ -145,7 +156,7 @@ def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000
     rejections.add(frame, positions, "duration_ms", reasons, FIELD_NULLED)
     columns = {
         "track_id": frame.ids,
-        "title": title.values.filter(pa.array(kept)),
+        "title": rows.name,
         "artist_ids": _optional(usable, TRACK_SCHEMA.field("artist_ids"), rejections, frame),
         "duration_ms": pc.if_else(pa.array(out_of_range), pa.scalar(None, pa.int64()), duration),
     }
@@ -159,14 +170,9 @@ def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000
     only of control characters or longer than ``max_name_chars``, and a repeated ``artist_id`` (the first
     occurrence is kept). ``genres`` may be a list or ``";"``-separated text.
     """
-    if max_name_chars < 1:
-        raise ValueError(f"max_name_chars must be at least 1, got {max_name_chars}")
-    file = source
-    rejections = _Rejections(file)
-    kept, frame, name = _keep_named_rows(table, file, rejections, "artist_id", "name", max_name_chars)
-    usable = table.filter(pa.array(kept))
-    columns = {"artist_id": frame.ids, "name": name.values.filter(pa.array(kept))}
-    return _completed(columns, usable, ARTIST_SCHEMA, rejections, frame)
+    rows = _keep_named_rows(table, source, "artist_id", "name", max_name_chars, limit_name="max_name_chars")
+    columns = {"artist_id": rows.frame.ids, "name": rows.name}
+    return _completed(columns, rows.usable, ARTIST_SCHEMA, rows.rejections, rows.frame)
 
 
 def _completed(columns: dict[str, pa.Array], usable: pa.Table, schema: pa.Schema, rejections: _Rejections,

@@ -54,6 +54,10 @@ def test_artists_and_engagement_in_memory_and_from_a_file_agree(tmp_path: Path) 
     pq.write_table(artists, tmp_path / "artists.parquet")
     pq.write_table(engagement, tmp_path / "engagement.parquet")
     known = pa.array(["t1"])
-    _same_result(validate_artists(artists, "artists"), read_artists(tmp_path / "artists.parquet"))
-    _same_result(validate_engagement(engagement, "engagement", known_track_ids=known),
-                 read_engagement(tmp_path / "engagement.parquet", known_track_ids=known))
+    validated_artists = validate_artists(artists, "artists")
+    _same_result(validated_artists, read_artists(tmp_path / "artists.parquet"))
+    assert validated_artists.table["artist_id"].to_pylist() == ["a1"]  # a repeated id, a blank name dropped
+    assert validated_artists.table["genres"].to_pylist() == [["rock", "pop"]]
+    validated_engagement = validate_engagement(engagement, "engagement", known_track_ids=known)
+    _same_result(validated_engagement, read_engagement(tmp_path / "engagement.parquet", known_track_ids=known))
+    assert validated_engagement.table.to_pylist() == [{"user_id": "u1", "track_id": "t1", "plays": 3}]
