@@ -20,6 +20,7 @@ TRACK_SCHEMA = pa.schema(
         pa.field("isrc", pa.string()),
         pa.field("release_date", pa.string()),
         pa.field("label", pa.string()),
+        pa.field("source", pa.string()),
         pa.field("audio_path", pa.string()),
     ]
 )

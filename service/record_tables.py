@@ -52,6 +52,19 @@ class RecordTable:
         return (f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {', '.join(definitions)}, "
                 f"PRIMARY KEY ({', '.join(self.key)}));")
 
+    def add_column_sql(self, present: set[str]) -> list[str]:
+        """``ALTER TABLE`` statements adding the stored columns missing from a table that has ``present``
+        (a database written before they were declared); only nullable columns can be added this way."""
+        statements = []
+        for field in self.stored:
+            if field.name in present:
+                continue
+            if not field.nullable:
+                raise ValueError(f"table {self.name} lacks the required column {field.name!r}: the database was "
+                                 "written by an incompatible version")
+            statements.append(f"ALTER TABLE {self.name} ADD COLUMN {field.name} {_sqlite_type(field)}")
+        return statements
+
     def upsert_sql(self) -> str:
         """Insert one row, or update the row with its key in place: an updated row keeps its rowid, so the
         stored order is first-ingest order. Parameters: one per :attr:`columns`, in that order."""

@@ -91,6 +91,16 @@ class Store:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database written by an earlier version up to the record schemas: a nullable column declared
+        since then is added (empty for the rows already stored)."""
+        with self._lock:
+            for table in RECORD_TABLES:
+                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table.name})")}
+                for statement in table.add_column_sql(present):
+                    self._db.execute(statement)
 
     def close(self) -> None:
         """Close the database connection."""

@@ -251,7 +251,7 @@ def _tables(track_ids: pa.Array, recording_ids: pa.Array, duration_ms: pa.Array,
         "track_id": track_ids, "title": column("title"), "artist": column("artist"),
         "artist_ids": column("artist_ids"), "album": column("album"), "duration_ms": duration_ms,
         "isrc": column("isrc"), "release_date": column("release_date"), "label": column("label"),
-        "audio_path": pa.nulls(len(track_ids), pa.string()),
+        "source": pa.nulls(len(track_ids), pa.string()), "audio_path": pa.nulls(len(track_ids), pa.string()),
     }, schema=TRACK_SCHEMA)
     truth = pa.table({"track_id": track_ids, "recording_id": recording_ids, "kind": column("kind")},
                      schema=TRUTH_TRACKS_SCHEMA)

@@ -54,7 +54,7 @@ AUDIO_FORMAT_OPUS: AudioFormat
 AUDIO_FORMAT_MP3: AudioFormat
 
 class Track(_message.Message):
-    __slots__ = ("track_id", "title", "artist", "artist_ids", "album", "duration_ms", "isrc", "release_date", "label")
+    __slots__ = ("track_id", "title", "artist", "artist_ids", "album", "duration_ms", "isrc", "release_date", "label", "source")
     TRACK_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     ARTIST_FIELD_NUMBER: _ClassVar[int]
@@ -64,6 +64,7 @@ class Track(_message.Message):
     ISRC_FIELD_NUMBER: _ClassVar[int]
     RELEASE_DATE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     track_id: str
     title: str
     artist: str
@@ -73,7 +74,8 @@ class Track(_message.Message):
     isrc: str
     release_date: str
     label: str
-    def __init__(self, track_id: _Optional[str] = ..., title: _Optional[str] = ..., artist: _Optional[str] = ..., artist_ids: _Optional[_Iterable[str]] = ..., album: _Optional[str] = ..., duration_ms: _Optional[int] = ..., isrc: _Optional[str] = ..., release_date: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+    source: str
+    def __init__(self, track_id: _Optional[str] = ..., title: _Optional[str] = ..., artist: _Optional[str] = ..., artist_ids: _Optional[_Iterable[str]] = ..., album: _Optional[str] = ..., duration_ms: _Optional[int] = ..., isrc: _Optional[str] = ..., release_date: _Optional[str] = ..., label: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Artist(_message.Message):
     __slots__ = ("artist_id", "name", "genres", "country")
