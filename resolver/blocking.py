@@ -18,6 +18,7 @@ from catalog_er.resolver.config import BlockingConfig
 from catalog_er.resolver.features import TrackFeatures
 from catalog_er.resolver.lsh import banded_pairs, batch_signatures
 from catalog_er.resolver.pairing import dedupe_pairs, pairs_within_groups
+from catalog_er.resolver.record_text import TokenStatistics, signature_tokens, tokenize
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,26 @@ def audio_candidate_pairs(audio: AudioEvidence, config: BlockingConfig
 
 @dataclass(frozen=True)
 class TextBlocker:
-    """One MinHash LSH blocker over a text column: its texts, threshold and optional group codes."""
+    """One MinHash LSH blocker over a text column: its texts, threshold and optional group codes.
+
+    ``words``: hash the texts' words (those in at most ``BlockingConfig.record_common_share`` of the catalog's
+    records) instead of their character 3-grams. ``pair_with``: ``(n,)`` bool; when given, a pair is kept only
+    when one of its rows is marked (the record blocker pairs only records whose fields may be smeared)."""
 
     texts: np.ndarray
     threshold: float
     within: np.ndarray | None = None
     sort_by_duration: bool = False
+    words: bool = False
+    pair_with: np.ndarray | None = None
+
+    def signatures(self, config: BlockingConfig, statistics: TokenStatistics) -> tuple[np.ndarray, np.ndarray]:
+        """``(signatures, empty)``: ``(n, num_perm)`` uint32 MinHash of each text and which texts have none."""
+        if not self.words:
+            return text_signatures(self.texts, config)
+        hashes, rows = signature_tokens(tokenize(self.texts), statistics, max_share=config.record_common_share)
+        signatures = batch_signatures(hashes, rows, len(self.texts), num_perm=config.num_perm, seed=config.seed)
+        return signatures, np.bincount(rows, minlength=len(self.texts)) == 0
 
 
 def text_blockers(features: TrackFeatures, config: BlockingConfig) -> dict[str, TextBlocker]:
@@ -130,6 +145,8 @@ def text_blockers(features: TrackFeatures, config: BlockingConfig) -> dict[str, 
                                         within=string_hashes(features.primary_artist)),
         "title_artist_lsh": TextBlocker(text, config.text_threshold, sort_by_duration=True),
         "title_lsh": TextBlocker(features.title_core, config.title_threshold, sort_by_duration=True),
+        "record_lsh": TextBlocker(features.record_text, config.record_threshold, sort_by_duration=True, words=True,
+                                  pair_with=features.smeared),
     }
 
 
@@ -140,15 +157,23 @@ def text_signatures(texts: np.ndarray, config: BlockingConfig) -> tuple[np.ndarr
     return signatures, np.bincount(set_ids, minlength=len(texts)) == 0
 
 
-def candidate_pairs(features: TrackFeatures, *, config: BlockingConfig,
+def candidate_pairs(features: TrackFeatures, *, config: BlockingConfig, statistics: TokenStatistics,
                     extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
-    """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, and any
-    ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g. pairs found from audio)."""
+    """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, LSH over the
+    words of records that may be smeared, and any ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g.
+    pairs found from audio). ``statistics``: the catalog's token frequencies (which words are too common to
+    block on)."""
     blockers = {"isrc": isrc_candidate_pairs(features.isrc, config=config)}
     for name, blocker in text_blockers(features, config).items():
-        blockers[name] = lsh_candidate_pairs(
-            blocker.texts, threshold=blocker.threshold, config=config, within=blocker.within,
-            duration_ms=features.duration_ms if blocker.sort_by_duration else None)
+        signatures, empty = blocker.signatures(config, statistics)
+        left, right, oversized = banded_pairs(
+            signatures, empty, threshold=blocker.threshold, max_bucket_size=config.max_bucket_size,
+            neighbours=config.oversized_bucket_neighbours, within=blocker.within,
+            sort_within=features.duration_ms if blocker.sort_by_duration else None)
+        if blocker.pair_with is not None:
+            kept = blocker.pair_with[left] | blocker.pair_with[right]
+            left, right = left[kept], right[kept]
+        blockers[name] = (left, right, oversized)
     for name, (left, right) in (extra_blockers or {}).items():
         blockers[name] = (np.minimum(left, right), np.maximum(left, right), 0)
     n = len(features)

@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.record_text import TokenStatistics, record_similarity
 
 MISSING = -1
 """Code of a categorical signal when either side lacks the value."""
@@ -40,6 +41,9 @@ class PairSignals:
     """int8: 1 same year, 0 different, -1 missing."""
     audio_match: np.ndarray
     """int8: 1 the recordings' fingerprints match, 0 they do not, -1 a side has no audio."""
+    record_similarity: np.ndarray
+    """float32 IDF-weighted cosine of the two whole records' words (:mod:`resolver.record_text`); NaN unless a
+    side may be smeared (:attr:`resolver.features.TrackFeatures.smeared`) and both have words."""
 
     def __len__(self) -> int:
         return len(self.title_similarity)
@@ -82,8 +86,9 @@ def _detail_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
-                  audio: AudioEvidence | None = None) -> PairSignals:
-    """Compute every signal for the pairs ``(left[i], right[i])``; audio only where ``audio`` is given."""
+                  audio: AudioEvidence | None = None, *, statistics: TokenStatistics) -> PairSignals:
+    """Compute every signal for the pairs ``(left[i], right[i])``; audio only where ``audio`` is given;
+    ``statistics``: the catalog's word frequencies, which weigh the whole-record comparison."""
     f = features
     title_similarity = string_similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
     title_similarity[(f.title_core[left] == "") | (f.title_core[right] == "")] = np.nan
@@ -104,4 +109,15 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
         ),
         release_year_match=_categorical_match(year_left, year_right, (year_left < 0) | (year_right < 0)),
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
+        record_similarity=_record_similarity(f, left, right, statistics),
     )
+
+
+def _record_similarity(features: TrackFeatures, left: np.ndarray, right: np.ndarray, statistics: TokenStatistics
+                       ) -> np.ndarray:
+    """Whole-record similarity where a side may be smeared (NaN elsewhere: field by field says it all)."""
+    out = np.full(len(left), np.nan, dtype=np.float32)
+    wanted = features.smeared[left] | features.smeared[right]
+    if wanted.any():
+        out[wanted] = record_similarity(features.record_text, left[wanted], right[wanted], statistics)
+    return out

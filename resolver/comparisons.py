@@ -198,6 +198,11 @@ _ARTIST = NumericScale("artist_similarity", (Level("<0.50"), at_least(0.50), at_
 
 TRACK_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("title_artist", (_TITLE, _ARTIST), label_format="title {0} / artist {1}"),
+    # The whole record as one bag of words, where a side's fields may be smeared (no credit, an overlong title):
+    # a title holding the artist and the album still matches its twin (null for records with sound fields).
+    Comparison("record", (NumericScale("record_similarity", (Level("<0.30"), at_least(0.30), at_least(0.50),
+                                                             at_least(0.70), at_least(0.85))),),
+               label_format="words {0}", monotone_groups=((0, 1, 2, 3, 4),)),
     _same_or_not("isrc", "isrc_match"),
     Comparison("duration", (NumericScale("duration_delta_ms", (
         Level(">15s"), Level("<=15s", 15_000), Level("<=6s", 6_000), Level("<=3s", 3_000), Level("<=1s", 1_000)),

@@ -73,6 +73,12 @@ class BlockingConfig(_Section):
     order instead of with all members (sorted-neighbourhood fallback for popular titles)."""
     max_isrc_block_size: int = field(default=200, metadata=_between(2, 100_000))
     """An ISRC shared by more tracks than this is treated as a data error, not evidence."""
+    record_threshold: float = field(default=0.4, metadata=_between(0.05, 0.95))
+    """Jaccard of two records' words (common words left out) at which the record blocker should pair them: a
+    scraped title holding title, artist and album shares about half its words with the clean record."""
+    record_common_share: float = field(default=0.01, metadata=_between(0.0001, 1.0))
+    """Words held by more than this share of the catalog's records ("music", "feat", "the") are left out of
+    the record blocker's signatures: they would put unrelated records in one bucket."""
     audio_threshold: float = field(default=0.3, metadata=_between(0.05, 0.95))
     """Jaccard of two fingerprints' hash sets at which audio LSH should pair them (re-encodes and gain
     changes keep well above it; noisy copies are left to the inverted index)."""

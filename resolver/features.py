@@ -18,6 +18,10 @@ from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_
 
 Parsed = TypeVar("Parsed")
 
+SMEARED_TITLE_WORDS = 9
+"""A core title this long is taken as possibly holding other fields (few real titles have nine words or more;
+those that do are only compared as whole records in addition to field by field)."""
+
 
 @dataclass(frozen=True)
 class TrackFeatures:
@@ -41,6 +45,13 @@ class TrackFeatures:
     label: np.ndarray
     release_year: np.ndarray
     """int32, -1 when missing or unparsable."""
+    record_text: np.ndarray
+    """Every text field folded and joined (title, credit, album, label): the record as one bag of words
+    (:mod:`resolver.record_text`)."""
+    smeared: np.ndarray
+    """bool: the record's fields may not hold what their names say — no artist credit, or a title of
+    :data:`SMEARED_TITLE_WORDS` words or more (a scraped record keeps everything in its title). Pairs with such
+    a record are compared as whole records too."""
 
     def __len__(self) -> int:
         return len(self.track_id)
@@ -104,20 +115,28 @@ def extract_track_features(tracks: pa.Table) -> TrackFeatures:
     labels = _map_distinct(tracks["label"], fold)
     isrcs = _map_distinct(tracks["isrc"], normalize_isrc)
     duration = tracks["duration_ms"].to_numpy(zero_copy_only=False).astype(np.float64)
+    fields = [_map_distinct(tracks[column], fold) for column in ("title", "artist", "album")] + [labels]
+    record_text = pc.binary_join_element_wise(*(pa.array(values, pa.string()) for values in fields), " ",
+                                              null_handling="skip")
+    title_core = _strings(["" if is_placeholder_title(t.core) else t.core for t in titles])
+    title_words = pc.utf8_length(pc.replace_substring_regex(pa.array(title_core.tolist(), pa.string()), r"[^ ]", ""))
+    artist_key = _strings(artist_names)
     year_text = pc.utf8_slice_codeunits(tracks["release_date"], 0, 4)
     release_year = pc.cast(
         pc.if_else(pc.match_substring_regex(year_text, r"^[0-9]{4}$"), year_text, None), pa.int32()
     )
     return TrackFeatures(
         track_id=np.array(tracks["track_id"].to_pylist(), dtype=object),
-        title_core=_strings(["" if is_placeholder_title(t.core) else t.core for t in titles]),
+        title_core=title_core,
         version_kind=_strings([t.version_kind for t in titles]),
         version_detail=_strings([t.version_detail for t in titles]),
-        artist_names=_strings(artist_names),
+        artist_names=artist_key,
         primary_artist=_strings(primary),
         isrc=_strings(isrcs),
         duration_ms=duration,
         album_core=_strings(albums),
         label=_strings(labels),
         release_year=pc.fill_null(release_year, -1).to_numpy(zero_copy_only=False).astype(np.int32),
+        record_text=_strings(record_text.to_pylist()),
+        smeared=(artist_key == "") | (title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS),
     )

@@ -26,15 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
-from catalog_er.resolver.blocking import TextBlocker, candidate_pairs, text_blockers, text_signatures
+from catalog_er.resolver.blocking import TextBlocker, candidate_pairs, text_blockers
 from catalog_er.resolver.compare import compare_pairs
 from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
-from catalog_er.resolver.config import BlockingConfig, ResolverConfig
+from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.features import TrackFeatures
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
 from catalog_er.resolver.lsh import BucketIndex, band_keys
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.pairing import concatenated_ranges, dedupe_pairs, sorted_neighbourhood
+from catalog_er.resolver.record_text import TokenStatistics, tokenize
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,23 @@ class TrackIndex:
     """Candidates and scores for single tracks against ``features`` (see the module docstring)."""
 
     def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
-                 scored_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+                 scored_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, *,
+                 statistics: TokenStatistics | None = None) -> None:
         """``scored_pairs``: ``(left, right, levels)`` of the batch candidate pairs of ``features`` when a
-        resolution has just compared them (otherwise they are found and compared here)."""
+        resolution has just compared them (otherwise they are found and compared here); ``statistics``: the
+        catalog's word frequencies that resolution used (otherwise learned from ``features``). Look-ups and
+        rows added later are weighed with these same statistics."""
         self.features, self.model, self.config = features, model, config
+        self.statistics = statistics or TokenStatistics.learn(tokenize(features.record_text))
         self._evidence = _evidence_tables(model)
         blockers = text_blockers(features, config.blocking)
         self._sort_by_duration = {name: blocker.sort_by_duration for name, blocker in blockers.items()}
+        self._smeared_only = {name: blocker.pair_with is not None for name, blocker in blockers.items()}
         self._buckets = {name: BucketIndex.build(keys, np.arange(len(features)))
-                         for name, keys in _bucket_keys(blockers, config.blocking).items()}
+                         for name, keys in self._bucket_keys(blockers).items()}
         self._isrc_sorted, self._isrc_rows = _isrc_lookup(features)
         if scored_pairs is None:
-            pairs = candidate_pairs(features, config=config.blocking)
+            pairs = candidate_pairs(features, config=config.blocking, statistics=self.statistics)
             scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
         self.neighbours = ScoredNeighbours.from_pairs(len(features), *scored_pairs, model)
 
@@ -80,9 +86,9 @@ class TrackIndex:
         new = object.__new__(TrackIndex)
         replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
         new.features = replaced.concat(features.take(np.flatnonzero(appended)))
-        new.model, new.config, new._evidence = self.model, self.config, self._evidence
-        new._sort_by_duration = self._sort_by_duration
-        keys = _bucket_keys(text_blockers(features, self.config.blocking), self.config.blocking)
+        new.model, new.config, new._evidence, new.statistics = self.model, self.config, self._evidence, self.statistics
+        new._sort_by_duration, new._smeared_only = self._sort_by_duration, self._smeared_only
+        keys = self._bucket_keys(text_blockers(features, self.config.blocking))
         new._buckets = {name: self._buckets[name].merged(blocker_keys, rows) for name, blocker_keys in keys.items()}
         new._isrc_sorted, new._isrc_rows = _isrc_lookup(new.features)
         query, found = new._candidates(features, keys, query_rows=rows)
@@ -97,15 +103,28 @@ class TrackIndex:
     def __len__(self) -> int:
         return len(self.features)
 
+    def _bucket_keys(self, blockers: dict[str, TextBlocker]) -> dict[str, np.ndarray]:
+        """Per text blocker: the ``(n, bands)`` int64 bucket keys of its rows (blockers hashing the same texts the
+        same way share one MinHash pass)."""
+        out: dict[str, np.ndarray] = {}
+        signed: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
+        for name, blocker in blockers.items():
+            key = (id(blocker.texts), blocker.words)
+            if key not in signed:
+                signed[key] = blocker.signatures(self.config.blocking, self.statistics)
+            signatures, empty = signed[key]
+            out[name] = band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within)
+        return out
+
     def _levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """``(len(left), n_comparisons)`` comparison levels of indexed rows' pairs (text and metadata only)."""
-        return comparison_levels(compare_pairs(self.features, left, right), TRACK_COMPARISONS)
+        return comparison_levels(compare_pairs(self.features, left, right, statistics=self.statistics),
+                                 TRACK_COMPARISONS)
 
     def candidates(self, query: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:
         """``(query_rows, rows)``, int64: each pair of a row of ``query`` (tracks not in the index) and an indexed
         row sharing a bucket of some blocker or a valid ISRC (each pair once, sorted by query row)."""
-        return self._candidates(query, _bucket_keys(text_blockers(query, self.config.blocking),
-                                                    self.config.blocking))
+        return self._candidates(query, self._bucket_keys(text_blockers(query, self.config.blocking)))
 
     def _candidates(self, query: TrackFeatures, keys_by_blocker: dict[str, np.ndarray],
                     query_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -122,19 +141,23 @@ class TrackIndex:
             query_of_key, starts, sizes = buckets.lookup(keys)
             members = sizes + unsaved  # the bucket as batch blocking would see it, the query in it
             normal = (sizes > 0) & (members <= blocking.max_bucket_size)
-            found_query.append(np.repeat(query_of_key[normal], sizes[normal]))
-            found_rows.append(buckets.rows[concatenated_ranges(starts[normal], sizes[normal])].astype(np.int64))
-            if not self._sort_by_duration[name]:
-                continue
+            blocker_query = [np.repeat(query_of_key[normal], sizes[normal])]
+            blocker_rows = [buckets.rows[concatenated_ranges(starts[normal], sizes[normal])].astype(np.int64)]
             oversized = np.flatnonzero((sizes > 0) & (members > blocking.max_bucket_size))
-            for k in oversized.tolist():  # a popular title: the nearest durations on either side only
-                q, start = int(query_of_key[k]), int(starts[k])
+            for k in oversized.tolist() if self._sort_by_duration[name] else ():
+                q, start = int(query_of_key[k]), int(starts[k])  # a popular title: the nearest durations only
                 rows = buckets.rows[start:start + int(sizes[k])].astype(np.int64)
                 nearest = sorted_neighbourhood(rows, self.features.duration_ms[rows], int(own_rows[q]),
                                                float(query.duration_ms[q]),
                                                window=blocking.oversized_bucket_neighbours)
-                found_query.append(np.full(len(nearest), q))
-                found_rows.append(nearest)
+                blocker_query.append(np.full(len(nearest), q))
+                blocker_rows.append(nearest)
+            pair_query, pair_rows = np.concatenate(blocker_query), np.concatenate(blocker_rows)
+            if self._smeared_only[name]:  # only pairs with a record whose fields may be smeared
+                kept = query.smeared[pair_query] | self.features.smeared[pair_rows]
+                pair_query, pair_rows = pair_query[kept], pair_rows[kept]
+            found_query.append(pair_query)
+            found_rows.append(pair_rows)
         with_isrc = np.flatnonzero(query.isrc != "")
         if len(with_isrc):
             starts = np.searchsorted(self._isrc_sorted, query.isrc[with_isrc], side="left")
@@ -162,7 +185,8 @@ class TrackIndex:
             return []
         pool = self.features.take(rows).concat(query)
         query_row = np.full(len(rows), len(rows), dtype=np.int64)
-        levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio), TRACK_COMPARISONS)
+        levels = comparison_levels(compare_pairs(pool, query_row, np.arange(len(rows)), audio,
+                                                 statistics=self.statistics), TRACK_COMPARISONS)
         return self._ranked(rows, self.model.probability(levels), levels, limit, min_probability)
 
     def find_many(self, queries: TrackFeatures, limits: list[int], min_probabilities: list[float]
@@ -171,8 +195,8 @@ class TrackIndex:
         ranked (at most ``limits[q]``, at least ``min_probabilities[q]``) and how many were scored."""
         query_of, rows = self.candidates(queries)
         pool = self.features.take(rows).concat(queries)  # the candidates' rows, then the queries'
-        levels = comparison_levels(compare_pairs(pool, len(rows) + query_of, np.arange(len(rows))),
-                                   TRACK_COMPARISONS)
+        levels = comparison_levels(compare_pairs(pool, len(rows) + query_of, np.arange(len(rows)),
+                                                 statistics=self.statistics), TRACK_COMPARISONS)
         probability = self.model.probability(levels)
         bounds = np.searchsorted(query_of, np.arange(len(queries) + 1)).tolist()
         return [(self._ranked(rows[low:high], probability[low:high], levels[low:high], limits[q],
@@ -229,18 +253,6 @@ def _evidence_tables(model: FellegiSunterModel) -> tuple[list[dict[int, str]], l
         labels.append({-1: "null (0.0)"} | {level: f"{comparison.level_labels[level]} ({w:+.1f})"
                                              for level, w in weights[-1].items() if level >= 0})
     return labels, weights
-
-
-def _bucket_keys(blockers: dict[str, TextBlocker], config: BlockingConfig) -> dict[str, np.ndarray]:
-    """Per text blocker: the ``(n, bands)`` int64 bucket keys of its rows (blockers over the same texts share one
-    MinHash pass)."""
-    out, signed = {}, {}
-    for name, blocker in blockers.items():
-        if id(blocker.texts) not in signed:
-            signed[id(blocker.texts)] = text_signatures(blocker.texts, config)
-        signatures, empty = signed[id(blocker.texts)]
-        out[name] = band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within)
-    return out
 
 
 def _isrc_lookup(features: TrackFeatures) -> tuple[np.ndarray, np.ndarray]:

@@ -101,6 +101,7 @@ PAIR_SCHEMA = pa.schema(
         pa.field("album_match", pa.bool_()),
         pa.field("release_year_match", pa.bool_()),
         pa.field("audio_match", pa.bool_()),
+        pa.field("record_similarity", pa.float32()),
         # artist signals (null on track rows)
         pa.field("name_similarity", pa.float32()),
         pa.field("shared_recordings", pa.float32()),

@@ -25,6 +25,7 @@ from catalog_er.resolver.features import TrackFeatures, extract_track_features
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel, random_pairs, train_model
 from catalog_er.resolver.graph import cluster_pairs
 from catalog_er.resolver.propose import PairEvidence, build_proposals, canonical_order
+from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.records import candidate_id_table, nullable_bool, pair_rows
 from catalog_er.resolver.stages import StageTimer
 
@@ -61,6 +62,7 @@ def pair_table(features: TrackFeatures, left: np.ndarray, right: np.ndarray, pro
                          "album_match": nullable_bool(signals.album_match),
                          "release_year_match": nullable_bool(signals.release_year_match),
                          "audio_match": nullable_bool(signals.audio_match),
+                         "record_similarity": pa.array(signals.record_similarity, pa.float32(), from_pandas=True),
                      })
 
 
@@ -78,10 +80,12 @@ class ScoredTracks:
     signals: PairSignals
     model: FellegiSunterModel
     audio: AudioEvidence | None
+    statistics: TokenStatistics
+    """The catalog's word frequencies (whole-record comparison and blocking)."""
 
     def compare(self, left: np.ndarray, right: np.ndarray) -> PairSignals:
         """Signals of any track pairs (for completing groups and explaining proposals)."""
-        return compare_pairs(self.features, left, right, self.audio)
+        return compare_pairs(self.features, left, right, self.audio, statistics=self.statistics)
 
 
 def score_tracks(tracks: pa.Table, *, config: ResolverConfig, timer: StageTimer,
@@ -89,21 +93,23 @@ def score_tracks(tracks: pa.Table, *, config: ResolverConfig, timer: StageTimer,
     """Normalize, block, compare and train on a validated tracks table (``TRACK_SCHEMA``)."""
     with timer.stage("normalize"):
         features = extract_track_features(tracks)
+        statistics = TokenStatistics.learn(tokenize(features.record_text))
     with timer.stage("blocking"):
         extra = {} if audio is None else audio_candidate_pairs(audio, config.blocking)
-        candidates = candidate_pairs(features, config=config.blocking, extra_blockers=extra)
+        candidates = candidate_pairs(features, config=config.blocking, statistics=statistics, extra_blockers=extra)
     with timer.stage("compare"):
-        signals = compare_pairs(features, candidates.left, candidates.right, audio)
+        signals = compare_pairs(features, candidates.left, candidates.right, audio, statistics=statistics)
         levels = comparison_levels(signals, TRACK_COMPARISONS)
     with timer.stage("train"):
         random_left, random_right = random_pairs(
             len(features), config.scoring.random_pairs_for_u, config.scoring.seed
         )
         # Audio is not verified on random pairs (costly, and its u is learned by EM on candidates).
-        random_levels = comparison_levels(compare_pairs(features, random_left, random_right), TRACK_COMPARISONS)
+        random_levels = comparison_levels(compare_pairs(features, random_left, random_right, statistics=statistics),
+                                          TRACK_COMPARISONS)
         model = train_model(levels, random_levels, comparisons=TRACK_COMPARISONS, anchor=ISRC_ANCHOR,
                             config=config.scoring)
-    return ScoredTracks(tracks, features, candidates, signals, model, audio)
+    return ScoredTracks(tracks, features, candidates, signals, model, audio, statistics)
 
 
 def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTimer,
@@ -192,13 +198,14 @@ def identity_groups(scored: ScoredTracks, labels: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
-def regroup(tracks: pa.Table, features: TrackFeatures, *, model: FellegiSunterModel, config: ResolverConfig,
-            decisions: PairDecisions | None = None) -> ResolveResult:
-    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model``."""
+def regroup(tracks: pa.Table, features: TrackFeatures, *, model: FellegiSunterModel, statistics: TokenStatistics,
+            config: ResolverConfig, decisions: PairDecisions | None = None) -> ResolveResult:
+    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model`` and the
+    whole catalog's word ``statistics``."""
     timer = StageTimer(None)
     with timer.stage("blocking"):
-        candidates = candidate_pairs(features, config=config.blocking)
+        candidates = candidate_pairs(features, config=config.blocking, statistics=statistics)
     with timer.stage("compare"):
-        signals = compare_pairs(features, candidates.left, candidates.right)
-    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None), config=config, timer=timer,
-                        decisions=decisions)
+        signals = compare_pairs(features, candidates.left, candidates.right, statistics=statistics)
+    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None, statistics), config=config,
+                        timer=timer, decisions=decisions)

@@ -257,9 +257,10 @@ class LiveCatalog:
                                  keep_scored=True)
         scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
         assert scored is not None  # resolve_catalog(keep_scored=True)
-        index = TrackIndex(scored.features, result.tracks.model, self.config,
-                           (scored.candidates.left, scored.candidates.right,
-                            comparison_levels(scored.signals, TRACK_COMPARISONS)))
+        scored_pairs = (scored.candidates.left, scored.candidates.right,
+                        comparison_levels(scored.signals, TRACK_COMPARISONS))
+        index = TrackIndex(scored.features, result.tracks.model, self.config, scored_pairs,
+                           statistics=scored.statistics)
         with self._lock:  # the new model and its index, with every change stored since ``view`` applied
             target = self._wanted
             self._model = self._save_model(result.tracks.model)
@@ -284,7 +285,8 @@ class LiveCatalog:
             touched_ids.update(proposal.member_ids)
         rows = np.array(sorted(view.row_of[t] for t in touched_ids if t in view.row_of), dtype=np.int64)
         subset = view.tracks.take(pa.array(rows))
-        result = regroup(subset, index.features.take(rows), model=index.model, config=self.config,
+        result = regroup(subset, index.features.take(rows), model=index.model, statistics=index.statistics,
+                         config=self.config,
                          decisions=self.decisions("track"))
         changed = self.store.replace_proposals(result.proposals, touched_ids, "track")
         return True, len(rows), changed

@@ -31,7 +31,8 @@ from catalog_er.resolver.fellegi_sunter import (
 NAMES = [c.name for c in TRACK_COMPARISONS]
 
 
-def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year=None, audio=None) -> PairSignals:
+def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year=None, audio=None,
+             record=None) -> PairSignals:
     def fill(value, dtype):
         return np.full(n, value, dtype=dtype) if np.isscalar(value) or value is None else np.asarray(value, dtype)
 
@@ -41,6 +42,7 @@ def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year
         version_match=fill(version, np.int8), album_match=fill(-1 if album is None else album, np.int8),
         release_year_match=fill(-1 if year is None else year, np.int8),
         audio_match=fill(-1 if audio is None else audio, np.int8),
+        record_similarity=fill(np.nan if record is None else record, np.float32),
     )
 
 

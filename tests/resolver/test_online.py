@@ -11,6 +11,7 @@ from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.features import extract_track_features
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.online import TrackIndex
+from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.synthetic import SyntheticCatalog
 from catalog_er.resolver.tracks import ResolveResult
 
@@ -62,7 +63,7 @@ def index(small_catalog: SyntheticCatalog, small_result: ResolveResult) -> Track
 
 
 def test_built_lists_hold_every_batch_candidate_pair_both_ways(index: TrackIndex) -> None:
-    pairs = candidate_pairs(index.features, config=index.config.blocking)
+    pairs = candidate_pairs(index.features, config=index.config.blocking, statistics=index.statistics)
     lists = index.neighbours
     assert len(lists.source) == 2 * len(pairs.left)
     row = int(pairs.left[0])
@@ -125,16 +126,20 @@ def test_appended_copy_is_found_from_both_sides(small_catalog: SyntheticCatalog,
 
 
 def _crowded_catalog(small_catalog: SyntheticCatalog) -> pa.Table:
-    """The small catalog with an ISRC shared by 230 deliveries (a data error, over ``max_isrc_block_size``) and
-    90 songs called "Intro" (a title bucket over ``max_bucket_size``), some of each among the last rows."""
+    """The small catalog with an ISRC shared by 230 deliveries (a data error, over ``max_isrc_block_size``), 90
+    songs called "Intro" (a title bucket over ``max_bucket_size``) and 20 scraped copies of catalog songs (the
+    whole record in the title, no artist: the record blocker's cases), some of each among the last rows."""
     tracks = small_catalog.tracks
     template = tracks.slice(0, 1).to_pylist()[0]
+    scraped = [{**row, "track_id": f"scraped-{k}", "artist": None, "isrc": None, "album": None,
+                "title": f"{row['title']} {row['artist'] or ''} {row['album'] or ''} Pop , Music $ 1.29"}
+               for k, row in enumerate(tracks.slice(100, 20).to_pylist())]
     shared_isrc = [{**template, "track_id": f"isrc-{k}", "title": f"Song Number {k} Of Many", "artist": f"Act {k}",
                     "isrc": "QZABC2600001", "duration_ms": 150_000 + 977 * k} for k in range(230)]
     intros = [{**template, "track_id": f"intro-{k}", "title": "Intro", "artist": f"Band {k % 45}", "isrc": None,
                "duration_ms": 60_000 + (k % 17) * 1_000 if k % 11 else None} for k in range(90)]
-    added = pa.Table.from_pylist(shared_isrc[:200] + intros[:60] + shared_isrc[200:] + intros[60:],
-                                 schema=tracks.schema)
+    added = pa.Table.from_pylist(shared_isrc[:200] + intros[:60] + scraped[:10] + shared_isrc[200:] + intros[60:]
+                                 + scraped[10:], schema=tracks.schema)
     return pa.concat_tables([tracks, added])
 
 
@@ -147,10 +152,12 @@ def test_rows_added_online_get_exactly_their_batch_candidates(small_catalog: Syn
     tracks = _crowded_catalog(small_catalog)
     features = extract_track_features(tracks)
     config = ResolverConfig()
-    batch = candidate_pairs(features, config=config.blocking)
+    statistics = TokenStatistics.learn(tokenize(features.record_text))  # word frequencies of the whole catalog
+    batch = candidate_pairs(features, config=config.blocking, statistics=statistics)
     assert batch.skipped_buckets["isrc"] == 1 and batch.skipped_buckets["title_lsh"] >= 1
-    n, added = len(features), 60  # 30 deliveries of the over-shared ISRC and 30 "Intro"s come last
-    before = TrackIndex(features.take(np.arange(n - added)), small_result.model, config)
+    assert batch.pairs_by_blocker["record_lsh"] > 0
+    n, added = len(features), 70  # 30 deliveries of the over-shared ISRC, 30 "Intro"s and 10 scraped ones come last
+    before = TrackIndex(features.take(np.arange(n - added)), small_result.model, config, statistics=statistics)
     after = before.with_rows(np.arange(n - added, n), features.take(np.arange(n - added, n)))
     for row in range(n - added, n):
         online = set(after.neighbours.target[after.neighbours.of(row)].tolist())
@@ -162,11 +169,12 @@ def test_an_unsaved_track_gets_the_candidates_batch_blocking_would_give_it(small
     tracks = _crowded_catalog(small_catalog)
     features = extract_track_features(tracks)
     config = ResolverConfig()
+    statistics = TokenStatistics.learn(tokenize(features.record_text))
     n = len(features)
-    for query_row in (n - 1, n - 31):  # an "Intro" (oversized bucket) and an over-shared ISRC delivery
+    for query_row in (n - 1, n - 11, n - 41):  # a scraped copy, an "Intro" (oversized bucket), an over-shared ISRC
         catalog = np.concatenate([np.delete(np.arange(n), query_row), [query_row]])
-        reordered = candidate_pairs(features.take(catalog), config=config.blocking)
+        reordered = candidate_pairs(features.take(catalog), config=config.blocking, statistics=statistics)
         expected = {int(catalog[r]) for r in _batch_partners(reordered.left, reordered.right, n - 1)}
-        index = TrackIndex(features.take(catalog[:-1]), small_result.model, config)
+        index = TrackIndex(features.take(catalog[:-1]), small_result.model, config, statistics=statistics)
         _, rows = index.candidates(features.take(np.array([query_row])))
         assert {int(catalog[r]) for r in rows} == expected and expected

@@ -1,0 +1,126 @@
+"""A record's text as one bag of words, so fields that a source smeared together still compare.
+
+Every text field of a track (title, artist credit, album, label) is folded and joined into one *record text*;
+its words are the record's tokens. Two records are compared by the cosine of their IDF-weighted token sets
+(binary term frequency, ``idf = ln((N + 1) / (df + 1)) + 1`` over the catalog's records), so a rare word
+shared ("tides") counts far more than a common one ("music", "feat"), and a title that holds the artist and
+the album matches the record that keeps them in their own columns. Words are identified by a CRC-32 of their
+text (stable across runs and processes, so a catalog and a single look-up agree without a shared vocabulary).
+
+Tokenization is vectorized in Arrow (split, dictionary-encode, one CRC per distinct word); similarities of
+many pairs are one sparse row-wise product (scipy), chunked.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import csr_matrix
+
+MIN_TOKEN_CHARS = 2
+"""Shorter words ("a", "1") carry nothing."""
+MAX_RECORD_CHARS = 1_000
+"""Only the first this many characters of a record text are tokenized (bounds the work on hostile input)."""
+_PAIR_CHUNK = 1_000_000
+"""Pairs compared per sparse product (bounds the temporary matrices)."""
+
+
+@dataclass(frozen=True)
+class RecordTokens:
+    """The distinct tokens of ``n`` records: ``rows`` ``(m,)`` int64 record of each token (non-decreasing) and
+    ``hashes`` ``(m,)`` uint32 CRC-32 of the token's text."""
+
+    rows: np.ndarray
+    hashes: np.ndarray
+    n: int
+
+
+def tokenize(texts: np.ndarray) -> RecordTokens:
+    """The distinct word tokens of each of ``texts`` (``(n,)`` object array of folded strings, "" = none)."""
+    n = len(texts)
+    if n == 0:
+        return RecordTokens(np.empty(0, np.int64), np.empty(0, np.uint32), 0)
+    text = pc.utf8_slice_codeunits(pa.array(texts.tolist(), pa.string()), 0, MAX_RECORD_CHARS)
+    words = pc.split_pattern(text, " ")
+    flat = pc.list_flatten(words)
+    parents = pc.list_parent_indices(words).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = pc.greater_equal(pc.utf8_length(flat), MIN_TOKEN_CHARS).to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
+    distinct = encoded.dictionary.to_pylist()
+    crc = np.array([zlib.crc32(word.encode()) for word in distinct], dtype=np.uint32)
+    hashes = crc[encoded.indices.to_numpy(zero_copy_only=False)] if len(distinct) else np.empty(0, np.uint32)
+    keys = np.sort(parents[keep] * (1 << 32) + hashes.astype(np.int64))  # sort-based: numpy's hash unique is slow
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+    return RecordTokens(keys >> 32, (keys & 0xFFFFFFFF).astype(np.uint32), n)
+
+
+@dataclass(frozen=True)
+class TokenStatistics:
+    """How many records of a catalog hold each token: ``hashes`` sorted distinct token hashes (uint32),
+    ``counts`` (int64) records holding each, ``records`` records in the catalog."""
+
+    hashes: np.ndarray
+    counts: np.ndarray
+    records: int
+
+    @classmethod
+    def learn(cls, tokens: RecordTokens) -> TokenStatistics:
+        """Document frequencies of ``tokens`` (each token counts once per record)."""
+        ordered = np.sort(tokens.hashes)
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(ordered) else ordered
+        counts = np.diff(np.concatenate((starts, [len(ordered)])))
+        return cls(ordered[starts], counts.astype(np.int64), tokens.n)
+
+    def document_frequency(self, hashes: np.ndarray) -> np.ndarray:
+        """``(m,)`` int64 records holding each of ``hashes`` (0 for tokens the catalog never saw)."""
+        if not len(self.hashes):
+            return np.zeros(len(hashes), np.int64)
+        position = np.clip(np.searchsorted(self.hashes, hashes), 0, len(self.hashes) - 1)
+        return np.where(self.hashes[position] == hashes, self.counts[position], 0)
+
+    def idf(self, hashes: np.ndarray) -> np.ndarray:
+        """``(m,)`` float32 inverse document frequency of each token (the smoothed ``ln`` form)."""
+        df = self.document_frequency(hashes)
+        return (np.log((self.records + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
+
+
+def _unit_rows(tokens: RecordTokens, statistics: TokenStatistics) -> csr_matrix:
+    """``(n, 2³²)`` sparse matrix of each record's IDF weights, rows scaled to unit length."""
+    weights = statistics.idf(tokens.hashes)
+    norms = np.sqrt(np.bincount(tokens.rows, weights=weights.astype(np.float64) ** 2, minlength=tokens.n))
+    values = weights / np.maximum(norms[tokens.rows], 1e-12).astype(np.float32)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(tokens.rows, minlength=tokens.n)))).astype(np.int64)
+    return csr_matrix((values, tokens.hashes.astype(np.int64), indptr), shape=(tokens.n, 1 << 32))
+
+
+def record_similarity(texts: np.ndarray, left: np.ndarray, right: np.ndarray, statistics: TokenStatistics
+                      ) -> np.ndarray:
+    """``(n_pairs,)`` float32 IDF-weighted cosine in [0, 1] of the records ``texts[left[i]]`` and
+    ``texts[right[i]]``; NaN where a side has no token. Only the records the pairs use are tokenized."""
+    out = np.full(len(left), np.nan, dtype=np.float32)
+    if not len(left):
+        return out
+    used, local = np.unique(np.concatenate([left, right]), return_inverse=True)
+    tokens = tokenize(texts[used])
+    matrix = _unit_rows(tokens, statistics)
+    has_tokens = np.bincount(tokens.rows, minlength=len(used)) > 0
+    local_left, local_right = local[: len(left)], local[len(left):]
+    for start in range(0, len(left), _PAIR_CHUNK):
+        stop = min(start + _PAIR_CHUNK, len(left))
+        a, b = local_left[start:stop], local_right[start:stop]
+        products = np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
+        out[start:stop] = np.clip(products, 0.0, 1.0)
+    out[~(has_tokens[local_left] & has_tokens[local_right])] = np.nan
+    return out
+
+
+def signature_tokens(tokens: RecordTokens, statistics: TokenStatistics, *, max_share: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, rows)`` of the tokens to MinHash for blocking: those held by at most ``max_share`` of the
+    catalog's records (a word in every tenth record, "music" or "feat", pairs nothing worth pairing)."""
+    common = statistics.document_frequency(tokens.hashes) > max_share * max(statistics.records, 1)
+    return tokens.hashes[~common], tokens.rows[~common]
