@@ -152,7 +152,8 @@ def _run_synth(args: argparse.Namespace) -> int:
     from catalog_er.service.synth import write_synthetic_catalog
 
     write_synthetic_catalog(args.out, tracks=args.tracks, seed=args.seed, engagement_rows=args.engagement_rows,
-                            audio_recordings=args.audio, show_progress=not args.quiet)
+                            audio_recordings=args.audio, sources=args.sources, tracks_format=args.format,
+                            show_progress=not args.quiet)
     return 0
 
 
@@ -287,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.set_defaults(handler=_run_import)
 
     synth = sub.add_parser("synth", help="generate a synthetic catalog with ground truth",
-                           description="Write tracks/artists/engagement Parquet plus truth_*.parquet.")
+                           description="Write tracks/artists/engagement Parquet plus truth_*.parquet (and "
+                                       "truth_habits.parquet with --sources).")
     synth.add_argument("--out", required=True, type=_output_directory, metavar="DIR",
                        help="output directory (created if missing)")
     synth.add_argument("--tracks", required=True, type=_positive_int, metavar="N", help="number of track rows")
@@ -296,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="engagement rows (default 5 per track)")
     synth.add_argument("--audio", type=_count, default=0, metavar="K",
                        help="give about K recordings synthetic audio files (written under DIR/audio/)")
+    synth.add_argument("--sources", type=_count, default=0, metavar="K",
+                       help="deliver the tracks through K sources, each with its own habits (artist or album in "
+                            "the title, track numbers, placeholders, duration units, date formats, the scraped "
+                            "form, typos, ...; one scraped source from K=4), and write truth_habits.parquet; "
+                            "0 (default): the clean catalog")
+    synth.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                       help="file format of the tracks table: tracks.parquet (default) or tracks.csv")
     synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(handler=_run_synth)
 

@@ -23,6 +23,10 @@ This module plans the sizes and runs the stages in a fixed order (the order of r
 output): :mod:`resolver.synthetic.artists` (entities and artist ids), :mod:`resolver.synthetic.recordings`,
 :mod:`resolver.synthetic.deliveries` (track rows) and :mod:`resolver.synthetic.engagement`; the strings come
 from :mod:`resolver.synthetic.names`, :mod:`resolver.synthetic.spelling` and :mod:`resolver.synthetic.text`.
+
+The same catalog as K sources with their own formatting habits deliver it (issue 11), with per-habit ground
+truth: :func:`resolver.synthetic.sources.multi_source_catalog` (imported from there; it takes this module's
+output and leaves it unchanged).
 """
 
 from __future__ import annotations
