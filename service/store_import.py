@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected
+from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
+from catalog_er.service.io.parquet import write_rejected
 from catalog_er.service.store import Store
 
 TRACK_BATCH_ROWS = 50_000
