@@ -5,15 +5,15 @@ nested JSON arrays (``"artist_ids": ["a1", "a2"]``) or ``;``-separated text, and
 null. Row numbers are 0-based positions among the file's objects (blank lines are not counted).
 
 The whole file is parsed at once. When pyarrow refuses it, the file is parsed again piece by piece, following
-the line pyarrow names: a line that is not a JSON object on its own (or repeats a key) becomes a dropped row in
-the rejected report, and pieces whose values differ in type (``7`` in one line, ``"7a"`` in the next) are read
-apart and joined as :func:`service.io.parts.join_parts` joins part files. A string value that is not valid
-UTF-8 is an unusable value (the column is read as binary), as in a CSV file.
+the line pyarrow names: a line pyarrow cannot read on its own (not a JSON object, a repeated key, a list mixing
+text and numbers) becomes a dropped row in the rejected report, and pieces whose values differ in type (``7``
+in one line, ``"7a"`` in the next) are read apart and joined as :func:`service.io.parts.join_parts` joins part
+files. A string value that is not valid UTF-8 is an unusable value (the column is read as binary), as in a
+CSV file.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from collections.abc import Sequence
@@ -28,7 +28,8 @@ from catalog_er.service.io.parts import PartFile, RawPart, check_columns, join_p
 BLOCK_BYTES = 16 << 20
 """Bytes parsed at a time: a line longer than this is read on its own (slower, still read)."""
 _FAILED_ROW = re.compile(r"^(?:JSON parse error: )?(?P<problem>.*?)(?: in row (?P<row>\d+))?$", re.DOTALL)
-_BLANK_BYTES = np.frombuffer(b" \t\r\n", dtype=np.uint8)
+_BLANK = np.isin(np.arange(256), list(b" \t\r\n"))
+"""Whether each byte value is JSON whitespace."""
 
 
 def read_json_lines_part(file: PartFile, schema: pa.Schema, required: Sequence[str]) -> RawPart:
@@ -71,15 +72,16 @@ def _read_by_pieces(file: PartFile) -> tuple[list[pa.Table], np.ndarray, pa.Tabl
         raise InputFileError(f"{file.label}: holds a JSON array; write one JSON object per line (JSON Lines)",
                              path=file.path)
     starts, ends = _object_lines(data)
+    whole = pa.py_buffer(data)
     pending = _pieces_of_at_most(starts, ends, BLOCK_BYTES)
     read: list[tuple[int, pa.Table]] = []
     bad: dict[int, str] = {}
     while pending:
         first, stop = pending.pop()
-        piece = data[starts[first]:ends[stop - 1]]
-        try:
-            read.append((first, pj.read_json(io.BytesIO(piece), read_options=pj.ReadOptions(
-                block_size=max(len(piece) + 1, 1 << 10), use_threads=False))))
+        piece = whole.slice(starts[first], ends[stop - 1] - starts[first])
+        try:  # one block for the piece, so a failing row is numbered from the piece's first line
+            read.append((first, pj.read_json(pa.BufferReader(piece), read_options=pj.ReadOptions(
+                block_size=max(piece.size + 1, 1 << 10)))))
             continue
         except pa.ArrowException as error:
             failed = _FAILED_ROW.match(str(error))
@@ -96,7 +98,7 @@ def _read_by_pieces(file: PartFile) -> tuple[list[pa.Table], np.ndarray, pa.Tabl
     read.sort(key=lambda piece: piece[0])
     rows = [np.arange(first, first + table.num_rows, dtype=np.int64) for first, table in read]
     bad_rows = sorted(bad)
-    problems = [f"line is not a JSON object ({bad[row]})" for row in bad_rows]
+    problems = [f"line cannot be read as JSON ({bad[row]})" for row in bad_rows]
     texts = [data[starts[row]:ends[row]].decode("utf-8", errors="replace") for row in bad_rows]
     return ([table for _, table in read], np.concatenate([np.zeros(0, dtype=np.int64), *rows]),
             malformed_rows(file, bad_rows, problems, texts))
@@ -108,9 +110,11 @@ def _object_lines(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     newlines = np.flatnonzero(buffer == ord("\n"))
     starts = np.concatenate([[0], newlines + 1])
     ends = np.concatenate([newlines, [len(buffer)]])
-    filled = np.concatenate([[0], np.cumsum(~np.isin(buffer, _BLANK_BYTES))])
-    holding = filled[ends] > filled[starts]
-    return starts[holding], ends[holding]
+    starts, ends = starts[starts < len(buffer)], ends[starts < len(buffer)]
+    if len(starts) == 0:
+        return starts, ends
+    filled = np.logical_or.reduceat(~_BLANK[buffer], starts)  # per line: any byte that is not whitespace
+    return starts[filled], ends[filled]
 
 
 def _pieces_of_at_most(starts: np.ndarray, ends: np.ndarray, size: int) -> list[tuple[int, int]]:
