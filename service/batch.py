@@ -1,4 +1,4 @@
-"""``catalog-er resolve``: one batch run over Parquet dumps, from input files to an output directory.
+"""``catalog-er resolve``: one batch run over catalog dumps, from input files to an output directory.
 
 Reads and validates the dumps (bad rows go to the rejected report), fingerprints the audio files the tracks
 name, calls :func:`resolver.pipeline.resolve_catalog`, and writes into ``out/``: ``proposals.parquet``,

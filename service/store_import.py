@@ -1,4 +1,4 @@
-"""``catalog-er import``: Parquet dumps into the service's SQLite database, validated as ``resolve`` validates them.
+"""``catalog-er import``: catalog dumps into the service's SQLite database, validated as ``resolve`` validates them.
 
 Rows are upserted in batches (one transaction each); engagement rows may name any track already stored, whichever
 import brought it. Rejected rows go to the same report as ``resolve``'s.

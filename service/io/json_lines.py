@@ -89,7 +89,7 @@ def _read_by_pieces(file: PartFile) -> tuple[list[pa.Table], np.ndarray, pa.Tabl
             row = int(failed["row"]) if failed and failed["row"] else None
         if stop - first == 1:
             bad[first] = problem
-        elif row is None or not 0 < row < stop - first:
+        elif row is None or not 0 <= row < stop - first:
             middle = (first + stop) // 2
             pending += [(middle, stop), (first, middle)]
         else:  # the lines before the failing one are read together; the failing one is tried on its own

@@ -82,9 +82,10 @@ class RowOrigins:
     """Where each row of a table came from, for the rejected report: a table read from several files (the part
     files of a folder or a glob) names each row's file and its row within that file.
 
-    ``label`` names the whole input in errors about a column (e.g. ``"tracks/ (Parquet)"``); ``files`` are the
-    names written in the report's ``file`` column, in reading order; ``part`` (int64, one per row) indexes
-    ``files``; ``row`` (int64, one per row) is the 0-based row number within that file.
+    ``label`` names the whole input in errors about a column (``"tracks.csv (CSV)"``, ``"parts (folder of 3
+    Parquet files)"``); ``files`` are the names written in the report's ``file`` column, in reading order;
+    ``part`` (int64, one per row) indexes ``files``; ``row`` (int64, one per row) is the 0-based row number
+    within that file.
     """
 
     label: str
