@@ -1,4 +1,4 @@
-"""``catalog-er resolve``: one batch run over Parquet dumps, from input files to an output directory.
+"""``catalog-er resolve``: one batch run over catalog dumps, from input files to an output directory.
 
 Reads and validates the dumps (bad rows go to the rejected report), fingerprints the audio files the tracks
 name, calls :func:`resolver.pipeline.resolve_catalog`, and writes into ``out/``: ``proposals.parquet``,
@@ -24,7 +24,8 @@ from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.service.audio_evidence import audio_evidence
 from catalog_er.service.audio_files import FingerprintCache, fingerprint_tracks
 from catalog_er.service.errors import EmptyInputError
-from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
+from catalog_er.service.io.parquet import write_rejected, write_table
 
 log = logging.getLogger("catalog_er")
 

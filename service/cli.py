@@ -31,6 +31,10 @@ PORT_VARIABLE, HOST_VARIABLE, TOKEN_VARIABLE = "CATALOG_ER_PORT", "CATALOG_ER_HO
 TLS_CERT_VARIABLE, TLS_KEY_VARIABLE = "CATALOG_ER_TLS_CERT", "CATALOG_ER_TLS_KEY"
 """``serve`` takes these from the environment when the flag is not given (the container's health check reads
 the same ones); an empty variable counts as unset."""
+DUMP_FORMS = ("Each dump is a Parquet, CSV, TSV or JSON Lines file (.parquet, .csv, .tsv, .jsonl or .ndjson; text "
+              "files may be .gz), a folder of part files of one format, or a glob pattern in quotes such as "
+              "'parts/*.parquet'; CSV needs a header line. See README 'Data contract'.")
+"""What ``--tracks``, ``--artists`` and ``--engagement`` accept (``service.io.files`` reads them)."""
 
 
 # ------------------------------------------------------------------------------------------- argument types
@@ -229,13 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log each stage's details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    resolve = sub.add_parser("resolve", help="find duplicates in Parquet catalog dumps",
+    resolve = sub.add_parser("resolve", help="find duplicates in catalog dumps (Parquet, CSV, JSON Lines)",
                              description="Find duplicate tracks (and, with --artists, duplicate artist ids) in "
-                                         "Parquet dumps; see README 'Data contract'.")
-    resolve.add_argument("--tracks", required=True, metavar="T.parquet", help="tracks dump (track_id, title, ...)")
-    resolve.add_argument("--artists", metavar="A.parquet",
+                                         f"catalog dumps. {DUMP_FORMS}")
+    resolve.add_argument("--tracks", required=True, metavar="TRACKS", help="tracks dump (track_id, title, ...)")
+    resolve.add_argument("--artists", metavar="ARTISTS",
                          help="artists dump (artist_id, name, ...): also resolve duplicate artist ids")
-    resolve.add_argument("--engagement", metavar="E.parquet",
+    resolve.add_argument("--engagement", metavar="ENGAGEMENT",
                          help="engagement dump (user_id, track_id, plays): co-engagement evidence for artists "
                               "(needs --artists)")
     resolve.add_argument("--out", required=True, type=_output_directory, metavar="DIR",
@@ -275,13 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "answer from memory on the event loop")
     serve.set_defaults(handler=_run_serve)
 
-    import_parser = sub.add_parser("import", help="load Parquet dumps into a service database",
+    import_parser = sub.add_parser("import", help="load catalog dumps into a service database",
                                    description="Upsert tracks, artists and engagement into --db, validated as "
-                                               "by resolve; engagement rows may name any track already stored.")
+                                               "by resolve; engagement rows may name any track already stored. "
+                                               f"{DUMP_FORMS}")
     import_parser.add_argument("--db", required=True, type=_output_file, metavar="PATH", help="SQLite database file")
-    import_parser.add_argument("--tracks", metavar="T.parquet", help="tracks dump (the resolve contract)")
-    import_parser.add_argument("--artists", metavar="A.parquet", help="artists dump")
-    import_parser.add_argument("--engagement", metavar="E.parquet",
+    import_parser.add_argument("--tracks", metavar="TRACKS", help="tracks dump (the resolve contract)")
+    import_parser.add_argument("--artists", metavar="ARTISTS", help="artists dump")
+    import_parser.add_argument("--engagement", metavar="ENGAGEMENT",
                                help="engagement dump (user_id, track_id, plays); unknown track ids are rejected")
     import_parser.add_argument("--rejected", type=_output_file, metavar="R.parquet",
                                help="write the rejected-row report here")
@@ -327,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
     show.add_argument("--top", type=_count, default=10, metavar="N", help="how many proposals (default 10)")
     show.add_argument("--min-confidence", type=float, default=None, metavar="P", help="only at or above P")
-    show.add_argument("--tracks", metavar="T.parquet", help="tracks dump, to print each member's title/artist")
+    show.add_argument("--tracks", metavar="TRACKS",
+                      help="tracks dump (file, folder or glob, as for resolve), to print each member's title/artist")
     show.set_defaults(handler=_run_show)
     return parser
 

@@ -16,6 +16,7 @@ from catalog_er.fingerprint.match import verify
 from catalog_er.resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
 from catalog_er.service.audio_files import fingerprint_file
 from catalog_er.service.errors import InputFileError
+from catalog_er.service.io.files import read_tracks
 
 
 def _read_required(path: Path) -> pa.Table:
@@ -112,9 +113,7 @@ def show_proposals(out: Path, *, top: int = 10, min_confidence: float | None = N
     print(f"{proposals.num_rows:,} proposals in {out}/proposals.parquet; showing {min(top, proposals.num_rows)}")
     titles: dict[str, str] = {}
     if tracks_path:
-        if not Path(tracks_path).is_file():
-            raise InputFileError(f"{tracks_path}: no such file (expected the tracks dump)", path=tracks_path)
-        tracks = _read_parquet(tracks_path, columns=["track_id", "title", "artist"])
+        tracks = read_tracks(tracks_path).table
         titles = {r["track_id"]: f"{r['title']!s} / {r['artist']!s}" for r in tracks.to_pylist()}
     for row in proposals.slice(0, top).to_pylist():
         print(format_proposal(row))

@@ -1,4 +1,4 @@
-"""``catalog-er import``: Parquet dumps into the service's SQLite database, validated as ``resolve`` validates them.
+"""``catalog-er import``: catalog dumps into the service's SQLite database, validated as ``resolve`` validates them.
 
 Rows are upserted in batches (one transaction each); engagement rows may name any track already stored, whichever
 import brought it. Rejected rows go to the same report as ``resolve``'s.
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected
+from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
+from catalog_er.service.io.parquet import write_rejected
 from catalog_er.service.store import Store
 
 TRACK_BATCH_ROWS = 50_000

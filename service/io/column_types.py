@@ -1,4 +1,5 @@
-"""Convert whole Parquet columns to the contract's Arrow types: text, whole numbers and lists of text.
+"""Convert whole columns (as read from a file or received in a batch) to the contract's Arrow types: text, whole
+numbers, durations in milliseconds and lists of text.
 
 Every conversion is vectorized (per column, never per row) and returns a :class:`Converted`: the values in
 the target type plus masks of the values that were unusable or blank, so the caller can decide whether to
@@ -8,7 +9,7 @@ accepted inputs are listed in the ``service.io.validation`` module docstring.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +23,17 @@ LIST_SEPARATOR = ";"
 _LARGEST_EXACT_FLOAT_INTEGER = 2**53
 _INTEGER_TEXT = r"^-?\d{1,18}$"
 _NUMBER_TEXT = r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_CLOCK_DURATION = r"^(?:(?P<hours>\d+):)?(?P<minutes>\d+):(?P<seconds>\d{2}(?:\.\d+)?)$"
+"""``m:ss``, ``mm:ss``, ``h:mm:ss``, seconds with an optional fraction (``4:05.5``)."""
+_UNIT_DURATION = (
+    r"(?i)^(?:pt)?\s*"
+    r"(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?)[\s,]*)?"
+    r"(?:(?P<minutes>\d+(?:\.\d+)?)\s*(?:m|mins?|minutes?)[\s,]*)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?))?$"
+)
+"""Amounts with their units: ``4m 5sec``, ``4 min 5 sec``, ``4m5s``, ``1h 2m``, ``245 sec``, ISO 8601 ``PT4M5S``."""
+_DURATION_PARTS = ("hours", "minutes", "seconds")
+DURATION_PROBLEM = "cannot be read as a duration (whole ms, '4:05', '4m 5s')"
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Con
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = original.cast(pa.string())
     elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-        text, unusable = _decode_utf8(original)
+        text, unusable = _as_text(original)
         problem = "is not valid UTF-8 text"
     elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
         text = original.cast(pa.string())
@@ -73,8 +85,9 @@ def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Co
     """Convert a column to ``int64`` whole numbers.
 
     Accepts any integer type (``uint64`` values above the ``int64`` range are unusable), floats and
-    decimals with whole values (NaN is null) and numeric text such as ``" +215000 "`` or ``"2.15e5"``;
-    other values are unusable. Any other type raises ``SchemaError`` naming ``file`` and ``field``.
+    decimals with whole values (NaN is null) and numeric text such as ``" +215000 "`` or ``"2.15e5"`` (binary
+    is read as UTF-8 text; invalid UTF-8 is unusable); other values are unusable. Any other type raises
+    ``SchemaError`` naming ``file`` and ``field``.
     """
     original = flat_array(column)
     kind = original.type
@@ -90,12 +103,34 @@ def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Co
             values = original.cast(pa.int64())
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values, unusable = _float_whole(original.cast(pa.float64()))
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        values, unusable = _text_whole(original.cast(pa.string()))
+    elif is_text_or_binary(kind):
+        text, undecodable = _as_text(original)
+        values, unusable = _text_whole(text)
+        unusable |= undecodable
     else:
         raise _type_error(file, field, kind, "int64 (whole numbers, or text holding them)")
     blank = np.zeros(len(original), dtype=bool)
     return Converted(values, original, unusable, blank, "cannot be read as a whole number")
+
+
+def to_duration_ms(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
+    """Convert a duration column to ``int64`` milliseconds.
+
+    Numbers are read as :func:`to_int64` reads them (and kept as they are: the unit of a bare number is not
+    guessed here). Text that is not a number is read in the forms real dumps write durations in, converted to
+    milliseconds (rounded): clock forms ``m:ss``, ``mm:ss``, ``h:mm:ss`` (seconds below 60, minutes too when
+    hours are given; ``4:05.5`` allowed) and amounts with units ``4m 5sec``, ``4 min 5 sec``, ``4m5s``,
+    ``1h 2m``, ``245 sec``, ISO 8601 ``PT4M5S`` (units ``h``/``hr``/``hours``, ``m``/``min``/``minutes``,
+    ``s``/``sec``/``seconds``, any case). Other text is unusable. Types as for :func:`to_int64`.
+    """
+    numbers = to_int64(column, file=file, field=field)
+    if not numbers.unusable.any() or not is_text_or_binary(numbers.original.type):
+        return replace(numbers, problem=DURATION_PROBLEM)
+    text, _ = _as_text(numbers.original)
+    durations = _text_duration_ms(pc.utf8_trim_whitespace(text))
+    found = numbers.unusable & numpy_mask(durations.is_valid())
+    values = pc.if_else(pa.array(found), durations, numbers.values)
+    return Converted(values, numbers.original, numbers.unusable & ~found, numbers.blank, DURATION_PROBLEM)
 
 
 def to_text_list(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
@@ -144,6 +179,13 @@ def numpy_mask(mask: pa.Array) -> np.ndarray:
     return mask.fill_null(False).to_numpy(zero_copy_only=False)
 
 
+def is_text_or_binary(kind: pa.DataType) -> bool:
+    """Whether ``kind`` is a string or binary type (large ones included)."""
+    return any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+                                       pa.types.is_large_binary))
+
+
+
 # ---------------------------------------------------------------------------------------------- internals
 
 
@@ -158,6 +200,40 @@ def _clean_lists(lists: pa.ListArray) -> pa.ListArray:
     return pa.ListArray.from_arrays(
         pa.array(new_offsets), values.filter(pa.array(keep)), type=pa.list_(pa.string()), mask=lists.is_null()
     )
+
+
+def _as_text(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Text or binary -> ``string``, with a mask of the values that are not valid UTF-8 (then null)."""
+    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+        return _decode_utf8(values)
+    return values.cast(pa.string()), np.zeros(len(values), dtype=bool)
+
+
+def _text_duration_ms(text: pa.Array) -> pa.Array:
+    """Duration text (stripped) -> int64 milliseconds; null where it is not one of the accepted forms."""
+    clock = pc.extract_regex(text, _CLOCK_DURATION)
+    hours, minutes, seconds = (_amount(clock, name) for name in _DURATION_PARTS)
+    clock_valid = pc.and_(pc.less(seconds, 60), pc.or_(pc.equal(hours, 0), pc.less(minutes, 60)))
+    units = pc.extract_regex(text, _UNIT_DURATION)
+    written = pc.binary_join_element_wise(*(pc.struct_field(units, name) for name in _DURATION_PARTS), "")
+    no_duration = pa.scalar(None, pa.int64())
+    return pc.coalesce(
+        pc.if_else(clock_valid, _milliseconds(clock), no_duration),
+        pc.if_else(pc.greater(pc.utf8_length(written), 0), _milliseconds(units), no_duration),
+    )
+
+
+def _amount(parts: pa.Array, name: str) -> pa.Array:
+    """One named group of an ``extract_regex`` result as float64; an empty (absent) group is 0."""
+    text = pc.struct_field(parts, name)
+    return pc.if_else(pc.equal(text, ""), "0", text).cast(pa.float64())
+
+
+def _milliseconds(parts: pa.Array) -> pa.Array:
+    """Hours, minutes and seconds of an ``extract_regex`` result -> int64 milliseconds (rounded)."""
+    hours, minutes, seconds = (_amount(parts, name) for name in _DURATION_PARTS)
+    total_seconds = pc.add(pc.add(pc.multiply(hours, 3600.0), pc.multiply(minutes, 60.0)), seconds)
+    return pc.round(pc.multiply(total_seconds, 1000.0)).cast(pa.int64())
 
 
 def _decode_utf8(binary: pa.Array) -> tuple[pa.Array, np.ndarray]:

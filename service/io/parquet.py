@@ -1,9 +1,7 @@
-"""Read the Parquet catalog dumps and write Parquet outputs: the only module that opens catalog files.
+"""Parquet: read one Parquet file of a dump (``service.io.files`` finds the files), write Parquet outputs.
 
-Each reader opens one file, checks it as a whole (it exists, is Parquet, has the required columns, has
-rows) and reads only the contract columns present, then hands the table to the validator of
-``service.io.validation``, which returns a :class:`LoadedTable` (usable rows plus the rejected report).
-Problems with a whole file raise a ``service.errors.CatalogInputError`` subclass naming the path.
+The reader checks the file's columns from its footer and reads only the contract columns it holds; the writers
+write under a temporary name and rename, so a failed run never leaves half a file.
 """
 
 from __future__ import annotations
@@ -12,94 +10,30 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalog_er.resolver.records import (
-    ARTIST_REQUIRED_COLUMNS,
-    ARTIST_SCHEMA,
-    ENGAGEMENT_REQUIRED_COLUMNS,
-    ENGAGEMENT_SCHEMA,
-    REJECTED_SCHEMA,
-    TRACK_REQUIRED_COLUMNS,
-    TRACK_SCHEMA,
-)
-from catalog_er.service.errors import EmptyInputError, InputFileError, OutputFileError, SchemaError
-from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
+from catalog_er.resolver.records import REJECTED_SCHEMA
+from catalog_er.service.errors import InputFileError, OutputFileError
+from catalog_er.service.io.parts import PartFile, RawPart, check_columns
 
-# ---------------------------------------------------------------------------------------------- readers
+# ---------------------------------------------------------------------------------------------- reader
 
 
-def read_tracks(path: str | Path, *, max_title_chars: int = 1000) -> LoadedTable:
-    """Read ``tracks.parquet`` and validate it into ``TRACK_SCHEMA`` (rules: :func:`validate_tracks`).
+def read_parquet_part(file: PartFile, schema: pa.Schema, required: Sequence[str]) -> RawPart:
+    """Read the contract columns (``schema``) that the Parquet ``file`` holds, after checking ``required`` ones.
 
-    Raises ``InputFileError``, ``SchemaError`` or ``EmptyInputError`` for a file that cannot be used.
+    Raises ``SchemaError`` (a missing or repeated column) or ``InputFileError`` (not readable Parquet).
     """
-    file, table = _read(path, TRACK_SCHEMA, TRACK_REQUIRED_COLUMNS)
-    return validate_tracks(table, file, max_title_chars=max_title_chars)
-
-
-def read_artists(path: str | Path, *, max_name_chars: int = 1000) -> LoadedTable:
-    """Read ``artists.parquet`` and validate it into ``ARTIST_SCHEMA`` (rules: :func:`validate_artists`).
-
-    Raises ``InputFileError``, ``SchemaError`` or ``EmptyInputError`` for a file that cannot be used.
-    """
-    file, table = _read(path, ARTIST_SCHEMA, ARTIST_REQUIRED_COLUMNS)
-    return validate_artists(table, file, max_name_chars=max_name_chars)
-
-
-def read_engagement(
-    path: str | Path, *, known_track_ids: pa.Array | pa.ChunkedArray | None = None
-) -> LoadedTable:
-    """Read ``engagement.parquet`` and validate it into ``ENGAGEMENT_SCHEMA`` (rules, ``known_track_ids``:
-    :func:`validate_engagement`).
-
-    Raises ``InputFileError``, ``SchemaError`` or ``EmptyInputError`` for a file that cannot be used.
-    """
-    file, table = _read(path, ENGAGEMENT_SCHEMA, ENGAGEMENT_REQUIRED_COLUMNS)
-    return validate_engagement(table, file, known_track_ids=known_track_ids)
-
-
-def _read(path: str | Path, schema: pa.Schema, required: Sequence[str]) -> tuple[str, pa.Table]:
-    """Open one Parquet file, check the required columns, read only the contract columns present."""
-    file = str(path)
-    location = Path(path)
-    if not location.exists():
-        raise InputFileError(f"{file}: no such file", path=file)
-    if location.is_dir():
-        raise InputFileError(f"{file}: is a directory, expected a Parquet file", path=file)
-    if not location.is_file():
-        raise InputFileError(f"{file}: is not a regular file, expected a Parquet file", path=file)
     try:
-        if location.stat().st_size == 0:
-            raise InputFileError(f"{file}: the file is empty (0 bytes), expected a Parquet file", path=file)
-        with pq.ParquetFile(file) as parquet:
+        with pq.ParquetFile(file.path) as parquet:
             found = parquet.schema_arrow.names
-            _check_columns(file, found, schema.names, required)
-            if parquet.metadata.num_rows == 0:
-                raise EmptyInputError(f"{file}: the file has no rows", path=file)
+            check_columns(file, found, schema.names, required)
             table = parquet.read(columns=[name for name in schema.names if name in found])
     except (pa.ArrowException, OSError) as error:
-        raise InputFileError(f"{file}: not a readable Parquet file ({error})", path=file) from error
-    if table.num_rows == 0:
-        raise EmptyInputError(f"{file}: the file has no rows", path=file)
-    return file, table
-
-
-def _check_columns(file: str, found: list[str], wanted: list[str], required: Sequence[str]) -> None:
-    for name in wanted:
-        if found.count(name) > 1:
-            raise SchemaError(f"{file}: column '{name}' appears {found.count(name)} times", path=file)
-    for name in required:
-        if name not in found:
-            listed = ", ".join(repr(column) for column in found[:30])
-            more = f" and {len(found) - 30} more" if len(found) > 30 else ""
-            hint = [column for column in found if column.strip().lower() == name]
-            note = f" (found {hint[0]!r}; column names are case-sensitive)" if hint else ""
-            raise SchemaError(
-                f"{file}: required column '{name}' is missing{note}; columns found: {listed or 'none'}{more}",
-                path=file,
-            )
+        raise InputFileError(f"{file.label}: not a readable Parquet file ({error})", path=file.path) from error
+    return RawPart(table, np.arange(table.num_rows, dtype=np.int64), REJECTED_SCHEMA.empty_table())
 
 
 # ---------------------------------------------------------------------------------------------- writers

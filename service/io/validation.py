@@ -1,9 +1,9 @@
-"""Validate catalog tables already in memory (a Parquet file just read, a batch of a gRPC ingest stream).
+"""Validate catalog tables already in memory (a dump just read, a batch of a gRPC ingest stream).
 
 Each validator returns a :class:`LoadedTable`: the usable rows in exactly the contract schema of
 ``resolver.records`` and a rejected report (``REJECTED_SCHEMA``) with one row per problem found. Problems
 with a whole column raise a ``service.errors.CatalogInputError`` subclass instead (``SchemaError``); problems
-with a whole file are found by the reader (``service.io.parquet``).
+with a whole file are found by the reader (``service.io.files``).
 
 Conversions, all vectorized (applied per column, never per row; implemented in ``service.io.column_types``):
 
@@ -12,11 +12,13 @@ Conversions, all vectorized (applied per column, never per row; implemented in `
   types.
 - Text columns: surrounding whitespace is stripped and a blank value counts as null. Integers and decimals
   are written as text (the song "1999"); floats too, whole ones without a fraction (``42.0`` -> ``"42"``)
-  and NaN as null. Binary columns are read as UTF-8; a value that is not valid UTF-8 is unusable.
-  ``release_date`` also accepts date and timestamp columns (written as ``YYYY-MM-DD``).
+  and NaN as null. Binary columns (how CSV files are read) are read as UTF-8; a value that is not valid
+  UTF-8 is unusable. ``release_date`` also accepts date and timestamp columns (written as ``YYYY-MM-DD``).
 - Whole-number columns (``duration_ms``, ``plays``): any integer type; floats and decimals with whole
   values (NaN is null); numeric text such as ``"215000"``, ``" +215000 "`` or ``"2.15e5"``. Anything else is
-  unusable.
+  unusable, except in ``duration_ms``, which also reads duration text as milliseconds: ``"4:05"``,
+  ``"1:02:03"``, ``"4m 5sec"``, ``"4 min 5 sec"``, ``"4m5s"``, ``"PT4M5S"`` (all -> 245000 but the second).
+  Numbers are kept as they are: whether a bare number meant seconds or milliseconds is the resolver's call.
 - List columns (``artist_ids``, ``genres``): lists of text or numbers become ``list<string>``. A plain text
   column is split on ``";"`` (``"a1; a2"`` -> ``["a1", "a2"]``); a plain number becomes a one-element list.
   Elements are stripped and null or blank elements are removed.
@@ -26,13 +28,15 @@ Conversions, all vectorized (applied per column, never per row; implemented in `
   dropped (``row dropped``). Rejected reasons show the bad value, cut to about 80 characters.
 - Text is not Unicode-normalized here (the resolver normalizes); mixed scripts are kept as they are.
 
-Row numbers in the rejected report are 0-based positions in the file (or batch); ``id`` is the row's ``track_id``,
-``artist_id`` or (engagement) ``track_id`` when it is known.
+Row numbers in the rejected report are 0-based positions in the file (or batch); for a table read from several
+files (:class:`RowOrigins`) ``file`` names each row's part file and ``row`` the position within it. ``id`` is the
+row's ``track_id``, ``artist_id`` or (engagement) ``track_id`` when it is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +44,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
-from catalog_er.service.io.column_types import Converted, flat_array, numpy_mask, to_int64, to_text, to_text_list
+from catalog_er.service.io.column_types import (
+    Converted,
+    flat_array,
+    numpy_mask,
+    to_duration_ms,
+    to_int64,
+    to_text,
+    to_text_list,
+)
 
 ROW_DROPPED = "row dropped"
 FIELD_NULLED = "field nulled"
@@ -66,29 +78,76 @@ class LoadedTable:
 
 
 @dataclass(frozen=True)
-class _Frame:
-    """Where each row of the arrays being checked came from: file row numbers and the row ids."""
+class RowOrigins:
+    """Where each row of a table came from, for the rejected report: a table read from several files (the part
+    files of a folder or a glob) names each row's file and its row within that file.
 
+    ``label`` names the whole input in errors about a column (``"tracks.csv (CSV)"``, ``"parts (folder of 3
+    Parquet files)"``); ``files`` are the names written in the report's ``file`` column, in reading order;
+    ``part`` (int64, one per row) indexes ``files``; ``row`` (int64, one per row) is the 0-based row number
+    within that file.
+    """
+
+    label: str
+    files: tuple[str, ...]
+    part: np.ndarray
+    row: np.ndarray
+
+    @classmethod
+    def one_file(cls, name: str, rows: int) -> RowOrigins:
+        """Rows ``0 .. rows - 1`` of one file (or batch) called ``name``, in errors as in the report."""
+        return cls(name, (name,), np.zeros(rows, dtype=np.int64), np.arange(rows, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where each row of the arrays being checked came from (its file and row there) and the row ids."""
+
+    origins: RowOrigins
+    part: np.ndarray
     rows: np.ndarray
     ids: pa.Array
 
+    @classmethod
+    def of(cls, origins: RowOrigins, ids: pa.Array) -> _Frame:
+        return cls(origins, origins.part, origins.row, ids)
+
     def take(self, kept: np.ndarray) -> _Frame:
-        return _Frame(self.rows[kept], self.ids.filter(pa.array(kept)))
+        return _Frame(self.origins, self.part[kept], self.rows[kept], self.ids.filter(pa.array(kept)))
+
+    def place(self, position: int, *, seen_from: int) -> str:
+        """Row ``position`` as a reason quotes it from row ``seen_from``: ``row 3``, or ``row 3 of FILE`` when
+        the two rows are in different files."""
+        part = self.part[position]
+        elsewhere = f" of {self.origins.files[part]}" if part != self.part[seen_from] else ""
+        return f"row {self.rows[position]}{elsewhere}"
+
+
+def sort_report(report: pa.Table, files: Sequence[str]) -> pa.Table:
+    """A rejected report (``REJECTED_SCHEMA``) in reading order: by file, in the order of ``files``, then row."""
+    if report.num_rows == 0:
+        return report
+    rank = pc.index_in(report["file"], value_set=pa.array(list(files), pa.string()))
+    order = pc.sort_indices(pa.table({"rank": rank, "row": report["row"]}),
+                            sort_keys=[("rank", "ascending"), ("row", "ascending")])
+    return report.take(order)
 
 
 class _Rejections:
-    """Collects rejected-report entries for one file, a batch of rows at a time."""
+    """Collects rejected-report entries for one input, a batch of rows at a time."""
 
-    def __init__(self, file: str) -> None:
-        self.file = file
+    def __init__(self, origins: RowOrigins) -> None:
+        self.origins = origins
+        self.file = origins.label  # names the input in errors about a whole column
         self.parts: list[pa.Table] = []
 
     def add(self, frame: _Frame, positions: np.ndarray, field: str, reasons: list[str], action: str) -> None:
         count = len(positions)
         if count == 0:
             return
+        files = pa.array(self.origins.files, pa.string()).take(pa.array(frame.part[positions]))
         columns = [
-            pa.repeat(self.file, count),
+            files,
             pa.array(frame.rows[positions], pa.int64()),
             frame.ids.take(pa.array(positions)),
             pa.repeat(field, count),
@@ -100,7 +159,7 @@ class _Rejections:
     def table(self) -> pa.Table:
         if not self.parts:
             return REJECTED_SCHEMA.empty_table()
-        return pa.concat_tables(self.parts).sort_by([("row", "ascending")])
+        return sort_report(pa.concat_tables(self.parts), self.origins.files)
 
 
 # ---------------------------------------------------------------------------------------------- validators
@@ -117,17 +176,17 @@ class _NamedRows:
     rejections: _Rejections
 
 
-def _keep_named_rows(table: pa.Table, source: str, id_field: str, name_field: str, max_chars: int, *,
+def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, name_field: str, max_chars: int, *,
                      limit_name: str) -> _NamedRows:
     """Row checks shared by tracks and artists: id and name present, name printable and not too long
     (``max_chars``, at least 1; the caller's parameter is ``limit_name``), id not seen before."""
     if max_chars < 1:
         raise ValueError(f"{limit_name} must be at least 1, got {max_chars}")
-    file = source
-    rejections = _Rejections(file)
+    rejections = _Rejections(_origins(source, table))
+    file = rejections.file
     ids = to_text(table[id_field], file=file, field=id_field)
     name = to_text(table[name_field], file=file, field=name_field)
-    frame = _Frame(np.arange(table.num_rows, dtype=np.int64), ids.values)
+    frame = _Frame.of(rejections.origins, ids.values)
     kept = np.ones(table.num_rows, dtype=bool)
     kept = _drop_missing(rejections, frame, kept, ids, id_field)
     kept = _drop_missing(rejections, frame, kept, name, name_field)
@@ -136,15 +195,17 @@ def _keep_named_rows(table: pa.Table, source: str, id_field: str, name_field: st
     return _NamedRows(table.filter(pa.array(kept)), frame.take(kept), name.values.filter(pa.array(kept)), rejections)
 
 
-def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000) -> LoadedTable:
+def validate_tracks(table: pa.Table, source: str | RowOrigins, *, max_title_chars: int = 1000) -> LoadedTable:
     """Validate raw tracks into ``TRACK_SCHEMA``.
 
     ``table`` holds contract columns (the required ones at least) of any usable type; ``source`` names it
-    in the rejected report's ``file`` column; rows are numbered from 0. Rows are dropped for a missing
-    (null/blank) or unusable ``track_id`` or ``title``, a title made only of control/format characters or
-    longer than ``max_title_chars`` characters (after stripping), and a ``track_id`` seen before among the
-    usable rows (the first occurrence is kept). ``duration_ms`` values that are not whole numbers, or
-    outside 1 ms .. 24 h, are nulled. A column of an unusable type raises ``SchemaError``.
+    in the rejected report's ``file`` column and in errors (rows are then numbered from 0), or is the
+    :class:`RowOrigins` of a table read from several files. Rows are dropped for a missing (null/blank) or
+    unusable ``track_id`` or ``title``, a title made only of control/format characters or longer than
+    ``max_title_chars`` characters (after stripping), and a ``track_id`` seen before among the usable rows
+    (the first occurrence is kept). ``duration_ms`` values that are neither whole numbers nor duration text
+    (``"4:05"``, ``"4m 5s"``: read as milliseconds), or outside 1 ms .. 24 h, are nulled. A column of an
+    unusable type raises ``SchemaError``.
     """
     rows = _keep_named_rows(table, source, "track_id", "title", max_title_chars, limit_name="max_title_chars")
     usable, frame, rejections = rows.usable, rows.frame, rows.rejections
@@ -163,7 +224,7 @@ def validate_tracks(table: pa.Table, source: str, *, max_title_chars: int = 1000
     return _completed(columns, usable, TRACK_SCHEMA, rejections, frame)
 
 
-def validate_artists(table: pa.Table, source: str, *, max_name_chars: int = 1000) -> LoadedTable:
+def validate_artists(table: pa.Table, source: str | RowOrigins, *, max_name_chars: int = 1000) -> LoadedTable:
     """Validate raw artists into ``ARTIST_SCHEMA`` (``table`` and ``source`` as in :func:`validate_tracks`).
 
     Same rules as tracks: rows are dropped for a missing or unusable ``artist_id`` or ``name``, a name made
@@ -185,7 +246,7 @@ def _completed(columns: dict[str, pa.Array], usable: pa.Table, schema: pa.Schema
     return LoadedTable(_assemble(columns, schema), rejections.table())
 
 
-def validate_engagement(table: pa.Table, source: str, *,
+def validate_engagement(table: pa.Table, source: str | RowOrigins, *,
                         known_track_ids: pa.Array | pa.ChunkedArray | None = None) -> LoadedTable:
     """Validate raw engagement into ``ENGAGEMENT_SCHEMA`` (``table`` and ``source`` as in
     :func:`validate_tracks`).
@@ -195,12 +256,12 @@ def validate_engagement(table: pa.Table, source: str, *,
     tracks), a ``track_id`` not among them. Repeated (user, track) rows are kept as they are. The rejected
     report's ``id`` is the row's ``track_id``.
     """
-    file = source
-    rejections = _Rejections(file)
+    rejections = _Rejections(_origins(source, table))
+    file = rejections.file
     user_id = to_text(table["user_id"], file=file, field="user_id")
     track_id = to_text(table["track_id"], file=file, field="track_id")
     plays = to_int64(table["plays"], file=file, field="plays")
-    frame = _Frame(np.arange(table.num_rows, dtype=np.int64), track_id.values)
+    frame = _Frame.of(rejections.origins, track_id.values)
     kept = np.ones(table.num_rows, dtype=bool)
     kept = _drop_missing(rejections, frame, kept, user_id, "user_id")
     kept = _drop_missing(rejections, frame, kept, track_id, "track_id")
@@ -288,13 +349,13 @@ def _drop_duplicates(rejections: _Rejections, frame: _Frame, kept: np.ndarray, f
     first = candidates[first_of_code[codes]]
     later = np.zeros(len(kept), dtype=bool)
     later[candidates[first != candidates]] = True
-    first_row = np.zeros(len(kept), dtype=np.int64)
-    first_row[candidates] = frame.rows[first]
+    first_position = np.zeros(len(kept), dtype=np.int64)
+    first_position[candidates] = first
 
     def reasons(positions: np.ndarray) -> list[str]:
         ids = frame.ids.take(pa.array(positions)).to_pylist()
         return [
-            f"duplicate {field} {_show(i)}: first seen at row {first_row[p]}"
+            f"duplicate {field} {show_value(i)}: first seen at {frame.place(first_position[p], seen_from=p)}"
             for i, p in zip(ids, positions, strict=True)
         ]
 
@@ -305,7 +366,9 @@ def _optional(table: pa.Table, target: pa.Field, rejections: _Rejections, frame:
     """Convert an optional column (typed nulls when absent), nulling unusable values with an entry each."""
     if target.name not in table.column_names:
         return pa.nulls(table.num_rows, target.type)
-    if pa.types.is_list(target.type):
+    if target.name == "duration_ms":
+        convert = to_duration_ms
+    elif pa.types.is_list(target.type):
         convert = to_text_list
     elif pa.types.is_integer(target.type):
         convert = to_int64
@@ -327,8 +390,20 @@ def _assemble(columns: dict[str, pa.Array], schema: pa.Schema) -> pa.Table:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _show(value: object) -> str:
-    """A value as quoted in a rejected reason: repr for text, cut to about ``MAX_SHOWN_CHARS``."""
+def _origins(source: str | RowOrigins, table: pa.Table) -> RowOrigins:
+    if isinstance(source, RowOrigins):
+        if len(source.part) != table.num_rows:
+            raise ValueError(f"{source.label}: origins of {len(source.part)} rows for a table of {table.num_rows}")
+        return source
+    return RowOrigins.one_file(source, table.num_rows)
+
+
+def show_value(value: object) -> str:
+    """A value as quoted in a rejected reason: repr for text, cut to about ``MAX_SHOWN_CHARS``; bytes that are
+    valid UTF-8 (a CSV file's values) are quoted as the text they hold, others as bytes."""
+    if isinstance(value, bytes):
+        with contextlib.suppress(UnicodeDecodeError):
+            value = value.decode("utf-8")
     if isinstance(value, str | bytes) and len(value) > MAX_SHOWN_CHARS:
         return repr(value[:MAX_SHOWN_CHARS]) + "…"
     return repr(value) if isinstance(value, str | bytes) else str(value)
@@ -337,5 +412,5 @@ def _show(value: object) -> str:
 def _quote(values: pa.Array, positions: np.ndarray, template: str) -> list[str]:
     """``template`` with each value at ``positions`` in place of ``{}`` (loops over rejected rows only)."""
     return [
-        template.format(_show(value)) for value in values.take(pa.array(positions, pa.int64())).to_pylist()
+        template.format(show_value(value)) for value in values.take(pa.array(positions, pa.int64())).to_pylist()
     ]

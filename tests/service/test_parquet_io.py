@@ -11,7 +11,8 @@ import pytest
 
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
 from catalog_er.service.errors import EmptyInputError, InputFileError, SchemaError
-from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks, write_rejected, write_table
+from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
+from catalog_er.service.io.parquet import write_rejected, write_table
 from catalog_er.service.io.validation import FIELD_NULLED, ROW_DROPPED, LoadedTable
 
 
@@ -42,8 +43,9 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
     assert caught.value.path == str(path)
 
 
-def test_directory_instead_of_file(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match="is a directory") as caught:
+def test_folder_without_data_files(tmp_path: Path) -> None:
+    (tmp_path / "_SUCCESS").write_text("")
+    with pytest.raises(InputFileError, match="the folder holds no data files") as caught:
         read_tracks(tmp_path)
     assert str(tmp_path) in str(caught.value)
 
@@ -246,24 +248,24 @@ def test_float_durations_with_whole_values(tmp_path: Path) -> None:
     entry = only_rejection(loaded)
     where = (entry["row"], entry["id"], entry["field"], entry["action"])
     assert where == (2, "c", "duration_ms", FIELD_NULLED)
-    assert entry["reason"] == "duration_ms 1.5 cannot be read as a whole number"
+    assert entry["reason"] == "duration_ms 1.5 cannot be read as a duration (whole ms, '4:05', '4m 5s')"
 
 
 def test_string_durations_with_garbage(tmp_path: Path) -> None:
-    durations = ["215000", " +1000 ", "2.15e5", "", "3:35", "abc", None, "1e400"]
+    durations = ["215000", " +1000 ", "2.15e5", "", "3:35", "abc", None, "1e400", "3:75"]
     ids = [str(i) for i in range(len(durations))]
     path = write(tmp_path, {"track_id": ids, "title": ids, "duration_ms": durations})
     loaded = read_tracks(path)
     assert loaded.table.num_rows == len(durations)
-    assert loaded.table["duration_ms"].to_pylist() == [215000, 1000, 215000, None, None, None, None, None]
+    assert loaded.table["duration_ms"].to_pylist() == [215000, 1000, 215000, None, 215000, None, None, None, None]
     entries = rejected_rows(loaded)
     assert [(e["row"], e["field"], e["action"]) for e in entries] == [
-        (4, "duration_ms", FIELD_NULLED),
         (5, "duration_ms", FIELD_NULLED),
         (7, "duration_ms", FIELD_NULLED),
+        (8, "duration_ms", FIELD_NULLED),
     ]
-    assert entries[0]["reason"] == "duration_ms '3:35' cannot be read as a whole number"
-    assert entries[1]["reason"] == "duration_ms 'abc' cannot be read as a whole number"
+    assert entries[0]["reason"] == "duration_ms 'abc' cannot be read as a duration (whole ms, '4:05', '4m 5s')"
+    assert entries[2]["reason"].startswith("duration_ms '3:75' cannot be read as a duration")
 
 
 def test_out_of_range_durations_are_nulled(tmp_path: Path) -> None:
@@ -335,7 +337,7 @@ def test_shown_values_are_truncated(tmp_path: Path) -> None:
     columns = {"track_id": ["a"], "title": ["x"], "duration_ms": ["9" * 5 + "z" * 500]}
     reason = only_rejection(read_tracks(write(tmp_path, columns)))["reason"]
     assert reason.startswith("duration_ms '99999zzz")
-    assert len(reason) < 140
+    assert len(reason) < 160
 
 
 # ---------------------------------------------------------------------------------------------- artists

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from catalog_er.service.io.parquet import read_artists, read_engagement, read_tracks
+from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
 from catalog_er.service.io.validation import (
     ROW_DROPPED,
     LoadedTable,

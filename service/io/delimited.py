@@ -1,0 +1,79 @@
+"""CSV and TSV: read one delimited text file of a dump with ``pyarrow.csv`` (streaming, one batch at a time).
+
+The first record must name the columns. Every contract column is read as raw bytes (``binary``): nothing is
+inferred, so ``"007"`` and ``"1999"`` stay text and the validator converts each column exactly as it converts
+a Parquet text column, reading the bytes as UTF-8 (a value that is not valid UTF-8 is an unusable value, never
+an error about the whole file). Quoted values may hold the delimiter, quotes (doubled) and line breaks. A
+record with more or fewer fields than the header is a dropped row in the rejected report. Row numbers are
+0-based record numbers after the header (a quoted value spanning lines is one record; blank lines are skipped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from catalog_er.service.errors import EmptyInputError, InputFileError
+from catalog_er.service.io.parts import TSV, PartFile, RawPart, check_columns, malformed_rows
+
+BLOCK_BYTES = 16 << 20
+"""Bytes parsed at a time: bounds the memory of one batch; a record longer than this cannot be read."""
+
+
+def read_delimited_part(file: PartFile, schema: pa.Schema, required: Sequence[str]) -> RawPart:
+    """Read the contract columns (``schema``) that the CSV or TSV ``file`` holds, after checking ``required`` ones.
+
+    Raises ``SchemaError`` (a missing or repeated column), ``EmptyInputError`` (no header) or ``InputFileError``
+    (the file cannot be read).
+    """
+    delimiter = "\t" if file.format == TSV else ","
+    header = _header(file, delimiter)
+    check_columns(file, header, schema.names, required)
+    present = [name for name in schema.names if name in header]
+    malformed: list[tuple[int, str, str]] = []
+
+    def skip_malformed(row: pcsv.InvalidRow) -> str:
+        if row.number is None:  # only known when parsing in one thread, which this reader does
+            return "error"
+        fields = f"{row.actual_columns} field{'s' * (row.actual_columns != 1)}"
+        problem = f"row has {fields}, expected {row.expected_columns}"
+        malformed.append((row.number - 2, problem, row.text))
+        return "skip"
+
+    try:
+        reader = pcsv.open_csv(
+            file.path,
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                            invalid_row_handler=skip_malformed),
+            convert_options=pcsv.ConvertOptions(include_columns=present,
+                                                column_types={name: pa.binary() for name in present}),
+        )
+        table = reader.read_all()
+    except (pa.ArrowException, OSError) as error:
+        raise InputFileError(f"{file.label}: cannot be read ({error})", path=file.path) from error
+    records = table.num_rows + len(malformed)
+    bad_rows = np.array([row for row, _, _ in malformed], dtype=np.int64)
+    rows = np.delete(np.arange(records, dtype=np.int64), bad_rows)
+    rejected = malformed_rows(file, bad_rows.tolist(), [problem for _, problem, _ in malformed],
+                              [text for _, _, text in malformed])
+    return RawPart(table, rows, rejected)
+
+
+def _header(file: PartFile, delimiter: str) -> list[str]:
+    """The column names: the first record (read as pyarrow reads it: UTF-8, a leading BOM dropped, quotes)."""
+    try:
+        with pa.input_stream(file.path, compression="detect") as stream:
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+            header = next(csv.reader(text, delimiter=delimiter), None)
+    except (pa.ArrowException, OSError, csv.Error) as error:
+        raise InputFileError(f"{file.label}: cannot be read ({error})", path=file.path) from error
+    if not header:
+        raise EmptyInputError(f"{file.label}: the file has no header line (expected the column names)",
+                              path=file.path)
+    return header
