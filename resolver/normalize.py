@@ -102,6 +102,28 @@ def _classify_qualifier(folded: str) -> tuple[str, str] | None:
     return None
 
 
+VERSION_WORDS = "|".join([*(pattern.pattern for _, pattern in _VERSION_KINDS), r"^(feat|ft|featuring|with|starring)\b"])
+"""Words that make a folded text a version tag or a featuring credit for :func:`qualifier_kind` (RE2 and Python
+syntax alike), for pre-selecting rows in vectorized code."""
+QUALIFIER_WORDS = f"{_REISSUE.pattern}|{VERSION_WORDS}"
+""":data:`VERSION_WORDS` and the reissue tags: any qualifier :func:`qualifier_kind` recognises."""
+
+
+@lru_cache(maxsize=65_536)
+def qualifier_kind(text: str) -> str | None:
+    """What a title qualifier says on its own: the version kind (``"live"`` for ``"Live at Wembley"``), ``""``
+    for a reissue tag (``"Remastered 2011"``), ``"featuring"`` for a credit (``"feat. Ola"``), ``None`` when
+    ``text`` is no qualifier (an album name, a subtitle): the rule :func:`parse_title` applies to each bracket
+    and dash suffix."""
+    folded = fold(text)
+    if not folded:
+        return None
+    if _FEATURING.match(folded):
+        return "featuring"
+    classified = _classify_qualifier(folded)
+    return None if classified is None else classified[0]
+
+
 @lru_cache(maxsize=200_000)
 def parse_title(raw: str) -> ParsedTitle:
     """Split a raw catalog title into core title, version tag and featured artists.
