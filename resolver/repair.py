@@ -1,28 +1,32 @@
 """Repair, then compare: undo the common per-source habits of a validated tracks table before records are compared.
 
-What a catalog teaches about itself is learned once (:class:`RepairContext`, :mod:`resolver.repair_context`: the
+What a catalog teaches about itself is learned once (:class:`RepairContext` in :mod:`resolver.repair_context`: the
 names of its artists, the albums each artist has, each source's habits) and applied to its rows or to single
 tracks looked up later (:func:`repair_tracks`). The repaired table has the same rows and schema; the caller keeps
 the originals. Each row records which repairs changed it (:data:`REPAIR_KINDS`, a bitmask). The repairs run in
-this order:
+this order, each reading the values the previous ones left:
 
 1. ``placeholder``: a text value that only says "unknown" ("[unknown]", "N/A", "-", "Unknown Artist", "Various
    Artists" as an artist … :func:`resolver.repair_fields.placeholder_pattern`) becomes null. The title is
    required, so a placeholder title becomes ``""``: the features then see no title, as for "Track 07".
 2. ``scraped_fields``: a title holding a whole record gives back its title words and fills the missing artist,
-   album, duration and release date (:func:`resolver.repair_titles.parse_scraped`).
+   album, duration and release date (:func:`resolver.repair_scraped.parse_scraped`).
 3. ``track_number``: "007-Title", "03. Title", "Track 3 - Title" → "Title"; numbers that need the source's habit
    ("3 - Title", "A1. Title") only in a source that numbers its titles
    (:data:`resolver.repair_context.NUMBERED_SOURCE_SHARE`; :func:`resolver.repair_titles.strip_track_number`).
 4. ``artist_from_title``: "Artist - Title" → the artist (when the column is empty and the prefix is a known
-   artist of the catalog) and the title; the prefix alone is stripped when it names the credited artist
-   (:func:`resolver.repair_titles.split_artist_prefix`).
+   artist of the catalog, or the source writes its artists into titles) and the title; the prefix alone is
+   stripped when it names the credited artist (:func:`resolver.repair_titles.split_artist_prefix`).
 5. ``album_from_title``: a title suffix naming the record's album, or, without one, an album the catalog knows
    for the record's artist, is stripped and fills the empty album (:func:`resolver.repair_titles.strip_album_suffix`).
 6. ``duration_unit``: seconds and minutes × 1000 become milliseconds by the source's evidence; no length in any
    unit → null (:class:`resolver.repair_fields.DurationEvidence`).
 7. ``release_date``: other date formats become ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``
    (:func:`resolver.repair_fields.parse_release_date`; numeric day/month order learned per source).
+
+Modules: this one runs the repairs over a table; :mod:`resolver.repair_context` learns; the rules for single
+values live in :mod:`resolver.repair_fields` (placeholders, dates, durations), :mod:`resolver.repair_titles`
+(track numbers, artists and albums in titles, name keys) and :mod:`resolver.repair_scraped`.
 
 Cost: columns are scanned with vectorized RE2 patterns (linear time, safe on hostile input) that pre-select the
 rows a title or date repair may change; Python runs only on those, once per distinct record or value, and reads
@@ -41,9 +45,11 @@ from catalog_er.resolver.normalize import QUALIFIER_WORDS, VERSION_WORDS
 from catalog_er.resolver.repair_context import (
     RepairContext,
     SourceHabits,
+    album_key_column,
     check_columns,
     flat,
     int_values,
+    name_key_column,
     replace_rows,
     source_codes,
     true_mask,
@@ -55,7 +61,7 @@ from catalog_er.resolver.repair_fields import (
     parse_release_date,
     placeholder_pattern,
 )
-from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, parse_scraped
+from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, find_fields, parse_scraped
 from catalog_er.resolver.repair_titles import (
     TRACK_NUMBER_SHAPE,
     album_key,
@@ -127,39 +133,48 @@ def _title_shapes(columns: dict[str, pa.Array]) -> np.ndarray:
     """``(n,)`` uint8 bits of :data:`_SHAPE` per row, 0 for a title no title repair applies to.
 
     Selected with vectorized patterns on the raw text, mostly literal ones: a spaced hyphen or dash, a bracket. A
-    dashed title is looked at when its rest is no version tag and the artist is missing or starts like the prefix;
-    a bracketed or dashed one when a first group is no version tag and the album starts like it, or the album is
-    missing and the artist is not.
+    dashed title is looked at when the artist is missing or starts like the prefix, and the rest is no version
+    tag; a bracketed or dashed one when the album starts like the first group (or the album is missing and the
+    artist is not), and the group is no version tag.
     """
     title, artist, album = columns["title"], columns["artist"], columns["album"]
     shapes = np.zeros(len(title), dtype=np.uint8)
     shapes[true_mask(pc.match_substring_regex(title, TRACK_NUMBER_SHAPE))] |= _SHAPE["number"]
     shapes[true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE))] |= _SHAPE["scraped"]
-    dashed = true_mask(pc.match_substring(title, " - "))
-    for dash in _OTHER_DASHES:
-        dashed |= true_mask(pc.match_substring(title, dash))
-    grouped = dashed | true_mask(pc.match_substring_regex(title, r"[(\[{]"))
-    rows = np.flatnonzero(grouped)
-    if not len(rows):
-        return shapes
-    text, credited, own = title.take(rows), artist.take(rows), album.take(rows)
-    for dash in _OTHER_DASHES:
-        text = pc.replace_substring(text, dash, " - ")
-    prefix, rest = _split_once(text, " - ")
-    no_artist = true_mask(pc.is_null(credited))
-    rest_is_text = true_mask(pc.is_valid(rest)) & ~_looks_like_qualifier(_cut(rest, "([{"))
-    dash_hit = rest_is_text & (no_artist | true_mask(pc.equal(_initials(prefix), _initials(credited))))
-    album_initials = _initials(own)
-    no_album = true_mask(pc.is_null(own)) & ~no_artist
-    album_hit = np.zeros(len(rows), dtype=bool)
-    for group in (_cut(rest, "([{"), _first_group(text, "(", ")"), _first_group(text, "[", "]")):
-        is_text = true_mask(pc.is_valid(group)) & ~_looks_like_qualifier(group, VERSION_WORDS)
-        album_hit |= is_text & (no_album | true_mask(pc.equal(_initials(group), album_initials)))
-    shapes[rows[dash_hit]] |= _SHAPE["dash"]
-    shapes[rows[album_hit]] |= _SHAPE["qualifier"]
+    groups: list[tuple[np.ndarray, pa.Array]] = []  # rows and the text of a suffix that may be their album
+    dashed = np.flatnonzero(true_mask(pc.match_substring_regex(title, _SPACED_DASHES)))
+    if len(dashed):
+        text = title.take(dashed)
+        for dash in _OTHER_DASHES:
+            text = pc.replace_substring(text, dash, " - ")
+        prefix, rest = _split_once(text, " - ")
+        rest = _cut(rest, "([{")
+        credited = artist.take(dashed)
+        hit = true_mask(pc.is_null(credited)) | true_mask(pc.equal(_initials(prefix), _initials(credited)))
+        shapes[_unless_qualifier(dashed, hit, rest, QUALIFIER_WORDS)] |= _SHAPE["dash"]
+        groups.append((dashed, rest))
+    bracketed = np.flatnonzero(true_mask(pc.match_substring_regex(title, r"[(\[]")))
+    if len(bracketed):
+        text = title.take(bracketed)
+        groups += [(bracketed, _first_group(text, "(", ")")), (bracketed, _first_group(text, "[", "]"))]
+    for rows, group in groups:
+        own = album.take(rows)
+        hit = (true_mask(pc.is_null(own)) & true_mask(pc.is_valid(artist.take(rows)))) | true_mask(
+            pc.equal(_initials(group), _initials(own)))
+        shapes[_unless_qualifier(rows, hit, group, VERSION_WORDS)] |= _SHAPE["qualifier"]
     return shapes
 
 
+def _unless_qualifier(rows: np.ndarray, hit: np.ndarray, texts: pa.Array, words: str) -> np.ndarray:
+    """``rows[hit]`` whose text (``texts``, one per row) is present and holds none of ``words``."""
+    kept = np.flatnonzero(hit & true_mask(pc.is_valid(texts)))
+    if not len(kept):
+        return kept
+    lowered = pc.utf8_lower(pc.utf8_slice_codeunits(texts.take(kept), 0, 80))
+    return rows[kept[~true_mask(pc.match_substring_regex(lowered, words))]]
+
+
+_SPACED_DASHES = r" [-–—] "
 _OTHER_DASHES = (" – ", " — ")  # en and em dash, spaced; read like " - "
 
 
@@ -200,14 +215,6 @@ def _initials(values: pa.Array) -> pa.Array:
 _LEADING = " \t\"'“‘«¡¿([{.-_*#"
 
 
-def _looks_like_qualifier(values: pa.Array, words: str = QUALIFIER_WORDS) -> np.ndarray:
-    """Whether each value holds one of ``words`` (:data:`resolver.normalize.QUALIFIER_WORDS` or
-    ``VERSION_WORDS``; null: no). Lower-cased raw text is matched, so this says yes only where
-    :func:`resolver.normalize.qualifier_kind` would, bar oddities like "o'live"."""
-    lowered = pc.utf8_lower(pc.utf8_slice_codeunits(values, 0, 80))
-    return true_mask(pc.match_substring_regex(lowered, words))
-
-
 @dataclass(frozen=True)
 class _TitleRepair:
     title: str
@@ -218,34 +225,49 @@ class _TitleRepair:
     kinds: int
 
 
-def _repair_title(title: str, artist: str | None, album: str | None, has_duration: bool, has_date: bool,
-                  shapes: int, habits: SourceHabits, context: RepairContext) -> _TitleRepair | None:
+@dataclass(frozen=True)
+class _Record:
+    """What the title repairs read of one row: its values, their keys, which repairs its title may need."""
+
+    title: str
+    artist: str | None
+    album: str | None
+    artist_key: str  # name_key of the artist ("" when missing)
+    album_key: str  # album_key of the album ("" when missing)
+    has_duration: bool
+    has_date: bool
+    shapes: int  # bits of _SHAPE
+    fields: tuple[tuple[str, int, str | None], ...]  # scraped fields found in the title: (kind, start, text)
+
+
+def _repair_title(record: _Record, habits: SourceHabits, context: RepairContext) -> _TitleRepair | None:
     """Scraped fields, track number, artist prefix and album suffix of one record's title, in that order; each
-    runs when the title had its shape (``shapes``: bits of :data:`_SHAPE`) or an earlier repair changed it."""
+    runs when the title had its shape or an earlier repair changed it."""
+    title, artist, album, credited, own_album = (record.title, record.artist, record.album, record.artist_key,
+                                                 record.album_key)
     bits = 0
     duration_ms: int | None = None
     release_date: str | None = None
-    if shapes & _SHAPE["scraped"]:
-        scraped = parse_scraped(title, source_is_scraped=habits.scraped, artist=name_key(artist) if artist else "",
-                                album=album_key(album) if album else "", artists=context.artists,
-                                albums=context.albums, is_album_of=context.is_known_album)
+    if record.fields:
+        fields = {kind: (start, text) for kind, start, text in record.fields}
+        scraped = parse_scraped(title, fields, source_is_scraped=habits.scraped, artist=credited, album=own_album,
+                                artists=context.artists, albums=context.albums, is_album_of=context.is_known_album)
         if scraped is not None:
             bits |= _BIT["scraped_fields"]
             title = scraped.title
-            artist = _fill(artist, scraped.artist)
-            album = _fill(album, scraped.album)
-            duration_ms = None if has_duration else scraped.duration_ms
-            release_date = None if has_date else scraped.release_date
-    credited = name_key(artist) if artist else ""
+            artist, album = _fill(artist, scraped.artist), _fill(album, scraped.album)
+            credited = name_key(artist) if artist else ""
+            own_album = album_key(album) if album else ""
+            duration_ms = None if record.has_duration else scraped.duration_ms
+            release_date = None if record.has_date else scraped.release_date
     credited_names = credit_names(credited) if credited else ()
-    if bits or shapes & _SHAPE["number"]:
+    if bits or record.shapes & _SHAPE["number"]:
         stripped = strip_track_number(title, source_numbers_titles=habits.numbers_titles, credited=credited,
                                       is_known_artist=context.is_known_artist)
         if stripped is not None:
             bits |= _BIT["track_number"]
             title = stripped
-    own_album = album_key(album) if album else ""
-    if bits or shapes & _SHAPE["dash"]:
+    if bits or record.shapes & _SHAPE["dash"]:
         split = split_artist_prefix(title, credited=credited, credited_names=credited_names, album=own_album,
                                     is_known_artist=context.is_known_artist,
                                     source_puts_artists_in_titles=habits.puts_artists_in_titles)
@@ -255,7 +277,7 @@ def _repair_title(title: str, artist: str | None, album: str | None, has_duratio
                 artist = split[0]
                 credited_names = credit_names(name_key(artist))
             title = split[1]
-    if bits or shapes & _SHAPE["qualifier"]:
+    if bits or record.shapes & _SHAPE["qualifier"]:
         primary = credited_names[0] if credited_names else ""
         suffix = strip_album_suffix(title, album=own_album,
                                     is_known_album=lambda key: bool(primary) and context.is_known_album(primary, key))
@@ -276,20 +298,28 @@ def _fill(current: str | None, found: str | None) -> str | None:
 def _repair_titles(columns: dict[str, pa.Array], kinds: np.ndarray, rows: np.ndarray, shapes: list[int],
                    codes: list[int], habits: list[SourceHabits], context: RepairContext) -> None:
     """Title repairs of ``rows`` (ascending; ``shapes`` and source ``codes`` into ``habits`` of each), once per
-    distinct record; changed values are written back."""
-    titles = columns["title"].take(rows).to_pylist()
-    artists = columns["artist"].take(rows).to_pylist()
-    albums = columns["album"].take(rows).to_pylist()
-    has_duration = true_mask(pc.is_valid(columns["duration_ms"].take(rows))).tolist()
-    has_date = true_mask(pc.is_valid(columns["release_date"].take(rows))).tolist()
+    distinct record; changed values are written back. Keys and scraped fields are found for all rows at once."""
+    artist, album = columns["artist"].take(rows), columns["album"].take(rows)
+    titles = columns["title"].take(rows)
+    fields: list[tuple[tuple[str, int, str | None], ...]] = [()] * len(rows)
+    scraped = [i for i, shape in enumerate(shapes) if shape & _SHAPE["scraped"]]
+    if scraped:
+        spans = find_fields(titles.take(pa.array(scraped, pa.int64())))
+        for j, i in enumerate(scraped):
+            fields[i] = tuple((kind, start, text) for kind, (start, text) in spans.row(j).items())
+    records = zip(titles.to_pylist(), artist.to_pylist(), album.to_pylist(),
+                  [key or "" for key in name_key_column(artist).to_pylist()],
+                  [key or "" for key in album_key_column(album).to_pylist()],
+                  true_mask(pc.is_valid(columns["duration_ms"].take(rows))).tolist(),
+                  true_mask(pc.is_valid(columns["release_date"].take(rows))).tolist(), shapes, fields, strict=True)
     done: dict[tuple, _TitleRepair | None] = {}
     changed: list[int] = []
     repairs: list[_TitleRepair] = []
-    for i, record in enumerate(zip(titles, artists, albums, has_duration, has_date, shapes, codes, strict=True)):
-        if record not in done:
-            title, artist, album, duration, date, shape, code = record
-            done[record] = _repair_title(title, artist, album, duration, date, shape, habits[code], context)
-        repair = done[record]
+    for i, (values, code) in enumerate(zip(records, codes, strict=True)):
+        key = (*values, code)
+        if key not in done:
+            done[key] = _repair_title(_Record(*values), habits[code], context)
+        repair = done[key]
         if repair is not None:
             changed.append(i)
             repairs.append(repair)
@@ -298,14 +328,14 @@ def _repair_titles(columns: dict[str, pa.Array], kinds: np.ndarray, rows: np.nda
     where = rows[np.array(changed, dtype=np.int64)]
     kinds[where] |= np.array([repair.kinds for repair in repairs], dtype=np.uint16)
     for name in ("title", "artist", "album", "duration_ms", "release_date"):
-        values = [getattr(repair, name) for repair in repairs]
+        new_values = [getattr(repair, name) for repair in repairs]
         if name in ("duration_ms", "release_date"):  # fills only: the others stay as they are
-            filled = np.array([value is not None for value in values], dtype=bool)
+            filled = np.array([value is not None for value in new_values], dtype=bool)
             if filled.any():
-                columns[name] = replace_rows(columns[name], where[filled],
-                                             pa.array([v for v in values if v is not None], columns[name].type))
+                kept = [value for value in new_values if value is not None]
+                columns[name] = replace_rows(columns[name], where[filled], pa.array(kept, columns[name].type))
         else:
-            columns[name] = replace_rows(columns[name], where, pa.array(values, pa.string()))
+            columns[name] = replace_rows(columns[name], where, pa.array(new_values, pa.string()))
 
 
 # --- durations and dates ----------------------------------------------------------------------------------
@@ -329,20 +359,22 @@ def _repair_durations(columns: dict[str, pa.Array], kinds: np.ndarray, codes: np
 
 def _repair_dates(columns: dict[str, pa.Array], kinds: np.ndarray, codes: np.ndarray,
                   habits: list[SourceHabits]) -> None:
+    """Dates not yet ``YYYY[-MM[-DD]]`` parsed once per distinct (value, the source's numeric date order)."""
     dates = columns["release_date"]
     rows = np.flatnonzero(true_mask(pc.invert(pc.match_substring_regex(dates, CANONICAL_DATE))))
     if not len(rows):
         return
-    parsed: dict[tuple[str, bool | None], str | None] = {}
-    changed, values = [], []
-    for row, value, code in zip(rows.tolist(), dates.take(rows).to_pylist(), codes[rows].tolist(), strict=True):
-        key = (value, habits[code].day_first)
-        if key not in parsed:
-            parsed[key] = parse_release_date(value, day_first=key[1])
-        if parsed[key] is not None and parsed[key] != value:
-            changed.append(row)
-            values.append(parsed[key])
-    if changed:
-        where = np.array(changed, dtype=np.int64)
-        columns["release_date"] = replace_rows(dates, where, pa.array(values, pa.string()))
+    orders = np.array([{None: 0, True: 1, False: 2}[h.day_first] for h in habits], dtype=np.int64)[codes[rows]]
+    keyed = pc.binary_join_element_wise(dates.take(rows), pa.array(orders.astype(str)), "\x1f")
+    distinct = pc.unique(keyed)
+    parsed = []
+    for key in distinct.to_pylist():
+        value, order = key.rsplit("\x1f", 1)
+        result = parse_release_date(value, day_first=(None, True, False)[int(order)])
+        parsed.append(result if result != value else None)
+    repaired = pa.array(parsed, pa.string()).take(pc.index_in(keyed, value_set=distinct))
+    changed = true_mask(pc.is_valid(repaired))
+    if changed.any():
+        where = rows[changed]
+        columns["release_date"] = replace_rows(dates, where, repaired.filter(pa.array(changed)))
         kinds[where] |= _BIT["release_date"]

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from catalog_er.resolver.records import TRACK_SCHEMA
 from catalog_er.resolver.repair_fields import DurationEvidence, numeric_date_order, placeholder_pattern, unit_shares
-from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, KnownNames, scraped_kinds
+from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, KnownNames, find_fields
 from catalog_er.resolver.repair_titles import EDITION_GROUP, EDITION_TAIL, TRACK_NUMBER_SHAPE, numbered_title
 
 NUMBERED_SOURCE_SHARE = 0.10
@@ -70,31 +70,47 @@ def name_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     still not ASCII then (other scripts)."""
     values = flat(values)
     other = np.flatnonzero(true_mask(pc.invert(pc.string_is_ascii(values))))
-    if len(other):
-        decomposed = pc.utf8_normalize(values.take(other), "NFKD")
-        marked = np.flatnonzero(true_mask(pc.not_equal(pc.utf8_length(decomposed), pc.utf8_length(values.take(other)))))
-        if len(marked):
-            unmarked = pc.replace_substring_regex(decomposed.take(marked), r"\p{Mn}+", "")
-            decomposed = replace_rows(decomposed, marked, unmarked)
-        values = replace_rows(values, other, decomposed)
-    keys = _key_steps(values, "[^a-z0-9]+")
-    script = np.flatnonzero(true_mask(pc.invert(pc.string_is_ascii(values))))
-    if len(script):
-        keys = replace_rows(keys, script, _key_steps(values.take(script), r"[^\p{L}\p{N}]+"))
+    if not len(other):
+        return _key_steps(values, "a-z0-9")
+    decomposed = pc.utf8_normalize(values.take(other), "NFKD")
+    marked = np.flatnonzero(true_mask(pc.not_equal(pc.utf8_length(decomposed), pc.utf8_length(values.take(other)))))
+    if len(marked):
+        decomposed = replace_rows(decomposed, marked,
+                                  pc.replace_substring_regex(decomposed.take(marked), r"\p{Mn}+", ""))
+    values = replace_rows(values, other, decomposed)
+    latin = true_mask(pc.string_is_ascii(values))
+    keys = pa.nulls(len(values), pa.string())
+    for rows, letters in ((np.flatnonzero(latin), "a-z0-9"), (np.flatnonzero(~latin), r"\p{L}\p{N}")):
+        if len(rows):
+            keys = replace_rows(keys, rows, _key_steps(values.take(rows), letters))
     return keys
 
 
-def _key_steps(values: pa.Array, separators: str) -> pa.Array:
+def _key_steps(values: pa.Array, letters: str) -> pa.Array:
+    """Lower case, "&" → " and ", apostrophes dropped, every run of characters other than ``letters`` (a regex
+    class body) → one space (the costly step: only where there is something to replace), trimmed."""
     keyed = pc.replace_substring(pc.utf8_lower(values), "&", " and ")
     for apostrophe in "'’`´":
         keyed = pc.replace_substring(keyed, apostrophe, "")
-    return pc.utf8_trim(pc.replace_substring_regex(keyed, separators, " "), " ")
+    untidy = np.flatnonzero(true_mask(pc.match_substring_regex(keyed, f"[^{letters} ]|  |^ | $")))
+    if len(untidy):
+        keyed = replace_rows(keyed, untidy, pc.replace_substring_regex(keyed.take(untidy), f"[^{letters}]+", " "))
+    return pc.utf8_trim(keyed, " ")
 
 
 def album_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """:func:`resolver.repair_titles.album_key` of every value (null stays null), vectorized."""
-    keys = name_key_column(pc.replace_substring_regex(flat(values), EDITION_GROUP, " "))
-    return pc.utf8_trim(pc.replace_substring_regex(keys, EDITION_TAIL, ""), " ")
+    """:func:`resolver.repair_titles.album_key` of every value (null stays null), vectorized; the edition patterns
+    run only where a bracket, a dash or an edition word could be."""
+    values = flat(values)
+    grouped = np.flatnonzero(true_mask(pc.match_substring_regex(values, r"[(\[]| [-–—] ")))
+    if len(grouped):
+        values = replace_rows(values, grouped, pc.replace_substring_regex(values.take(grouped), EDITION_GROUP, " "))
+    keys = name_key_column(values)
+    tailed = np.flatnonzero(true_mask(pc.match_substring_regex(keys, EDITION_TAIL)))
+    if len(tailed):
+        keys = replace_rows(keys, tailed, pc.utf8_trim(pc.replace_substring_regex(keys.take(tailed), EDITION_TAIL, ""),
+                                                       " "))
+    return keys
 
 
 def without_placeholders(values: pa.Array | pa.ChunkedArray, column: str) -> pa.Array:
@@ -120,7 +136,7 @@ class SourceHabits:
     numbered_titles: int = 0
     """Titles that start with a track number (:func:`resolver.repair_titles.numbered_title`)."""
     scraped_titles: int = 0
-    """Titles that hold two or more scraped fields (:func:`resolver.repair_scraped.scraped_kinds`)."""
+    """Titles that hold two or more scraped fields (:func:`resolver.repair_scraped.find_fields`)."""
     artist_in_title_rows: int = 0
     """Rows without an artist whose title has a spaced dash ("Nina Vale - Harbour Lights")."""
     durations: DurationEvidence = field(default_factory=DurationEvidence)
@@ -172,16 +188,17 @@ class RepairContext:
     def learn(cls, tracks: pa.Table) -> RepairContext:
         """Learn from a validated ``TRACK_SCHEMA`` table (with ``source``)."""
         check_columns(tracks)
-        artist = pc.dictionary_encode(without_placeholders(tracks["artist"], "artist"))
+        credited = without_placeholders(tracks["artist"], "artist")
+        artist = pc.dictionary_encode(credited)
         album = pc.dictionary_encode(without_placeholders(tracks["album"], "album"))
         credit_keys = name_key_column(artist.dictionary)
         names, primary = _credit_names(credit_keys)
         album_keys = pc.dictionary_encode(album_key_column(album.dictionary))
-        return cls(artists=KnownNames.of(pc.unique(pa.concat_arrays([credit_keys, names])).drop_null().to_pylist()),
-                   albums=KnownNames.of(album_keys.dictionary.to_pylist()),
+        return cls(artists=KnownNames.of(pa.concat_arrays([credit_keys, names])),
+                   albums=KnownNames.of(album_keys.dictionary),
                    artist_albums=_artist_albums(artist.indices, pc.dictionary_encode(primary), album.indices,
                                                 album_keys),
-                   sources=_learn_sources(tracks))
+                   sources=_learn_sources(tracks, credited))
 
     def habits(self, source: str | None) -> SourceHabits:
         """The habits of ``source`` (None: rows without a source); an unseen source has none."""
@@ -268,27 +285,33 @@ def _shaped_rows(title: pa.Array, shape: str, flag: Callable[[str], bool]) -> np
     return out
 
 
-def _learn_sources(tracks: pa.Table) -> dict[str, SourceHabits]:
+def _learn_sources(tracks: pa.Table, artist: pa.Array) -> dict[str, SourceHabits]:
+    """Each source's habits; ``artist``: the artist column without placeholders."""
     names = sorted(pc.unique(pc.fill_null(flat(tracks["source"]), "")).to_pylist())
     codes = source_codes(tracks["source"], names)
     rows = np.bincount(codes, minlength=len(names))
     title = flat(tracks["title"])
     numbered = np.bincount(codes[_shaped_rows(title, TRACK_NUMBER_SHAPE, lambda t: numbered_title(t) is not None)],
                            minlength=len(names))
-    scraped = np.bincount(codes[_shaped_rows(title, SCRAPED_SHAPE, lambda t: len(scraped_kinds(t)) >= 2)],
-                          minlength=len(names))
-    no_artist = true_mask(pc.is_null(without_placeholders(tracks["artist"], "artist")))
+    scraped = np.zeros(len(codes), dtype=bool)
+    shaped = np.flatnonzero(true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE)))
+    if len(shaped):
+        scraped[shaped] = find_fields(title.take(shaped)).kinds() >= 2
+    scraped = np.bincount(codes[scraped], minlength=len(names))
+    no_artist = true_mask(pc.is_null(artist))
     dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s"))
     artist_in_title = np.bincount(codes[no_artist & dashed], minlength=len(names))
     duration = flat(tracks["duration_ms"])
     present = true_mask(pc.is_valid(duration))
     values = int_values(duration, 0)
     first, second = _numeric_date_parts(flat(tracks["release_date"]))
+    order = np.argsort(codes, kind="stable")  # rows grouped by source: linear in rows however many sources
+    bounds = np.r_[0, np.cumsum(rows)]
     habits = {}
     for code, name in enumerate(names):
-        mine = codes == code
-        durations = values[mine & present]
-        dated = mine & (first >= 0)
+        mine = order[bounds[code]: bounds[code + 1]]
+        durations = values[mine[present[mine]]]
+        dated = mine[first[mine] >= 0]
         habits[name] = SourceHabits(
             rows=int(rows[code]), numbered_titles=int(numbered[code]), scraped_titles=int(scraped[code]),
             artist_in_title_rows=int(artist_in_title[code]),

@@ -9,8 +9,12 @@ names the catalog knows (:class:`KnownNames`), in the order a store's page lists
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import split_credit
 from catalog_er.resolver.repair_fields import parse_duration_text
@@ -38,30 +42,31 @@ SCRAPED_FIELDS = {
              r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b"),
     "genres": rf"\b{_GENRE}(?: ?, ?{_GENRE})+\b",
 }
-"""What a scraped title holds besides title, artist and album (case-insensitive; RE2 and Python syntax alike)."""
+"""What a scraped title holds besides title, artist and album (RE2 syntax, matched case-insensitively)."""
 SCRAPED_SHAPE = "(?i)" + "|".join(SCRAPED_FIELDS.values())
-"""RE2 pre-selection: any field of :data:`SCRAPED_FIELDS`."""
-_SCRAPED_FIELDS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in SCRAPED_FIELDS.items()}
-_COMMA = re.compile(" ?, ?")
-_GENRE_REACH = max(map(len, GENRES)) + 2  # characters a genre list's first name starts before its first comma
+"""Any field of :data:`SCRAPED_FIELDS` (RE2 pre-selection)."""
 _MAX_TOKENS = 40  # words of a scraped title searched for names
 _CREDIT_JOINERS = frozenset({"&", "and", "x", "with", "feat", "feat.", "ft", "ft.", "featuring", "vs", "vs.", ","})
 
 
 @dataclass(frozen=True)
 class KnownNames:
-    """Name keys (:func:`resolver.repair_titles.name_key`) a catalog knows, indexed by their first word."""
+    """Name keys (:func:`resolver.repair_titles.name_key`) a catalog knows, and for each first word the most words
+    a key starting with it has (so a search for names stops early)."""
 
     keys: frozenset[str]
-    first_words: frozenset[str]
-    most_words: int
+    most_words: Mapping[str, int]
 
     @classmethod
-    def of(cls, keys: Iterable[str]) -> KnownNames:
-        """The names ``keys`` (empty keys are dropped)."""
-        kept = frozenset(key for key in keys if key)
-        split = [key.split(" ") for key in kept]
-        return cls(kept, frozenset(words[0] for words in split), max((len(words) for words in split), default=0))
+    def of(cls, keys: pa.Array) -> KnownNames:
+        """The names ``keys`` (string array; nulls and empty keys are dropped)."""
+        keys = pc.unique(keys).drop_null()
+        keys = keys.filter(pc.not_equal(keys, ""))
+        words = pa.table({"first": pc.list_element(pc.split_pattern(keys, " ", max_splits=1), 0),
+                          "words": pc.add(pc.count_substring(keys, " "), 1)})
+        most = words.group_by("first").aggregate([("words", "max")])
+        return cls(frozenset(keys.to_pylist()),
+                   dict(zip(most["first"].to_pylist(), most["words_max"].to_pylist(), strict=True)))
 
     def __contains__(self, key: object) -> bool:
         return key in self.keys
@@ -72,37 +77,53 @@ class KnownNames:
     def longest_at(self, token_words: list[list[str]], start: int) -> int | None:
         """The end (exclusive token index) of the longest run of whole tokens from ``start`` that is a known
         name, or None."""
-        if start >= len(token_words) or not token_words[start] or token_words[start][0] not in self.first_words:
+        if start >= len(token_words) or not token_words[start]:
+            return None
+        limit = self.most_words.get(token_words[start][0])
+        if limit is None:
             return None
         words: list[str] = []
         best = None
         for stop in range(start + 1, len(token_words) + 1):
             words.extend(token_words[stop - 1])
-            if len(words) > self.most_words:
+            if len(words) > limit:
                 break
             if token_words[stop - 1] and " ".join(words) in self.keys:
                 best = stop
         return best
 
 
-def _scraped_fields(text: str) -> dict[str, re.Match[str]]:
-    """The first occurrence of each of :data:`SCRAPED_FIELDS` in ``text`` (a genre list is only looked for around
-    commas: the long alternation of genre names is costly to try at every position)."""
-    found = {}
-    for kind, pattern in _SCRAPED_FIELDS.items():
-        if kind != "genres":
-            match = pattern.search(text)
-        else:
-            windows = (pattern.search(text, max(0, comma.start() - _GENRE_REACH)) for comma in _COMMA.finditer(text))
-            match = next((window for window in windows if window is not None), None)
-        if match is not None:
-            found[kind] = match
-    return found
+@dataclass(frozen=True)
+class FieldSpans:
+    """Where each of :data:`SCRAPED_FIELDS` first occurs in each of some titles: the UTF-8 byte offset of its
+    start in the title's first :data:`resolver.repair_titles.MAX_TITLE_CHARS` characters (-1 where absent), and
+    for the fields whose value is kept (length, date) the text matched."""
+
+    starts: Mapping[str, np.ndarray]
+    texts: Mapping[str, list[str | None]]
+
+    def kinds(self) -> np.ndarray:
+        """``(n,)`` int: how many kinds of field each title holds."""
+        return sum((starts >= 0).astype(np.int64) for starts in self.starts.values())  # type: ignore[return-value]
+
+    def row(self, i: int) -> dict[str, tuple[int, str | None]]:
+        """The fields of title ``i``: kind → (start, kept text or None)."""
+        return {kind: (int(starts[i]), self.texts[kind][i] if kind in self.texts else None)
+                for kind, starts in self.starts.items() if starts[i] >= 0}
 
 
-def scraped_kinds(title: str) -> list[str]:
-    """Which :data:`SCRAPED_FIELDS` occur in ``title``."""
-    return list(_scraped_fields(title[:MAX_TITLE_CHARS]))
+def find_fields(titles: pa.Array) -> FieldSpans:
+    """:class:`FieldSpans` of ``titles`` (string array), vectorized (RE2: linear in the text)."""
+    text = pc.utf8_slice_codeunits(titles, 0, MAX_TITLE_CHARS)
+    starts = {kind: np.asarray(pc.fill_null(pc.find_substring_regex(text, f"(?i){pattern}"), -1)
+                               .to_numpy(zero_copy_only=False), dtype=np.int64)
+              for kind, pattern in SCRAPED_FIELDS.items()}
+    texts = {}
+    for kind in ("length", "date"):
+        matched = pc.extract_regex(text, f"(?i)(?P<value>{SCRAPED_FIELDS[kind]})")
+        texts[kind] = pc.if_else(pc.is_valid(matched), pc.struct_field(matched, "value"),
+                                 pa.scalar(None, pa.string())).to_pylist()
+    return FieldSpans(starts, texts)
 
 
 @dataclass(frozen=True)
@@ -157,9 +178,11 @@ def _credit_end(tokens: _Tokens, stop: int, artists: KnownNames) -> int:
     return stop
 
 
-def parse_scraped(title: str, *, source_is_scraped: bool, artist: str, album: str, artists: KnownNames,
-                  albums: KnownNames, is_album_of: Callable[[str, str], bool]) -> ScrapedFields | None:
-    """Split a title that holds a whole record into its fields, or None.
+def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, source_is_scraped: bool, artist: str,
+                  album: str, artists: KnownNames, albums: KnownNames,
+                  is_album_of: Callable[[str, str], bool]) -> ScrapedFields | None:
+    """Split a title that holds a whole record into its fields, or None. ``fields``: the fields found in it
+    (:meth:`FieldSpans.row` of :func:`find_fields`).
 
     A title is scraped when it holds two of price, length, date and genre list (:data:`SCRAPED_FIELDS`), or one
     when ``source_is_scraped`` and a known artist or album is found. The words before the first field are title,
@@ -172,11 +195,10 @@ def parse_scraped(title: str, *, source_is_scraped: bool, artist: str, album: st
     or ""). Never for real titles with one such field ("3:16 am", "$ave Dat Money") or a genre without a list
     ("Pop Music").
     """
-    text = title[:MAX_TITLE_CHARS]
-    found = _scraped_fields(text)
-    if not found or (len(found) < 2 and not source_is_scraped):
+    if not fields or (len(fields) < 2 and not source_is_scraped):
         return None
-    tokens = _Tokens.of(text[: min(match.start() for match in found.values())])
+    head = title[:MAX_TITLE_CHARS].encode()[: min(start for start, _ in fields.values())].decode(errors="ignore")
+    tokens = _Tokens.of(head)
     first = next((i for i, words in enumerate(tokens.words) if words), len(tokens.raw))
     best: tuple[tuple, int, int] | None = None
     for start in range(first + 1, len(tokens.raw)):
@@ -199,15 +221,14 @@ def parse_scraped(title: str, *, source_is_scraped: bool, artist: str, album: st
     else:
         found_artist = None
         title_stop, found_album = _album_without_artist(tokens, first, albums, album)
-        if len(found) < 2 and found_album is None:
+        if len(fields) < 2 and found_album is None:
             return None
     title_words = tokens.text(0, title_stop)
     if not name_key(title_words):
         return None
-    length, date = found.get("length"), found.get("date")
+    length, date = fields.get("length", (-1, None))[1], fields.get("date", (-1, None))[1]
     return ScrapedFields(title=title_words, artist=found_artist, album=found_album,
-                         duration_ms=parse_duration_text(length.group()) if length else None,
-                         release_date=date.group() if date else None)
+                         duration_ms=parse_duration_text(length) if length else None, release_date=date)
 
 
 def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album: str) -> tuple[int, str | None]:

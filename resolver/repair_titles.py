@@ -21,7 +21,8 @@ MAX_TITLE_CHARS = 500
 """Characters of a title the repairs read (a scraped title holds a whole record; a longer one is garbage)."""
 
 KnownName = Callable[[str], bool]
-"""Whether a folded name is known to the catalog (an artist, or an album of the record's artist)."""
+"""Whether a name key (:func:`name_key`) is known to the catalog (an artist, or an album of the record's
+artist)."""
 
 _KEY_APOSTROPHES = re.compile(r"['’`´]")
 _KEY_SEPARATORS = re.compile(r"[\W_]+")
@@ -119,8 +120,8 @@ def strip_track_number(title: str, *, source_numbers_titles: bool, credited: str
 
     A weak number (:func:`numbered_title`) is stripped only when ``source_numbers_titles`` (the record's source
     numbers a good share of its titles). Never when the rest is only a version tag (``"Track 3 - Live"``) or the
-    number is the credited (folded) artist or any artist of the catalog (``"311 - Amber"``, ``"A1 - Caught in
-    the Middle"``: the artist repair's business).
+    number is the credited artist (``credited``: its key) or any artist of the catalog (``"311 - Amber"``,
+    ``"A1 - Caught in the Middle"``: the artist repair's business).
     """
     numbered = numbered_title(title)
     if numbered is None or not (numbered.strong or source_numbers_titles):
@@ -192,7 +193,7 @@ EDITION_WORDS = (r"deluxe|expanded|special|limited|collectors?|anniversary|bonus
 EDITION_GROUP = rf"(?i)\s*(?:[(\[][^)\]]*\b(?:{EDITION_WORDS})\b[^)\]]*[)\]]|\s[-–—]\s(?:{EDITION_WORDS})\b.*$)"
 """An album's edition tag, bracketed or after a dash (RE2 and Python syntax alike)."""
 EDITION_TAIL = rf"(?:\s(?:{EDITION_WORDS}))+$"
-"""Edition words ending a folded album name (RE2 and Python syntax alike)."""
+"""Edition words ending an album's key (RE2 and Python syntax alike)."""
 _EDITION_GROUP, _EDITION_TAIL = re.compile(EDITION_GROUP), re.compile(EDITION_TAIL)
 SAME_ALBUM_SIMILARITY = 90.0
 """rapidfuzz ratio from which two album keys of 8+ characters name the same album (a typo, a truncation)."""
@@ -200,7 +201,7 @@ SAME_ALBUM_SIMILARITY = 90.0
 
 @lru_cache(maxsize=131_072)
 def album_key(text: str) -> str:
-    """The folded album name without edition tags: ``"Northern Tides (Deluxe Edition)"`` → ``"northern tides"``."""
+    """The album's name key without edition tags: ``"Northern Tides (Deluxe Edition)"`` → ``"northern tides"``."""
     return _EDITION_TAIL.sub("", name_key(_EDITION_GROUP.sub(" ", text))).strip()
 
 

@@ -11,7 +11,7 @@ from catalog_er.resolver.records import TRACK_SCHEMA
 from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext, RepairedTracks, repair_tracks
 from catalog_er.resolver.repair_context import album_key_column, name_key_column
 from catalog_er.resolver.repair_fields import parse_duration_text, parse_release_date
-from catalog_er.resolver.repair_scraped import parse_scraped
+from catalog_er.resolver.repair_scraped import find_fields
 from catalog_er.resolver.repair_titles import album_key, name_key, numbered_title
 
 FIELDS = ("title", "artist", "album", "duration_ms", "release_date", "label", "isrc")
@@ -309,11 +309,17 @@ def test_real_titles_with_one_field_are_not_scraped(title: str) -> None:
 
 
 def test_a_name_in_brackets_is_no_artist_of_a_scraped_title() -> None:
-    context = RepairContext.learn(tracks(*catalog({"title": "x", "artist": "Ola"})))
-    found = parse_scraped("Harbour Lights (with Ola) Nina Vale Northern Tides $ 1.29 3:55", source_is_scraped=False,
-                          artist="", album="", artists=context.artists, albums=context.albums,
-                          is_album_of=context.is_known_album)
-    assert found is not None and (found.title, found.artist) == ("Harbour Lights (with Ola)", "Nina Vale")
+    row, kinds = last(catalog({"title": "x", "artist": "Ola"},
+                              {"title": "Harbour Lights (with Ola) Nina Vale Northern Tides $ 1.29 3:55"}))
+    assert (row["title"], row["artist"], row["album"]) == ("Harbour Lights (with Ola)", "Nina Vale", "Northern Tides")
+    assert kinds == {"scraped_fields"}
+
+
+def test_field_spans_are_byte_offsets_of_the_first_of_each_field() -> None:
+    spans = find_fields(pa.array(["Café Nina Vale $ 1.29 3:55 17-Mar-08", "3:16 am", None]))
+    assert spans.row(0) == {"price": (16, None), "length": (23, "3:55"), "date": (28, "17-Mar-08")}  # é: 2 bytes
+    assert spans.row(1) == {"length": (0, "3:16")} and spans.row(2) == {}
+    assert spans.kinds().tolist() == [3, 1, 0]
 
 
 # --- the whole table --------------------------------------------------------------------------------------
