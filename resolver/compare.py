@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
-from catalog_er.resolver.record_text import TokenStatistics, record_similarity
+from catalog_er.resolver.record_text import TokenStatistics, record_similarity, word_containment
 
 MISSING = -1
 """Code of a categorical signal when either side lacks the value."""
@@ -34,7 +34,7 @@ class PairSignals:
     duration_delta_ms: np.ndarray
     """float64 absolute difference in milliseconds, NaN when missing."""
     version_match: np.ndarray
-    """int8: 1 same version (both plain, or the same tag), 0 conflicting version tags."""
+    """int8: 1 same version (both plain, or the same tag), 0 conflicting version tags, -1 a side has no title."""
     album_match: np.ndarray
     """int8: 1 same core album title, 0 different, -1 missing."""
     release_year_match: np.ndarray
@@ -96,14 +96,20 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     artist_similarity = string_similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
     artist_similarity[artist_missing] = np.nan
     same_kind = f.version_kind[left] == f.version_kind[right]
-    version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right]))
+    version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right])).astype(np.int8)
+    untitled = (f.title_core == "") & (f.version_kind == "")  # no title ("Track 07"): no word on the version either
+    version_match[untitled[left] | untitled[right]] = MISSING
     year_left, year_right = f.release_year[left], f.release_year[right]
+    smeared = f.smeared[left] | f.smeared[right]
+    if smeared.any():
+        title_similarity[smeared], artist_similarity[smeared] = _found_in_records(
+            f, left[smeared], right[smeared], title_similarity[smeared], artist_similarity[smeared], statistics)
     return PairSignals(
         title_similarity=title_similarity,
         artist_similarity=artist_similarity,
         isrc_match=_categorical_match(f.isrc[left], f.isrc[right], (f.isrc[left] == "") | (f.isrc[right] == "")),
         duration_delta_ms=np.abs(f.duration_ms[left] - f.duration_ms[right]),
-        version_match=version_match.astype(np.int8),
+        version_match=version_match,
         album_match=_categorical_match(
             f.album_core[left], f.album_core[right], (f.album_core[left] == "") | (f.album_core[right] == "")
         ),
@@ -111,6 +117,27 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
         record_similarity=_record_similarity(f, left, right, statistics),
     )
+
+
+CONTAINED_SIMILARITY = 0.9
+"""What a title or credit found word for word in the other record's text counts as (a strong agreement short of
+the exact one: it may have been found in another field)."""
+
+
+def _found_in_records(features: TrackFeatures, left: np.ndarray, right: np.ndarray, title: np.ndarray,
+                      artist: np.ndarray, statistics: TokenStatistics) -> tuple[np.ndarray, np.ndarray]:
+    """Title and artist similarities of pairs with a smeared side, each raised to what it is when one record's
+    title (credit) is looked for in the other's whole text, both ways (:func:`resolver.record_text.word_containment`
+    × :data:`CONTAINED_SIMILARITY`): a title holding the artist, or a credit left in the title, still agrees.
+    A pair missing the field stays null unless some of its words are found."""
+    for part, similarity in ((features.title_core, title), (features.artist_names, artist)):
+        found = np.fmax(word_containment(part, features.record_text, left, right, statistics),
+                        word_containment(part, features.record_text, right, left, statistics))
+        found *= np.float32(CONTAINED_SIMILARITY)
+        # a side without the field: only words found count (not finding them in a text that may be just a
+        # placeholder says nothing)
+        similarity[:] = np.where(np.isnan(similarity) & ~(found > 0), similarity, np.fmax(similarity, found))
+    return title, artist
 
 
 def _record_similarity(features: TrackFeatures, left: np.ndarray, right: np.ndarray, statistics: TokenStatistics

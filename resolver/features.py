@@ -15,9 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
+from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext, repair_tracks
 
 Parsed = TypeVar("Parsed")
 
+STRUCTURAL_REPAIRS = np.uint16(sum(1 << REPAIR_KINDS.index(kind)
+                                   for kind in ("scraped_fields", "artist_from_title", "album_from_title")))
+"""Repairs that move text between fields: a record they changed was smeared by its source."""
 SMEARED_TITLE_WORDS = 9
 """A core title this long is taken as possibly holding other fields (few real titles have nine words or more;
 those that do are only compared as whole records in addition to field by field)."""
@@ -49,9 +53,12 @@ class TrackFeatures:
     """Every text field folded and joined (title, credit, album, label): the record as one bag of words
     (:mod:`resolver.record_text`)."""
     smeared: np.ndarray
-    """bool: the record's fields may not hold what their names say — no artist credit, or a title of
-    :data:`SMEARED_TITLE_WORDS` words or more (a scraped record keeps everything in its title). Pairs with such
-    a record are compared as whole records too."""
+    """bool: the record's fields may not hold what their names say — no artist credit, a title of
+    :data:`SMEARED_TITLE_WORDS` words or more (a scraped record keeps everything in its title), or fields that a
+    repair had to pull out of the title. Pairs with such a record are compared as whole records too."""
+    repairs: np.ndarray
+    """uint16 bitmask of the repairs that changed the row before it was normalized (bit ``k``:
+    :data:`resolver.repair.REPAIR_KINDS` ``[k]``)."""
 
     def __len__(self) -> int:
         return len(self.track_id)
@@ -101,8 +108,14 @@ def _artist_key(names: Sequence[str]) -> str:
     return " ".join(sorted(set(names)))
 
 
-def extract_track_features(tracks: pa.Table) -> TrackFeatures:
-    """Normalize a validated tracks table (``resolver.records.TRACK_SCHEMA``) into feature columns."""
+def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = None) -> TrackFeatures:
+    """Repair, then normalize a validated tracks table (``resolver.records.TRACK_SCHEMA``) into feature columns.
+
+    ``context``: what the catalog taught the repairs (:class:`resolver.repair.RepairContext`); a look-up of a few
+    tracks passes its catalog's, and without one it is learned from ``tracks`` themselves. The values are
+    repaired only for comparing: the caller's table keeps the originals."""
+    repaired = repair_tracks(tracks, context if context is not None else RepairContext.learn(tracks))
+    tracks = repaired.tracks
     titles = _present(_map_distinct(tracks["title"], parse_title), "title")
     credits = _map_distinct(tracks["artist"], parse_artist_credit)
     artist_names = []
@@ -138,5 +151,7 @@ def extract_track_features(tracks: pa.Table) -> TrackFeatures:
         label=_strings(labels),
         release_year=pc.fill_null(release_year, -1).to_numpy(zero_copy_only=False).astype(np.int32),
         record_text=_strings(record_text.to_pylist()),
-        smeared=(artist_key == "") | (title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS),
+        smeared=((artist_key == "") | (title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS)
+                 | ((repaired.kinds & STRUCTURAL_REPAIRS) != 0)),
+        repairs=repaired.kinds,
     )

@@ -24,18 +24,20 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.blocking import TextBlocker, candidate_pairs, text_blockers
 from catalog_er.resolver.compare import compare_pairs
 from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
 from catalog_er.resolver.config import ResolverConfig
-from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.features import TrackFeatures, extract_track_features
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
 from catalog_er.resolver.lsh import BucketIndex, band_keys
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.pairing import concatenated_ranges, dedupe_pairs, sorted_neighbourhood
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
+from catalog_er.resolver.repair import RepairContext
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,13 @@ class TrackIndex:
 
     def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
                  scored_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, *,
-                 statistics: TokenStatistics | None = None) -> None:
-        """``scored_pairs``: ``(left, right, levels)`` of the batch candidate pairs of ``features`` when a
-        resolution has just compared them (otherwise they are found and compared here); ``statistics``: the
-        catalog's word frequencies that resolution used (otherwise learned from ``features``). Look-ups and
-        rows added later are weighed with these same statistics."""
-        self.features, self.model, self.config = features, model, config
+                 repair_context: RepairContext, statistics: TokenStatistics | None = None) -> None:
+        """``features``: of the catalog's tracks, repaired with ``repair_context`` (which look-ups repair with
+        too: :meth:`prepare`); ``scored_pairs``: ``(left, right, levels)`` of the batch candidate pairs of
+        ``features`` when a resolution has just compared them (otherwise they are found and compared here);
+        ``statistics``: the catalog's word frequencies that resolution used (otherwise learned from
+        ``features``). Look-ups and rows added later are weighed with these same statistics."""
+        self.features, self.model, self.config, self.repair_context = features, model, config, repair_context
         self.statistics = statistics or TokenStatistics.learn(tokenize(features.record_text))
         self._evidence = _evidence_tables(model)
         blockers = text_blockers(features, config.blocking)
@@ -87,6 +90,7 @@ class TrackIndex:
         replaced = self.features.replace_rows(rows[~appended], features.take(np.flatnonzero(~appended)))
         new.features = replaced.concat(features.take(np.flatnonzero(appended)))
         new.model, new.config, new._evidence, new.statistics = self.model, self.config, self._evidence, self.statistics
+        new.repair_context = self.repair_context
         new._sort_by_duration, new._smeared_only = self._sort_by_duration, self._smeared_only
         keys = self._bucket_keys(text_blockers(features, self.config.blocking))
         new._buckets = {name: self._buckets[name].merged(blocker_keys, rows) for name, blocker_keys in keys.items()}
@@ -102,6 +106,10 @@ class TrackIndex:
 
     def __len__(self) -> int:
         return len(self.features)
+
+    def prepare(self, tracks: pa.Table) -> TrackFeatures:
+        """Features of validated ``TRACK_SCHEMA`` rows to look up or add, repaired as the catalog was."""
+        return extract_track_features(tracks, context=self.repair_context)
 
     def _bucket_keys(self, blockers: dict[str, TextBlocker]) -> dict[str, np.ndarray]:
         """Per text blocker: the ``(n, bands)`` int64 bucket keys of its rows (blockers hashing the same texts the

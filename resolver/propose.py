@@ -71,12 +71,16 @@ def _pair_explanation(evidence: PairEvidence, row: int) -> dict[str, str]:
 def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canonical_rank: np.ndarray,
                     member_left: np.ndarray, member_right: np.ndarray, member_probability: np.ndarray,
                     evidence: PairEvidence, *, max_pairs_in_evidence: int = 10,
-                    canonical_rule: str = CANONICAL_RULE) -> pa.Table:
+                    canonical_rule: str = CANONICAL_RULE, row_notes: dict[int, list[str]] | None = None
+                    ) -> pa.Table:
     """One proposal row per group of two or more (``PROPOSAL_SCHEMA``), sorted by confidence, descending.
 
     ``member_*`` arrays hold every pair inside a group (see :class:`resolver.graph.Clustering`), aligned
-    with ``evidence.levels``; ``canonical_rank`` ``(n,)`` ranks rows by ``canonical_rule`` (0 = best).
+    with ``evidence.levels``; ``canonical_rank`` ``(n,)`` ranks rows by ``canonical_rule`` (0 = best);
+    ``row_notes``: what was done to some rows before they were compared (e.g. the repairs of a track), shown in
+    the evidence under ``repairs`` for the members that have any.
     """
+    row_notes = row_notes or {}
     pair_group = labels[member_left]
     order = np.argsort(pair_group, kind="stable")
     pair_group = pair_group[order]
@@ -109,6 +113,9 @@ def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canon
             ],
             "pairs_total": len(pairs),
         }
+        notes = {str(ids[m]): row_notes[int(m)] for m in members if int(m) in row_notes}
+        if notes:
+            evidence_json["repairs"] = notes
         rows["proposal_id"].append(proposal_id(entity_type, member_ids))
         rows["entity_type"].append(entity_type)
         rows["canonical_id"].append(str(ids[canonical]))

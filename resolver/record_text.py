@@ -92,9 +92,7 @@ def _unit_rows(tokens: RecordTokens, statistics: TokenStatistics) -> csr_matrix:
     """``(n, 2³²)`` sparse matrix of each record's IDF weights, rows scaled to unit length."""
     weights = statistics.idf(tokens.hashes)
     norms = np.sqrt(np.bincount(tokens.rows, weights=weights.astype(np.float64) ** 2, minlength=tokens.n))
-    values = weights / np.maximum(norms[tokens.rows], 1e-12).astype(np.float32)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(tokens.rows, minlength=tokens.n)))).astype(np.int64)
-    return csr_matrix((values, tokens.hashes.astype(np.int64), indptr), shape=(tokens.n, 1 << 32))
+    return _sparse_rows(tokens, weights / np.maximum(norms[tokens.rows], 1e-12).astype(np.float32))
 
 
 def record_similarity(texts: np.ndarray, left: np.ndarray, right: np.ndarray, statistics: TokenStatistics
@@ -116,6 +114,37 @@ def record_similarity(texts: np.ndarray, left: np.ndarray, right: np.ndarray, st
         out[start:stop] = np.clip(products, 0.0, 1.0)
     out[~(has_tokens[local_left] & has_tokens[local_right])] = np.nan
     return out
+
+
+def word_containment(parts: np.ndarray, wholes: np.ndarray, left: np.ndarray, right: np.ndarray,
+                     statistics: TokenStatistics) -> np.ndarray:
+    """``(n_pairs,)`` float32 in [0, 1]: the IDF-weighted share of the words of ``parts[left[i]]`` that occur
+    anywhere in ``wholes[right[i]]`` (e.g. a title's words in the other record's whole text, wherever its source
+    put them); NaN where the part has no token. ``parts``, ``wholes``: ``(n,)`` object arrays of folded texts."""
+    out = np.full(len(left), np.nan, dtype=np.float32)
+    if not len(left):
+        return out
+    used_parts, local_left = np.unique(left, return_inverse=True)
+    used_wholes, local_right = np.unique(right, return_inverse=True)
+    part_tokens, whole_tokens = tokenize(parts[used_parts]), tokenize(wholes[used_wholes])
+    weights = statistics.idf(part_tokens.hashes).astype(np.float64)
+    totals = np.bincount(part_tokens.rows, weights=weights, minlength=part_tokens.n)
+    shares = (weights / np.maximum(totals[part_tokens.rows], 1e-12)).astype(np.float32)
+    part_matrix = _sparse_rows(part_tokens, shares)
+    whole_matrix = _sparse_rows(whole_tokens, np.ones(len(whole_tokens.hashes), np.float32))
+    for start in range(0, len(left), _PAIR_CHUNK):
+        stop = min(start + _PAIR_CHUNK, len(left))
+        a, b = local_left[start:stop], local_right[start:stop]
+        products = np.asarray(part_matrix[a].multiply(whole_matrix[b]).sum(axis=1)).ravel()
+        out[start:stop] = np.clip(products, 0.0, 1.0)
+    out[~(totals[local_left] > 0)] = np.nan
+    return out
+
+
+def _sparse_rows(tokens: RecordTokens, values: np.ndarray) -> csr_matrix:
+    """``(n, 2³²)`` sparse matrix holding ``values`` (one per token) at each record's token hashes."""
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(tokens.rows, minlength=tokens.n)))).astype(np.int64)
+    return csr_matrix((values, tokens.hashes.astype(np.int64), indptr), shape=(tokens.n, 1 << 32))
 
 
 def signature_tokens(tokens: RecordTokens, statistics: TokenStatistics, *, max_share: float

@@ -27,6 +27,7 @@ from catalog_er.resolver.graph import cluster_pairs
 from catalog_er.resolver.propose import PairEvidence, build_proposals, canonical_order
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.records import candidate_id_table, nullable_bool, pair_rows
+from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext
 from catalog_er.resolver.stages import StageTimer
 
 
@@ -44,6 +45,8 @@ class ResolveResult:
     counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     blocking: dict[str, dict[str, int]] = field(default_factory=dict)
+    repairs: dict[str, object] = field(default_factory=dict)
+    """What the repairs changed and learned (:func:`repair_summary`)."""
 
 
 def pair_table(features: TrackFeatures, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
@@ -82,6 +85,8 @@ class ScoredTracks:
     audio: AudioEvidence | None
     statistics: TokenStatistics
     """The catalog's word frequencies (whole-record comparison and blocking)."""
+    repair_context: RepairContext
+    """What the catalog taught the repairs (look-ups of single tracks repair with it too)."""
 
     def compare(self, left: np.ndarray, right: np.ndarray) -> PairSignals:
         """Signals of any track pairs (for completing groups and explaining proposals)."""
@@ -91,8 +96,10 @@ class ScoredTracks:
 def score_tracks(tracks: pa.Table, *, config: ResolverConfig, timer: StageTimer,
                  audio: AudioEvidence | None = None) -> ScoredTracks:
     """Normalize, block, compare and train on a validated tracks table (``TRACK_SCHEMA``)."""
+    with timer.stage("repair"):
+        repair_context = RepairContext.learn(tracks)
     with timer.stage("normalize"):
-        features = extract_track_features(tracks)
+        features = extract_track_features(tracks, context=repair_context)
         statistics = TokenStatistics.learn(tokenize(features.record_text))
     with timer.stage("blocking"):
         extra = {} if audio is None else audio_candidate_pairs(audio, config.blocking)
@@ -109,7 +116,7 @@ def score_tracks(tracks: pa.Table, *, config: ResolverConfig, timer: StageTimer,
                                           TRACK_COMPARISONS)
         model = train_model(levels, random_levels, comparisons=TRACK_COMPARISONS, anchor=ISRC_ANCHOR,
                             config=config.scoring)
-    return ScoredTracks(tracks, features, candidates, signals, model, audio, statistics)
+    return ScoredTracks(tracks, features, candidates, signals, model, audio, statistics, repair_context)
 
 
 def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTimer,
@@ -155,6 +162,7 @@ def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTi
         proposals = build_proposals(
             "track", features.track_id, clustering.labels, canonical_order(scored.tracks, has_isrc),
             clustering.member_left, clustering.member_right, clustering.member_probability, evidence,
+            row_notes=repair_notes(features.repairs),
         )
         keep = probability >= config.scoring.pair_output_threshold
         pairs = pair_table(features, candidates.left[keep], candidates.right[keep], probability[keep],
@@ -178,7 +186,23 @@ def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTi
         stage_seconds=timer.seconds,
         blocking={"pairs_by_blocker": candidates.pairs_by_blocker,
                   "skipped_buckets": candidates.skipped_buckets},
+        repairs=repair_summary(scored),
     )
+
+
+def repair_notes(repairs: np.ndarray) -> dict[int, list[str]]:
+    """Row → names of the repairs that changed it, for the rows with any (``repairs``: ``(n,)`` uint16 bitmask)."""
+    rows = np.flatnonzero(repairs)
+    return {int(row): [kind for k, kind in enumerate(REPAIR_KINDS) if (int(repairs[row]) >> k) & 1]
+            for row in rows.tolist()}
+
+
+def repair_summary(scored: ScoredTracks) -> dict[str, object]:
+    """``summary.json``'s ``repairs``: rows changed per repair kind, and what the catalog taught (per source)."""
+    repairs = scored.features.repairs
+    counts = {kind: int(((repairs >> k) & 1).sum()) for k, kind in enumerate(REPAIR_KINDS)}
+    return {"rows_changed": counts, "rows_with_any": int((repairs != 0).sum()),
+            "learned": scored.repair_context.describe()}
 
 
 def identity_groups(scored: ScoredTracks, labels: np.ndarray) -> np.ndarray:
@@ -199,13 +223,14 @@ def identity_groups(scored: ScoredTracks, labels: np.ndarray) -> np.ndarray:
 
 
 def regroup(tracks: pa.Table, features: TrackFeatures, *, model: FellegiSunterModel, statistics: TokenStatistics,
-            config: ResolverConfig, decisions: PairDecisions | None = None) -> ResolveResult:
-    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model`` and the
-    whole catalog's word ``statistics``."""
+            repair_context: RepairContext, config: ResolverConfig, decisions: PairDecisions | None = None
+            ) -> ResolveResult:
+    """Group ``tracks`` (a subset of a catalog, with its ``features``) with an already trained ``model``, the
+    whole catalog's word ``statistics`` and ``repair_context``."""
     timer = StageTimer(None)
     with timer.stage("blocking"):
         candidates = candidate_pairs(features, config=config.blocking, statistics=statistics)
     with timer.stage("compare"):
         signals = compare_pairs(features, candidates.left, candidates.right, statistics=statistics)
-    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None, statistics), config=config,
-                        timer=timer, decisions=decisions)
+    return group_tracks(ScoredTracks(tracks, features, candidates, signals, model, None, statistics,
+                                     repair_context), config=config, timer=timer, decisions=decisions)

@@ -29,7 +29,7 @@ from catalog_er.service.io.parquet import write_rejected, write_table
 
 log = logging.getLogger("catalog_er")
 
-RESOLVE_STAGES = ("normalize", "blocking", "compare", "train", "score", "cluster", "propose")
+RESOLVE_STAGES = ("repair", "normalize", "blocking", "compare", "train", "score", "cluster", "propose")
 """The track stages ``resolve_catalog`` reports, in order (the progress bar's steps)."""
 ARTIST_STAGES = ("artist features", "artist pairs", "artist model", "artist graph", "score (with artists)",
                  "cluster (with artists)", "propose (with artists)")
@@ -115,6 +115,7 @@ def run_batch(tracks_path: str | Path, *, out: Path, artists_path: str | Path | 
         "peak_memory_bytes": peak_memory_bytes(),
         "blocking": {**result.tracks.blocking,
                      **({"artist_pairs_by_blocker": result.artists.blocking} if result.artists else {})},
+        "repairs": result.tracks.repairs,
         "model": result.tracks.model.describe(),
         **({"artist_model": result.artists.model.describe()} if result.artists else {}),
     }

@@ -32,6 +32,7 @@ from catalog_er.resolver.fellegi_sunter import (
 )
 from catalog_er.resolver.online import Match, TrackIndex
 from catalog_er.resolver.pipeline import resolve_catalog
+from catalog_er.resolver.repair import RepairContext
 from catalog_er.resolver.stages import StageTimer
 from catalog_er.resolver.tracks import regroup, score_tracks
 from catalog_er.service.audio_evidence import TrackFingerprints
@@ -145,11 +146,13 @@ class LiveCatalog:
         """The index for ``tracks`` under ``model``: ``old``'s with the changed rows re-indexed (stored order keeps
         every old row in place and puts new ones last), or a new one after retraining."""
         if old.index is None or old.index.model is not model:
-            return TrackIndex(extract_track_features(tracks), model, self.config)
+            context = RepairContext.learn(tracks)
+            return TrackIndex(extract_track_features(tracks, context=context), model, self.config,
+                              repair_context=context)
         changed = np.flatnonzero(versions > _max_version(old))
         if len(changed) == 0:
             return old.index
-        return old.index.with_rows(changed, extract_track_features(tracks.take(pa.array(changed))))
+        return old.index.with_rows(changed, old.index.prepare(tracks.take(pa.array(changed))))
 
     def _saved_model(self) -> FellegiSunterModel | None:
         """The track model of the last full resolution, if the database holds one for these comparisons."""
@@ -201,7 +204,7 @@ class LiveCatalog:
         when sent), best first, and how many candidates were scored."""
         view = self._view
         index = self._ready(view)
-        query = extract_track_features(track)
+        query = index.prepare(track)
         rows = index.candidate_rows(query)
         if fingerprint is not None:  # the recordings the audio matches, whatever their metadata says
             matching = [view.row_of[t] for t in self._audio.matching_ids(fingerprint) if t in view.row_of]
@@ -215,7 +218,7 @@ class LiveCatalog:
         """:meth:`find_unsaved` for several validated tracks without audio, in one vectorized pass."""
         view = self._view
         index = self._ready(view)
-        found = index.find_many(extract_track_features(tracks), limits, min_confidences)
+        found = index.find_many(index.prepare(tracks), limits, min_confidences)
         return [(self._ranked(view, matches), scored) for matches, scored in found]
 
     def _ready(self, view: _View) -> TrackIndex:
@@ -260,7 +263,7 @@ class LiveCatalog:
         scored_pairs = (scored.candidates.left, scored.candidates.right,
                         comparison_levels(scored.signals, TRACK_COMPARISONS))
         index = TrackIndex(scored.features, result.tracks.model, self.config, scored_pairs,
-                           statistics=scored.statistics)
+                           repair_context=scored.repair_context, statistics=scored.statistics)
         with self._lock:  # the new model and its index, with every change stored since ``view`` applied
             target = self._wanted
             self._model = self._save_model(result.tracks.model)
@@ -286,6 +289,7 @@ class LiveCatalog:
         rows = np.array(sorted(view.row_of[t] for t in touched_ids if t in view.row_of), dtype=np.int64)
         subset = view.tracks.take(pa.array(rows))
         result = regroup(subset, index.features.take(rows), model=index.model, statistics=index.statistics,
+                         repair_context=index.repair_context,
                          config=self.config,
                          decisions=self.decisions("track"))
         changed = self.store.replace_proposals(result.proposals, touched_ids, "track")

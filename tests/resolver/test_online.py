@@ -12,6 +12,7 @@ from catalog_er.resolver.features import extract_track_features
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.online import TrackIndex
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
+from catalog_er.resolver.repair import RepairContext
 from catalog_er.resolver.synthetic import SyntheticCatalog
 from catalog_er.resolver.tracks import ResolveResult
 
@@ -59,7 +60,9 @@ def test_updated_lists_equal_lists_built_from_the_final_pairs(small_result: Reso
 
 @pytest.fixture(scope="module")
 def index(small_catalog: SyntheticCatalog, small_result: ResolveResult) -> TrackIndex:
-    return TrackIndex(extract_track_features(small_catalog.tracks), small_result.model, ResolverConfig())
+    context = RepairContext.learn(small_catalog.tracks)
+    return TrackIndex(extract_track_features(small_catalog.tracks, context=context), small_result.model,
+                      ResolverConfig(), repair_context=context)
 
 
 def test_built_lists_hold_every_batch_candidate_pair_both_ways(index: TrackIndex) -> None:
@@ -150,14 +153,16 @@ def _batch_partners(pairs_left: np.ndarray, pairs_right: np.ndarray, row: int) -
 def test_rows_added_online_get_exactly_their_batch_candidates(small_catalog: SyntheticCatalog,
                                                               small_result: ResolveResult) -> None:
     tracks = _crowded_catalog(small_catalog)
-    features = extract_track_features(tracks)
+    context = RepairContext.learn(tracks)
+    features = extract_track_features(tracks, context=context)
     config = ResolverConfig()
     statistics = TokenStatistics.learn(tokenize(features.record_text))  # word frequencies of the whole catalog
     batch = candidate_pairs(features, config=config.blocking, statistics=statistics)
     assert batch.skipped_buckets["isrc"] == 1 and batch.skipped_buckets["title_lsh"] >= 1
     assert batch.pairs_by_blocker["record_lsh"] > 0
     n, added = len(features), 70  # 30 deliveries of the over-shared ISRC, 30 "Intro"s and 10 scraped ones come last
-    before = TrackIndex(features.take(np.arange(n - added)), small_result.model, config, statistics=statistics)
+    before = TrackIndex(features.take(np.arange(n - added)), small_result.model, config, repair_context=context,
+                        statistics=statistics)
     after = before.with_rows(np.arange(n - added, n), features.take(np.arange(n - added, n)))
     for row in range(n - added, n):
         online = set(after.neighbours.target[after.neighbours.of(row)].tolist())
@@ -167,7 +172,8 @@ def test_rows_added_online_get_exactly_their_batch_candidates(small_catalog: Syn
 def test_an_unsaved_track_gets_the_candidates_batch_blocking_would_give_it(small_catalog: SyntheticCatalog,
                                                                            small_result: ResolveResult) -> None:
     tracks = _crowded_catalog(small_catalog)
-    features = extract_track_features(tracks)
+    context = RepairContext.learn(tracks)
+    features = extract_track_features(tracks, context=context)
     config = ResolverConfig()
     statistics = TokenStatistics.learn(tokenize(features.record_text))
     n = len(features)
@@ -175,6 +181,7 @@ def test_an_unsaved_track_gets_the_candidates_batch_blocking_would_give_it(small
         catalog = np.concatenate([np.delete(np.arange(n), query_row), [query_row]])
         reordered = candidate_pairs(features.take(catalog), config=config.blocking, statistics=statistics)
         expected = {int(catalog[r]) for r in _batch_partners(reordered.left, reordered.right, n - 1)}
-        index = TrackIndex(features.take(catalog[:-1]), small_result.model, config, statistics=statistics)
+        index = TrackIndex(features.take(catalog[:-1]), small_result.model, config, repair_context=context,
+                           statistics=statistics)
         _, rows = index.candidates(features.take(np.array([query_row])))
         assert {int(catalog[r]) for r in rows} == expected and expected
