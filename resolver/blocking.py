@@ -16,7 +16,7 @@ import numpy as np
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.config import BlockingConfig
 from catalog_er.resolver.features import TrackFeatures
-from catalog_er.resolver.lsh import banded_pairs, batch_signatures
+from catalog_er.resolver.lsh import band_keys, banded_pairs, batch_signatures, bucket_pairs, exact_keys
 from catalog_er.resolver.pairing import dedupe_pairs, pairs_within_groups
 from catalog_er.resolver.record_text import TokenStatistics, signature_tokens, tokenize
 
@@ -112,11 +112,13 @@ def audio_candidate_pairs(audio: AudioEvidence, config: BlockingConfig
 
 @dataclass(frozen=True)
 class TextBlocker:
-    """One MinHash LSH blocker over a text column: its texts, threshold and optional group codes.
+    """One blocker over a text column: MinHash LSH with its texts, threshold and optional group codes, or exact
+    bucket ``keys``.
 
     ``words``: hash the texts' words (those in at most ``BlockingConfig.record_common_share`` of the catalog's
     records) instead of their character 3-grams. ``pair_with``: ``(n,)`` bool; when given, a pair is kept only
-    when one of its rows is marked (the record blocker pairs only records whose fields may be smeared)."""
+    when one of its rows is marked (the record blocker pairs only records whose fields may be smeared).
+    ``keys``: ``(n, columns)`` int64 bucket keys (:func:`resolver.lsh.exact_keys`) used instead of MinHash."""
 
     texts: np.ndarray
     threshold: float
@@ -124,6 +126,16 @@ class TextBlocker:
     sort_by_duration: bool = False
     words: bool = False
     pair_with: np.ndarray | None = None
+    keys: np.ndarray | None = None
+
+    def bucket_keys(self, signed: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """``(n, bands)`` int64 bucket keys: the exact ``keys``, or the bands of ``signed`` (the ``(signatures,
+        empty)`` of :meth:`signatures`)."""
+        if self.keys is not None:
+            return self.keys
+        if signed is None:
+            raise ValueError("an LSH blocker needs its signatures")
+        return band_keys(*signed, threshold=self.threshold, within=self.within)
 
     def signatures(self, config: BlockingConfig, statistics: TokenStatistics) -> tuple[np.ndarray, np.ndarray]:
         """``(signatures, empty)``: ``(n, num_perm)`` uint32 MinHash of each text and which texts have none."""
@@ -147,7 +159,27 @@ def text_blockers(features: TrackFeatures, config: BlockingConfig) -> dict[str, 
         "title_lsh": TextBlocker(features.title_core, config.title_threshold, sort_by_duration=True),
         "record_lsh": TextBlocker(features.record_text, config.record_threshold, sort_by_duration=True, words=True,
                                   pair_with=features.smeared),
+        "length": TextBlocker(features.title_core, 1.0, pair_with=features.smeared,
+                              keys=exact_keys(length_codes(features, config))),
     }
+
+
+def length_codes(features: TrackFeatures, config: BlockingConfig) -> np.ndarray:
+    """``(n, 2)`` int64 codes of the length blocker (-1: no length or no title): the title's first
+    ``config.length_title_chars`` characters with the length on two grids of ``2 × length_tolerance_ms``
+    offset by half a cell, so any two lengths within the tolerance share a cell of one grid."""
+    start = string_hashes(np.array([title[: config.length_title_chars] for title in features.title_core.tolist()],
+                                   dtype=object))
+    duration = features.duration_ms
+    cell = 2.0 * max(config.length_tolerance_ms, 1)
+    has = ~np.isnan(duration) & (start >= 0)
+    codes = np.full((len(features), 2), -1, dtype=np.int64)
+    for column, offset in enumerate((0.0, cell / 2)):
+        grid = np.floor((duration[has] + offset) / cell).astype(np.int64)
+        with np.errstate(over="ignore"):
+            mixed = (start[has].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ grid.astype(np.uint64)
+        codes[has, column] = (mixed >> np.uint64(1)).astype(np.int64)
+    return codes
 
 
 def text_signatures(texts: np.ndarray, config: BlockingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -160,15 +192,15 @@ def text_signatures(texts: np.ndarray, config: BlockingConfig) -> tuple[np.ndarr
 def candidate_pairs(features: TrackFeatures, *, config: BlockingConfig, statistics: TokenStatistics,
                     extra_blockers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> CandidatePairs:
     """Union of the blockers: ISRC, title+artist LSH, title LSH, title LSH inside each artist, LSH over the
-    words of records that may be smeared, and any ``extra_blockers`` (name → ``(left, right)`` row arrays, e.g.
-    pairs found from audio). ``statistics``: the catalog's token frequencies (which words are too common to
-    block on)."""
+    words of records that may be smeared, their length and title start, and any ``extra_blockers`` (name →
+    ``(left, right)`` row arrays, e.g. pairs found from audio). ``statistics``: the catalog's token frequencies
+    (which words are too common to block on)."""
     blockers = {"isrc": isrc_candidate_pairs(features.isrc, config=config)}
     for name, blocker in text_blockers(features, config).items():
-        signatures, empty = blocker.signatures(config, statistics)
-        left, right, oversized = banded_pairs(
-            signatures, empty, threshold=blocker.threshold, max_bucket_size=config.max_bucket_size,
-            neighbours=config.oversized_bucket_neighbours, within=blocker.within,
+        signed = None if blocker.keys is not None else blocker.signatures(config, statistics)
+        left, right, oversized = bucket_pairs(
+            blocker.bucket_keys(signed), max_bucket_size=config.max_bucket_size,
+            neighbours=config.oversized_bucket_neighbours,
             sort_within=features.duration_ms if blocker.sort_by_duration else None)
         if blocker.pair_with is not None:
             kept = blocker.pair_with[left] | blocker.pair_with[right]

@@ -93,15 +93,24 @@ class CategoricalScale:
     e.g. ``isrc_match`` with labels ``("different", "same")``."""
 
     signal: str
-    labels: tuple[str, ...]
+    categories: tuple[str, ...]
+    missing: str | None = None
+    """When given, a missing value is a level of its own (the first, with this label) instead of null."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Label of every level, in code order (the missing level first when it has one)."""
+        return ((self.missing,) if self.missing is not None else ()) + self.categories
 
     def codes(self, signals: Any) -> np.ndarray:
-        """``(n_pairs,)`` int8 level of each pair: the signal itself."""
-        return np.asarray(getattr(signals, self.signal)).astype(np.int8)
+        """``(n_pairs,)`` int8 level of each pair: the signal itself (shifted past the missing level if any)."""
+        codes = np.asarray(getattr(signals, self.signal)).astype(np.int8)
+        return codes if self.missing is None else (np.maximum(codes, -1) + 1).astype(np.int8)
 
     def definition(self) -> dict[str, Any]:
         """The scale as JSON-ready data (see :meth:`Comparison.definition`)."""
-        return {"signal": self.signal, "kind": "categorical", "labels": list(self.labels)}
+        return {"signal": self.signal, "kind": "categorical", "labels": list(self.categories),
+                "missing": self.missing}
 
 
 Scale = NumericScale | CategoricalScale
@@ -129,6 +138,9 @@ class Comparison:
     EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
     the catalog for EM to see among duplicates ("the two ids share over half their audience") then weighs
     at least as much as the level below instead of nothing."""
+    unobserved_where: str | None = None
+    """A signal whose presence (not NaN) makes this comparison null for the pair: a comparison that stands in for
+    another where that one's signal is missing (the title alone where a side has no artist credit)."""
 
     def __post_init__(self) -> None:
         if len(self.scales) not in (1, 2):
@@ -149,12 +161,15 @@ class Comparison:
         """``(n_pairs,)`` int8 level of each pair (-1 = null)."""
         codes = [scale.codes(signals) for scale in self.scales]
         if len(codes) == 1:
-            return codes[0]
-        first, second = codes
-        joint = (first.astype(np.int16) * len(self.scales[1].labels) + second).astype(np.int8)
-        joint[(first < 0) | (second < 0)] = MISSING
-        if self.null_when_all_missing:
-            joint[(first == 0) & (second == 0)] = MISSING
+            joint = codes[0]
+        else:
+            first, second = codes
+            joint = (first.astype(np.int16) * len(self.scales[1].labels) + second).astype(np.int8)
+            joint[(first < 0) | (second < 0)] = MISSING
+            if self.null_when_all_missing:
+                joint[(first == 0) & (second == 0)] = MISSING
+        if self.unobserved_where is not None:
+            joint[~np.isnan(np.asarray(getattr(signals, self.unobserved_where), dtype=np.float64))] = MISSING
         return joint
 
     def definition(self) -> dict[str, Any]:
@@ -162,7 +177,8 @@ class Comparison:
         return {"name": self.name, "scales": [scale.definition() for scale in self.scales],
                 "label_format": self.label_format, "null_when_all_missing": self.null_when_all_missing,
                 "fixed_m": None if self.fixed_m is None else list(self.fixed_m),
-                "monotone_groups": [list(group) for group in self.monotone_groups]}
+                "monotone_groups": [list(group) for group in self.monotone_groups],
+                "unobserved_where": self.unobserved_where}
 
 
 def comparison_levels(signals: Any, comparisons: Sequence[Comparison]) -> np.ndarray:
@@ -184,6 +200,8 @@ class Anchor:
     hold_m: bool = True
     """Hold m at the anchors' level distribution (False: only start EM there), for anchors whose pairs are
     a biased sample of all duplicates."""
+    fallback: Anchor | None = None
+    """The anchor to start EM from when this one settles too few pairs (a catalog without ISRCs)."""
 
 
 def _same_or_not(name: str, signal: str, **options: Any) -> Comparison:
@@ -194,10 +212,13 @@ _TITLE = NumericScale("title_similarity", (Level("<0.70"), at_least(0.70), at_le
                                            at_least(1.0, "exact")))
 """A placeholder title ("Track 07") is missing, so the joint comparison is null whatever the artist."""
 _ARTIST = NumericScale("artist_similarity", (Level("<0.50"), at_least(0.50), at_least(0.80), at_least(0.95),
-                                             at_least(1.0, "exact")), missing="null")
+                                             at_least(1.0, "exact")))
 
 TRACK_COMPARISONS: tuple[Comparison, ...] = (
     Comparison("title_artist", (_TITLE, _ARTIST), label_format="title {0} / artist {1}"),
+    # Where a side has no credit, the title alone: a missing credit is no evidence either way (it is a habit of
+    # the record's source), so it gets no level of its own, whose m the anchors' sources would set.
+    Comparison("title", (_TITLE,), label_format="title {0} (no artist)", unobserved_where="artist_similarity"),
     # The whole record as one bag of words, where a side's fields may be smeared (no credit, an overlong title):
     # a title holding the artist and the album still matches its twin (null for records with sound fields).
     Comparison("record", (NumericScale("record_similarity", (Level("<0.30"), at_least(0.30), at_least(0.50),
@@ -214,9 +235,24 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     # true duplicate deliveries), so EM cannot learn that duplicates often "sound different" from pairs
     # whose metadata agrees but whose audio does not (a live take labelled like the studio cut).
     _same_or_not("audio", "audio_match", fixed_m=(0.02, 0.98)),
-    _same_or_not("album", "album_match"),
-    _same_or_not("release_year", "release_year_match"),
+    # Songs of one album share its year: among different recordings album and year agree together, so they form
+    # one comparison (two would count one fact twice). Either may be missing, not both.
+    Comparison("album_year", (CategoricalScale("album_match", ("different", "same"), missing="null"),
+                              CategoricalScale("release_year_match", ("different", "same"), missing="null")),
+               label_format="album {0} / year {1}", null_when_all_missing=True),
 )
 
-ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,))
+def _title_artist_anchor() -> Anchor:
+    labels = TRACK_COMPARISONS[0].level_labels
+    return Anchor("title_artist", same_levels=(labels.index("title exact / artist exact"),),
+                  different_levels=tuple(k for k, label in enumerate(labels) if label.startswith("title <0.70")),
+                  hold_m=False)
+
+
+TITLE_ARTIST_ANCHOR = _title_artist_anchor()
+"""Tracks without ISRCs: same title and credit are mostly one recording (versions are vetoed apart), a clearly
+different title another one. Only a start for EM (those pairs are the easy ones), but a start that keeps EM
+from taking "same album and year" for "same recording": songs of one album agree on both, so with nothing to
+hold it, EM would split the candidates that way."""
+ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,), fallback=TITLE_ARTIST_ANCHOR)
 """Tracks: two deliveries sharing a valid ISRC carry one recording; two different ISRCs, two recordings."""

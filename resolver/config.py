@@ -79,6 +79,12 @@ class BlockingConfig(_Section):
     record_common_share: float = field(default=0.01, metadata=_between(0.0001, 1.0))
     """Words held by more than this share of the catalog's records ("music", "feat", "the") are left out of
     the record blocker's signatures: they would put unrelated records in one bucket."""
+    length_tolerance_ms: int = field(default=1_000, metadata=_between(0, 60_000))
+    """The length blocker pairs a record whose fields may be smeared with records as long as it (within this
+    many milliseconds) whose titles start alike: a redelivery keeps its length when its text is mangled, and a
+    length written to the second ("3:55") is at most a second off the milliseconds."""
+    length_title_chars: int = field(default=3, metadata=_between(1, 20))
+    """Leading characters of the core title that the length blocker's records must share."""
     audio_threshold: float = field(default=0.3, metadata=_between(0.05, 0.95))
     """Jaccard of two fingerprints' hash sets at which audio LSH should pair them (re-encodes and gain
     changes keep well above it; noisy copies are left to the inverted index)."""

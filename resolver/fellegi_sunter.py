@@ -187,7 +187,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     the ISRC comparison's own m (and m of any comparison too rarely observed among the anchors, e.g.
     audio when few tracks have it). With m pinned, EM cannot drift to another split of the candidates
     (say "same artist" vs "not"), which it does on large catalogs where 97% of candidates differ.
-    Without anchors, m starts top-heavy, u starts from random pairs, and EM learns everything.
+    Too few anchors: the anchor's ``fallback`` is tried. Without anchors, m starts top-heavy, u starts from
+    random pairs, and EM learns everything.
     Fixed comparisons keep their m; a veto comparison (version) also holds its u, counted over all
     candidates (its veto level holds only non-duplicates); others (audio) learn u by EM.
     """
@@ -196,6 +197,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
                else np.full(len(candidate_levels), -1))
     same, different = np.isin(settled, anchor.same_levels), np.isin(settled, anchor.different_levels)
     anchored = same.sum() >= MIN_ANCHOR_PAIRS and different.sum() >= MIN_ANCHOR_PAIRS
+    if not anchored and anchor.fallback is not None:
+        return _initial_parameters(candidate_levels, all_levels, random_u, comparisons, floor, anchor.fallback)
 
     def share(levels: np.ndarray, n: int) -> np.ndarray:
         return _level_distribution(levels, n, np.ones(len(levels)), floor)

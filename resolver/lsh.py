@@ -131,6 +131,19 @@ def band_keys(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
     return keys
 
 
+def exact_keys(codes: np.ndarray) -> np.ndarray:
+    """``(n, columns)`` int64 bucket keys from ``(n, columns)`` integer codes (-1 = no bucket): rows share a
+    bucket where a column's codes are equal. Mixed like :func:`band_keys` (column number first), so exact keys
+    and band keys live in the same kind of :class:`BucketIndex`."""
+    column_start = np.arange(1, codes.shape[1] + 1, dtype=np.uint64) * _KEY_MIX
+    with np.errstate(over="ignore"):
+        keys = ((np.broadcast_to(column_start, codes.shape) ^ codes.astype(np.int64).view(np.uint64)) * _KEY_MIX
+                ).view(np.int64)
+    keys[keys == NO_BUCKET] = NO_BUCKET - 1
+    keys[codes < 0] = NO_BUCKET
+    return keys
+
+
 def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float, max_bucket_size: int,
                  neighbours: int = 0, within: np.ndarray | None = None, sort_within: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -138,6 +151,22 @@ def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
 
     Args:
         signatures, empty, threshold, within: as for :func:`band_keys`.
+        max_bucket_size, neighbours, sort_within: as for :func:`bucket_pairs`.
+
+    Returns:
+        ``(left, right, oversized_buckets)``: int64 rows sorted by ``(left, right)``, ``left < right``.
+    """
+    keys = band_keys(signatures, empty, threshold=threshold, within=within)
+    return bucket_pairs(keys, max_bucket_size=max_bucket_size, neighbours=neighbours, sort_within=sort_within)
+
+
+def bucket_pairs(keys: np.ndarray, *, max_bucket_size: int, neighbours: int = 0,
+                 sort_within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Row pairs that share a bucket in at least one column of ``keys``, each pair once.
+
+    Args:
+        keys: ``(n, bands)`` int64 bucket keys (:func:`band_keys`, or exact keys built alike; :data:`NO_BUCKET`
+            for rows in no bucket).
         max_bucket_size: buckets larger than this are not paired exhaustively (a popular title).
         neighbours: in an oversized bucket sorted by ``sort_within``, each row is paired with this many
             following rows (so with as many before it); 0, or no ``sort_within``, skips oversized buckets.
@@ -146,7 +175,6 @@ def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
     Returns:
         ``(left, right, oversized_buckets)``: int64 rows sorted by ``(left, right)``, ``left < right``.
     """
-    keys = band_keys(signatures, empty, threshold=threshold, within=within)
     lefts, rights, oversized = [], [], 0
     for band in range(keys.shape[1]):
         left, right, band_oversized = pairs_within_groups(
@@ -155,7 +183,7 @@ def banded_pairs(signatures: np.ndarray, empty: np.ndarray, *, threshold: float,
         lefts.append(left)
         rights.append(right)
         oversized += band_oversized
-    left, right = dedupe_pairs(np.concatenate(lefts), np.concatenate(rights), len(signatures))
+    left, right = dedupe_pairs(np.concatenate(lefts), np.concatenate(rights), len(keys))
     return left, right, oversized
 
 

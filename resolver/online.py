@@ -33,7 +33,7 @@ from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.features import TrackFeatures, extract_track_features
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
-from catalog_er.resolver.lsh import BucketIndex, band_keys
+from catalog_er.resolver.lsh import BucketIndex
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.pairing import concatenated_ranges, dedupe_pairs, sorted_neighbourhood
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
@@ -118,10 +118,9 @@ class TrackIndex:
         signed: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         for name, blocker in blockers.items():
             key = (id(blocker.texts), blocker.words)
-            if key not in signed:
+            if blocker.keys is None and key not in signed:
                 signed[key] = blocker.signatures(self.config.blocking, self.statistics)
-            signatures, empty = signed[key]
-            out[name] = band_keys(signatures, empty, threshold=blocker.threshold, within=blocker.within)
+            out[name] = blocker.bucket_keys(signed.get(key))
         return out
 
     def _levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ from catalog_er.resolver.repair_fields import (
     parse_release_date,
     placeholder_pattern,
 )
-from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, find_fields, parse_scraped
+from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, find_fields, is_field_fragment, parse_scraped
 from catalog_er.resolver.repair_titles import (
     TRACK_NUMBER_SHAPE,
     album_key,
@@ -148,7 +148,7 @@ def _title_shapes(columns: dict[str, pa.Array]) -> np.ndarray:
         for dash in _OTHER_DASHES:
             text = pc.replace_substring(text, dash, " - ")
         prefix, rest = _split_once(text, " - ")
-        rest = _cut(rest, "([{")
+        rest = _cut(_split_once(rest, " - ")[0], "([{")  # "Artist - Title - Live": only "Title" may be a tag
         credited = artist.take(dashed)
         hit = true_mask(pc.is_null(credited)) | true_mask(pc.equal(_initials(prefix), _initials(credited)))
         shapes[_unless_qualifier(dashed, hit, rest, QUALIFIER_WORDS)] |= _SHAPE["dash"]
@@ -250,6 +250,10 @@ def _repair_title(record: _Record, habits: SourceHabits, context: RepairContext)
     release_date: str | None = None
     if record.fields:
         fields = {kind: (start, text) for kind, start, text in record.fields}
+        if is_field_fragment(artist):
+            artist, credited = None, ""
+        if is_field_fragment(album):
+            album, own_album = None, ""
         scraped = parse_scraped(title, fields, source_is_scraped=habits.scraped, artist=credited, album=own_album,
                                 artists=context.artists, albums=context.albums, is_album_of=context.is_known_album)
         if scraped is not None:
@@ -277,6 +281,12 @@ def _repair_title(record: _Record, habits: SourceHabits, context: RepairContext)
                 artist = split[0]
                 credited_names = credit_names(name_key(artist))
             title = split[1]
+            stripped = strip_track_number(title, source_numbers_titles=habits.numbers_titles,
+                                          credited=name_key(artist) if artist else "",
+                                          is_known_artist=context.is_known_artist)
+            if stripped is not None:  # "Artist - 004-Title": the number came after the artist
+                bits |= _BIT["track_number"]
+                title = stripped
     if bits or record.shapes & _SHAPE["qualifier"]:
         primary = credited_names[0] if credited_names else ""
         suffix = strip_album_suffix(title, album=own_album,

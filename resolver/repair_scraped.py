@@ -45,6 +45,15 @@ SCRAPED_FIELDS = {
 """What a scraped title holds besides title, artist and album (RE2 syntax, matched case-insensitively)."""
 SCRAPED_SHAPE = "(?i)" + "|".join(SCRAPED_FIELDS.values())
 """Any field of :data:`SCRAPED_FIELDS` (RE2 pre-selection)."""
+_FRAGMENT = re.compile(rf"(?i)(?:{'|'.join(SCRAPED_FIELDS.values())}|{_GENRE})")
+
+
+def is_field_fragment(value: str | None) -> bool:
+    """Whether a column value is only a price, a length, a date or genres ("$ 0.99", "4:15", "Rock"): in a scraped
+    record, a piece of the store page that landed in the wrong column, not a name."""
+    return value is not None and len(value) <= 60 and _FRAGMENT.fullmatch(value.strip()) is not None
+
+
 _MAX_TOKENS = 40  # words of a scraped title searched for names
 _CREDIT_JOINERS = frozenset({"&", "and", "x", "with", "feat", "feat.", "ft", "ft.", "featuring", "vs", "vs.", ","})
 

@@ -68,13 +68,17 @@ def test_joint_levels_combine_both_scales_and_their_labels() -> None:
 
 def test_track_levels_match_their_labels() -> None:
     signals = _signals(4, title=[1.0, 0.96, 0.86, 0.1], artist=[1.0, np.nan, 0.81, 0.2], isrc=[1, -1, 0, 1],
-                       duration=[500, 2_000, 16_000, np.nan], version=[1, 0, 1, 1])
+                       duration=[500, 2_000, 16_000, np.nan], version=[1, 0, 1, 1], album=[1, -1, 0, -1],
+                       year=[1, 1, -1, -1])
     levels = comparison_levels(signals, TRACK_COMPARISONS)
     labels = [[TRACK_COMPARISONS[c].level_labels[level] if level >= 0 else None for c, level in enumerate(row)]
               for row in levels.tolist()]
     assert [row[NAMES.index("title_artist")] for row in labels] == [
-        "title exact / artist exact", "title >=0.95 / artist null", "title >=0.85 / artist >=0.80",
-        "title <0.70 / artist <0.50"]
+        "title exact / artist exact", None, "title >=0.85 / artist >=0.80", "title <0.70 / artist <0.50"]
+    # without a credit on a side, the title alone (a missing credit is no evidence either way)
+    assert [row[NAMES.index("title")] for row in labels] == [None, "title >=0.95 (no artist)", None, None]
+    assert [row[NAMES.index("album_year")] for row in labels] == [
+        "album same / year same", "album null / year same", "album different / year null", None]
     assert [row[NAMES.index("duration")] for row in labels] == ["<=1s", "<=3s", ">15s", None]
     assert [row[NAMES.index("version")] for row in labels] == ["same", "conflict", "same", "same"]
 
