@@ -178,7 +178,7 @@ def length_codes(features: TrackFeatures, config: BlockingConfig) -> np.ndarray:
         grid = np.floor((duration[has] + offset) / cell).astype(np.int64)
         with np.errstate(over="ignore"):
             mixed = (start[has].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ grid.astype(np.uint64)
-        codes[has, column] = (mixed >> np.uint64(1)).astype(np.int64)
+        codes[has, column] = (mixed & np.uint64(0x7FFF_FFFF_FFFF_FFFF)).astype(np.int64)  # non-negative, all bits
     return codes
 
 

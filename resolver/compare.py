@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
+from catalog_er.resolver.normalize import mentions_version
 from catalog_er.resolver.record_text import TokenStatistics, record_similarity, word_containment
 
 MISSING = -1
@@ -44,6 +45,8 @@ class PairSignals:
     record_similarity: np.ndarray
     """float32 IDF-weighted cosine of the two whole records' words (:mod:`resolver.record_text`); NaN unless a
     side may be smeared (:attr:`resolver.features.TrackFeatures.smeared`) and both have words."""
+    restructured: np.ndarray
+    """bool: a side's fields were restructured (:attr:`resolver.features.TrackFeatures.restructured`)."""
 
     def __len__(self) -> int:
         return len(self.title_similarity)
@@ -99,6 +102,7 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right])).astype(np.int8)
     untitled = (f.title_core == "") & (f.version_kind == "")  # no title ("Track 07"): no word on the version either
     version_match[untitled[left] | untitled[right]] = MISSING
+    _unsmear_versions(f, left, right, version_match)
     year_left, year_right = f.release_year[left], f.release_year[right]
     smeared = f.smeared[left] | f.smeared[right]
     if smeared.any():
@@ -116,7 +120,26 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
         release_year_match=_categorical_match(year_left, year_right, (year_left < 0) | (year_right < 0)),
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
         record_similarity=_record_similarity(f, left, right, statistics),
+        restructured=f.restructured[left] | f.restructured[right],
     )
+
+
+def _unsmear_versions(features: TrackFeatures, left: np.ndarray, right: np.ndarray, version_match: np.ndarray
+                      ) -> None:
+    """Conflicts where one side has a version tag and the other, whose fields may be smeared, has none parsed but
+    names that version somewhere in its text ("Lonely - Live in Paris 2:53 2018-05-03 …"): set to same, in
+    place (a tag the title parser could not isolate is no evidence of another version)."""
+    conflict = np.flatnonzero(version_match == 0)
+    if not len(conflict):
+        return
+    kinds = np.stack([features.version_kind[left[conflict]], features.version_kind[right[conflict]]])
+    rows = np.stack([left[conflict], right[conflict]])
+    for side in (0, 1):
+        other = 1 - side
+        untagged = (kinds[side] == "") & (kinds[other] != "") & features.smeared[rows[side]]
+        for k in np.flatnonzero(untagged).tolist():
+            if mentions_version(features.record_text[rows[side, k]], kinds[other, k]):
+                version_match[conflict[k]] = 1
 
 
 CONTAINED_SIMILARITY = 0.9
@@ -129,14 +152,15 @@ def _found_in_records(features: TrackFeatures, left: np.ndarray, right: np.ndarr
     """Title and artist similarities of pairs with a smeared side, each raised to what it is when one record's
     title (credit) is looked for in the other's whole text, both ways (:func:`resolver.record_text.word_containment`
     × :data:`CONTAINED_SIMILARITY`): a title holding the artist, or a credit left in the title, still agrees.
-    A pair missing the field stays null unless some of its words are found."""
+    A pair missing the field stays null unless all of the other's words are found."""
     for part, similarity in ((features.title_core, title), (features.artist_names, artist)):
         found = np.fmax(word_containment(part, features.record_text, left, right, statistics),
                         word_containment(part, features.record_text, right, left, statistics))
+        # a side without the field: only a complete find counts (not finding the words, or only some, in a text
+        # that may be a placeholder or mistyped says nothing either way)
+        complete = found >= np.float32(1.0 - 1e-6)
         found *= np.float32(CONTAINED_SIMILARITY)
-        # a side without the field: only words found count (not finding them in a text that may be just a
-        # placeholder says nothing)
-        similarity[:] = np.where(np.isnan(similarity) & ~(found > 0), similarity, np.fmax(similarity, found))
+        similarity[:] = np.where(np.isnan(similarity) & ~complete, similarity, np.fmax(similarity, found))
     return title, artist
 
 

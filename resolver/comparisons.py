@@ -138,9 +138,15 @@ class Comparison:
     EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
     the catalog for EM to see among duplicates ("the two ids share over half their audience") then weighs
     at least as much as the level below instead of nothing."""
-    unobserved_where: str | None = None
-    """A signal whose presence (not NaN) makes this comparison null for the pair: a comparison that stands in for
-    another where that one's signal is missing (the title alone where a side has no artist credit)."""
+    observed_when: tuple[tuple[str, bool], ...] = ()
+    """``(signal, present)`` conditions under which the comparison is observed (null elsewhere): each signal must
+    be present (a float not NaN, a flag set) or not, as given. Comparisons of one kind split this way into strata
+    that get their own weights: the title alone where a side has no credit; field comparisons of pairs with a
+    restructured record apart from those of sound pairs."""
+    hold_m: bool = True
+    """Whether anchors hold this comparison's m (:class:`Anchor`); False: they only start EM, which then learns m
+    from all candidates. False for a stratum the anchors do not represent well (pairs with a scraped record:
+    scraped stores carry no ISRCs)."""
 
     def __post_init__(self) -> None:
         if len(self.scales) not in (1, 2):
@@ -168,8 +174,8 @@ class Comparison:
             joint[(first < 0) | (second < 0)] = MISSING
             if self.null_when_all_missing:
                 joint[(first == 0) & (second == 0)] = MISSING
-        if self.unobserved_where is not None:
-            joint[~np.isnan(np.asarray(getattr(signals, self.unobserved_where), dtype=np.float64))] = MISSING
+        for signal, present in self.observed_when:
+            joint[_present(getattr(signals, signal)) != present] = MISSING
         return joint
 
     def definition(self) -> dict[str, Any]:
@@ -178,7 +184,7 @@ class Comparison:
                 "label_format": self.label_format, "null_when_all_missing": self.null_when_all_missing,
                 "fixed_m": None if self.fixed_m is None else list(self.fixed_m),
                 "monotone_groups": [list(group) for group in self.monotone_groups],
-                "unobserved_where": self.unobserved_where}
+                "observed_when": [list(condition) for condition in self.observed_when], "hold_m": self.hold_m}
 
 
 def comparison_levels(signals: Any, comparisons: Sequence[Comparison]) -> np.ndarray:
@@ -186,6 +192,13 @@ def comparison_levels(signals: Any, comparisons: Sequence[Comparison]) -> np.nda
     if len(signals) == 0:
         return np.empty((0, len(comparisons)), dtype=np.int8)
     return np.column_stack([c.levels(signals) for c in comparisons]).astype(np.int8)
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """``(n_pairs,)`` bool: where a signal is present — a float not NaN, a flag set."""
+    if values.dtype.kind == "f":
+        return ~np.isnan(values)
+    return values.astype(bool)
 
 
 @dataclass(frozen=True)
@@ -214,11 +227,21 @@ _TITLE = NumericScale("title_similarity", (Level("<0.70"), at_least(0.70), at_le
 _ARTIST = NumericScale("artist_similarity", (Level("<0.50"), at_least(0.50), at_least(0.80), at_least(0.95),
                                              at_least(1.0, "exact")))
 
+_SOUND, _SMEARED = ("restructured", False), ("restructured", True)
+_CREDITED, _UNCREDITED = ("artist_similarity", True), ("artist_similarity", False)
+
 TRACK_COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("title_artist", (_TITLE, _ARTIST), label_format="title {0} / artist {1}"),
+    Comparison("title_artist", (_TITLE, _ARTIST), label_format="title {0} / artist {1}", observed_when=(_SOUND,)),
     # Where a side has no credit, the title alone: a missing credit is no evidence either way (it is a habit of
     # the record's source), so it gets no level of its own, whose m the anchors' sources would set.
-    Comparison("title", (_TITLE,), label_format="title {0} (no artist)", unobserved_where="artist_similarity"),
+    Comparison("title", (_TITLE,), label_format="title {0} (no artist)", observed_when=(_SOUND, _UNCREDITED)),
+    # The same where a side was restructured (a scraped record, an artist or album pulled out of a title): its
+    # title and credit were repaired or found in the other record's text (resolver.compare), and how often that
+    # agrees among duplicates is learned from such pairs, not from the ISRC anchors' mostly sound ones.
+    Comparison("title_artist_smeared", (_TITLE, _ARTIST), label_format="title {0} / artist {1} (smeared)",
+               observed_when=(_SMEARED, _CREDITED), hold_m=False),
+    Comparison("title_smeared", (_TITLE,), label_format="title {0} (no artist, smeared)",
+               observed_when=(_SMEARED, _UNCREDITED), hold_m=False),
     # The whole record as one bag of words, where a side's fields may be smeared (no credit, an overlong title):
     # a title holding the artist and the album still matches its twin (null for records with sound fields).
     Comparison("record", (NumericScale("record_similarity", (Level("<0.30"), at_least(0.30), at_least(0.50),

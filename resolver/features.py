@@ -50,12 +50,15 @@ class TrackFeatures:
     release_year: np.ndarray
     """int32, -1 when missing or unparsable."""
     record_text: np.ndarray
-    """Every text field folded and joined (title, credit, album, label): the record as one bag of words
-    (:mod:`resolver.record_text`)."""
+    """Every text field as delivered (before repairs), folded and joined (title, credit, album, label): the
+    record as one bag of words (:mod:`resolver.record_text`)."""
     smeared: np.ndarray
-    """bool: the record's fields may not hold what their names say — no artist credit, a title of
-    :data:`SMEARED_TITLE_WORDS` words or more (a scraped record keeps everything in its title), or fields that a
-    repair had to pull out of the title. Pairs with such a record are compared as whole records too."""
+    """bool: the record's fields may not hold what their names say — :attr:`restructured`, or no artist credit.
+    Pairs with such a record are compared as whole records too, and blocked on their words and length."""
+    restructured: np.ndarray
+    """bool: a title of :data:`SMEARED_TITLE_WORDS` words or more (a scraped record keeps everything in its title),
+    or fields that a repair had to pull out of the title. Field comparisons of pairs with such a record are
+    weighed apart from those of sound pairs (:data:`resolver.comparisons.TRACK_COMPARISONS`)."""
     repairs: np.ndarray
     """uint16 bitmask of the repairs that changed the row before it was normalized (bit ``k``:
     :data:`resolver.repair.REPAIR_KINDS` ``[k]``)."""
@@ -115,6 +118,10 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     tracks passes its catalog's, and without one it is learned from ``tracks`` themselves. The values are
     repaired only for comparing: the caller's table keeps the originals."""
     repaired = repair_tracks(tracks, context if context is not None else RepairContext.learn(tracks))
+    # the whole record's words come from the values as delivered: a repair that misreads a field leaves them
+    fields = [_map_distinct(tracks[column], fold) for column in ("title", "artist", "album", "label")]
+    record_text = pc.binary_join_element_wise(*(pa.array(values, pa.string()) for values in fields), " ",
+                                              null_handling="skip")
     tracks = repaired.tracks
     titles = _present(_map_distinct(tracks["title"], parse_title), "title")
     credits = _map_distinct(tracks["artist"], parse_artist_credit)
@@ -128,9 +135,6 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     labels = _map_distinct(tracks["label"], fold)
     isrcs = _map_distinct(tracks["isrc"], normalize_isrc)
     duration = tracks["duration_ms"].to_numpy(zero_copy_only=False).astype(np.float64)
-    fields = [_map_distinct(tracks[column], fold) for column in ("title", "artist", "album")] + [labels]
-    record_text = pc.binary_join_element_wise(*(pa.array(values, pa.string()) for values in fields), " ",
-                                              null_handling="skip")
     title_core = _strings(["" if is_placeholder_title(t.core) else t.core for t in titles])
     title_words = pc.utf8_length(pc.replace_substring_regex(pa.array(title_core.tolist(), pa.string()), r"[^ ]", ""))
     artist_key = _strings(artist_names)
@@ -138,6 +142,8 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     release_year = pc.cast(
         pc.if_else(pc.match_substring_regex(year_text, r"^[0-9]{4}$"), year_text, None), pa.int32()
     )
+    restructured = ((title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS)
+                    | ((repaired.kinds & STRUCTURAL_REPAIRS) != 0))
     return TrackFeatures(
         track_id=np.array(tracks["track_id"].to_pylist(), dtype=object),
         title_core=title_core,
@@ -151,7 +157,7 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
         label=_strings(labels),
         release_year=pc.fill_null(release_year, -1).to_numpy(zero_copy_only=False).astype(np.int32),
         record_text=_strings(record_text.to_pylist()),
-        smeared=((artist_key == "") | (title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS)
-                 | ((repaired.kinds & STRUCTURAL_REPAIRS) != 0)),
+        smeared=restructured | (artist_key == ""),
+        restructured=restructured,
         repairs=repaired.kinds,
     )

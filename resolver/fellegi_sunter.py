@@ -218,7 +218,7 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
         elif anchored and c.name != anchor.name and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
             m.append(share(candidate_levels[same, i], n))
             u.append(share(candidate_levels[different, i], n))
-            if anchor.hold_m:
+            if anchor.hold_m and c.hold_m:
                 held_m.add(i)
         else:
             top_heavy = np.full(n, 0.1 / max(n - 1, 1))

@@ -62,6 +62,7 @@ _VERSION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("live", re.compile(r"\b(live|in concert|concert)\b")),
     ("remix", re.compile(r"\b(remix(ed)?|rmx|mix|rework|bootleg|vip)\b")),
 )
+_VERSION_PATTERNS = dict(_VERSION_KINDS)
 _FEATURING = re.compile(r"^(feat|ft|featuring|with|starring)\b\s*(.*)$")
 _INLINE_FEATURING = re.compile(r"\s(?:feat|ft|featuring)\s(.+)$")
 _BRACKETED = re.compile(r"[(\[{（【]([^)\]}）】]*)[)\]}）】]")
@@ -83,6 +84,13 @@ class ParsedTitle:
     version_kind: str
     version_detail: str
     featured: tuple[str, ...]
+
+
+def mentions_version(folded: str, kind: str) -> bool:
+    """Whether a folded text holds the words of version ``kind`` anywhere (a smeared record's tag may sit in the
+    middle of its text, where :func:`parse_title` does not look)."""
+    pattern = _VERSION_PATTERNS.get(kind)
+    return pattern is not None and pattern.search(folded) is not None
 
 
 def _classify_qualifier(folded: str) -> tuple[str, str] | None:

@@ -189,8 +189,11 @@ class RepairContext:
         """Learn from a validated ``TRACK_SCHEMA`` table (with ``source``)."""
         check_columns(tracks)
         credited = without_placeholders(tracks["artist"], "artist")
-        artist = pc.dictionary_encode(credited)
-        album = pc.dictionary_encode(without_placeholders(tracks["album"], "album"))
+        # a scraped record's other columns hold pieces of its page ("The", "Punk", "$ 0.99"): no names from them
+        scraped = pa.array(_scraped_rows(flat(tracks["title"])))
+        nothing = pa.scalar(None, pa.string())
+        artist = pc.dictionary_encode(pc.if_else(scraped, nothing, credited))
+        album = pc.dictionary_encode(pc.if_else(scraped, nothing, without_placeholders(tracks["album"], "album")))
         credit_keys = name_key_column(artist.dictionary)
         names, primary = _credit_names(credit_keys)
         album_keys = pc.dictionary_encode(album_key_column(album.dictionary))
@@ -285,6 +288,15 @@ def _shaped_rows(title: pa.Array, shape: str, flag: Callable[[str], bool]) -> np
     return out
 
 
+def _scraped_rows(title: pa.Array) -> np.ndarray:
+    """``(n,)`` bool: titles holding two or more kinds of a store page's fields (price, length, date, genres)."""
+    scraped = np.zeros(len(title), dtype=bool)
+    shaped = np.flatnonzero(true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE)))
+    if len(shaped):
+        scraped[shaped] = find_fields(title.take(shaped)).kinds() >= 2
+    return scraped
+
+
 def _learn_sources(tracks: pa.Table, artist: pa.Array) -> dict[str, SourceHabits]:
     """Each source's habits; ``artist``: the artist column without placeholders."""
     names = sorted(pc.unique(pc.fill_null(flat(tracks["source"]), "")).to_pylist())
@@ -293,11 +305,7 @@ def _learn_sources(tracks: pa.Table, artist: pa.Array) -> dict[str, SourceHabits
     title = flat(tracks["title"])
     numbered = np.bincount(codes[_shaped_rows(title, TRACK_NUMBER_SHAPE, lambda t: numbered_title(t) is not None)],
                            minlength=len(names))
-    scraped = np.zeros(len(codes), dtype=bool)
-    shaped = np.flatnonzero(true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE)))
-    if len(shaped):
-        scraped[shaped] = find_fields(title.take(shaped)).kinds() >= 2
-    scraped = np.bincount(codes[scraped], minlength=len(names))
+    scraped = np.bincount(codes[_scraped_rows(title)], minlength=len(names))
     no_artist = true_mask(pc.is_null(artist))
     dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s"))
     artist_in_title = np.bincount(codes[no_artist & dashed], minlength=len(names))

@@ -36,7 +36,8 @@ GENRES = (
 _GENRE = "(?:" + "|".join(re.escape(g).replace(r"\ ", " ") for g in sorted(GENRES, key=len, reverse=True)) + ")"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 SCRAPED_FIELDS = {
-    "price": r"(?:[$€£¥]\s?\d{1,4}(?:[.,]\d{2})?|\b\d{1,4}[.,]\d{2}\s?(?:[€£¥]|usd\b|eur\b|gbp\b))",
+    "price": (r"(?:[$€£¥]\s?\d{1,4}(?:[.,]\d{2})?|\b\d{1,4}[.,]\d{2}\s?(?:[€£¥]|usd\b|eur\b|gbp\b)"
+              r"|\b(?:usd|eur|gbp)\s?\d{1,4}[.,]\d{2})"),
     "length": r"\b\d{1,2}:[0-5]\d(?::[0-5]\d)?\b",
     "date": (rf"\b(?:\d{{1,2}}[-/ ]{_MONTH}[-/ ]\d{{2,4}}|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)? ?, ?\d{{4}}"
              r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b"),
@@ -242,13 +243,14 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
 
 def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album: str) -> tuple[int, str | None]:
     """Where the title ends and the album it is followed by, when no artist was found: the known album after the
-    first word that starts with the column's fragment ``album``, ends the words, is longest, comes first."""
+    first word that ends the words (a known album inside them is more likely a word of the title: "Hey Horizon
+    - Slowed" is no song "Hey" on an album "Horizon"), starting with the column's fragment ``album``, longest,
+    first."""
     best: tuple[tuple, int, int] | None = None
     for start in range(first + 1, len(tokens.raw)):
         stop = albums.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
-        if stop is not None:
-            rank = (bool(album) and tokens.key(start, stop).startswith(album), stop == len(tokens.raw),
-                    stop - start, -start)
+        if stop is not None and stop == len(tokens.raw):
+            rank = (bool(album) and tokens.key(start, stop).startswith(album), stop - start, -start)
             if best is None or rank > best[0]:
                 best = (rank, start, stop)
     if best is None:

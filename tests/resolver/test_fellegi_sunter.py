@@ -32,7 +32,7 @@ NAMES = [c.name for c in TRACK_COMPARISONS]
 
 
 def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year=None, audio=None,
-             record=None) -> PairSignals:
+             record=None, restructured=False) -> PairSignals:
     def fill(value, dtype):
         return np.full(n, value, dtype=dtype) if np.isscalar(value) or value is None else np.asarray(value, dtype)
 
@@ -43,6 +43,7 @@ def _signals(n: int, *, title, artist, isrc, duration, version, album=None, year
         release_year_match=fill(-1 if year is None else year, np.int8),
         audio_match=fill(-1 if audio is None else audio, np.int8),
         record_similarity=fill(np.nan if record is None else record, np.float32),
+        restructured=fill(restructured, bool),
     )
 
 
