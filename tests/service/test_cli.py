@@ -8,11 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from catalog_er.resolver.repair import REPAIR_KINDS
 
 
 def _environment(**variables: str) -> dict[str, str]:
@@ -279,3 +282,90 @@ def test_serve_takes_port_and_host_from_the_environment(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
+
+
+# --- a multi-source messy catalog through the CLI (issue 11) ---------------------------------------------------------
+
+MESSY_ARGUMENTS = ("--tracks", "3000", "--sources", "5", "--seed", "4")
+
+
+@dataclass(frozen=True)
+class MessyRuns:
+    """One messy catalog written by ``synth`` as Parquet and as CSV, resolved twice from Parquet and once from CSV."""
+
+    catalog: Path
+    first: Path
+    second: Path
+    from_csv: Path
+
+
+def _resolved(tracks: Path, out: Path) -> Path:
+    done = run_cli("resolve", "--tracks", str(tracks), "--out", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def messy_runs(tmp_path_factory: pytest.TempPathFactory) -> MessyRuns:
+    root = tmp_path_factory.mktemp("messy")
+    for directory, file_format in (("parquet", "parquet"), ("csv", "csv")):
+        done = run_cli("synth", "--out", str(root / directory), *MESSY_ARGUMENTS, "--format", file_format, "-q")
+        assert done.returncode == 0, done.stderr
+    catalog = root / "parquet"
+    return MessyRuns(catalog, _resolved(catalog / "tracks.parquet", root / "first"),
+                     _resolved(catalog / "tracks.parquet", root / "second"),
+                     _resolved(root / "csv" / "tracks.csv", root / "from-csv"))
+
+
+def _scraped_sources(catalog: Path) -> tuple[set[str], set[str]]:
+    """``(sources, scraped sources)`` of a synthetic catalog: a source is scraped when most of its records are."""
+    tracks = pq.read_table(catalog / "tracks.parquet", columns=["track_id", "source"]).to_pylist()
+    habits = pq.read_table(catalog / "truth_habits.parquet").to_pylist()
+    scraped = {row["track_id"] for row in habits if row["habit"] == "scraped"}
+    rows: dict[str, list[bool]] = {}
+    for row in tracks:
+        rows.setdefault(row["source"], []).append(row["track_id"] in scraped)
+    return set(rows), {source for source, flags in rows.items() if sum(flags) > len(flags) / 2}
+
+
+def test_resolving_a_messy_catalog_twice_writes_identical_files(messy_runs: MessyRuns) -> None:
+    for name in ("proposals.parquet", "pairs.parquet"):
+        assert (messy_runs.first / name).read_bytes() == (messy_runs.second / name).read_bytes(), name
+
+
+def test_csv_input_gives_the_same_proposals_as_parquet(messy_runs: MessyRuns) -> None:
+    assert (messy_runs.catalog.parent / "csv" / "tracks.csv").is_file()
+    for name in ("proposals.parquet", "pairs.parquet"):
+        parquet, csv = pq.read_table(messy_runs.first / name), pq.read_table(messy_runs.from_csv / name)
+        assert parquet.num_rows > 0 and parquet.equals(csv), name
+
+
+def test_the_summary_counts_repairs_and_what_each_source_taught(messy_runs: MessyRuns) -> None:
+    summary = json.loads((messy_runs.first / "summary.json").read_text())
+    repairs = summary["repairs"]
+    assert list(repairs["rows_changed"]) == list(REPAIR_KINDS)
+    assert all(isinstance(count, int) and 0 <= count <= 3_000 for count in repairs["rows_changed"].values())
+    assert max(repairs["rows_changed"].values()) <= repairs["rows_with_any"] <= 3_000
+    assert repairs["rows_changed"]["scraped_fields"] > 300
+    sources, scraped = _scraped_sources(messy_runs.catalog)
+    learned = repairs["learned"]["sources"]
+    assert set(learned) == sources and len(sources) == 5
+    assert scraped and {source for source, habits in learned.items() if habits["scraped"]} == scraped
+    assert summary["blocking"]["pairs_by_blocker"]["record_lsh"] > 0
+    assert summary["blocking"]["pairs_by_blocker"]["length"] > 0
+    csv_summary = json.loads((messy_runs.from_csv / "summary.json").read_text())
+    assert csv_summary["repairs"] == repairs
+
+
+def test_proposals_name_the_repairs_of_their_members(messy_runs: MessyRuns) -> None:
+    proposals = pq.read_table(messy_runs.first / "proposals.parquet")
+    tracks = pq.read_table(messy_runs.catalog / "tracks.parquet", columns=["track_id", "source"]).to_pylist()
+    source_of = {row["track_id"]: row["source"] for row in tracks}
+    _, scraped = _scraped_sources(messy_runs.catalog)
+    named = 0
+    for members, evidence in zip(proposals["member_ids"].to_pylist(), proposals["evidence"].to_pylist(), strict=True):
+        notes = json.loads(evidence).get("repairs", {})
+        assert set(notes) <= set(members)
+        assert all(kinds and set(kinds) <= set(REPAIR_KINDS) for kinds in notes.values())
+        named += any("scraped_fields" in kinds and source_of[member] in scraped for member, kinds in notes.items())
+    assert named > 50, "scraped records are merged, and their proposals say they were repaired"
