@@ -9,7 +9,7 @@ DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
 
-.PHONY: demo test lint typecheck proto bench bench-small bench-audio bench-artists bench-service clean venv
+.PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-artists bench-service clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -62,6 +62,10 @@ bench: $(VENV)/.bench-installed
 
 bench-small: $(VENV)/.bench-installed
 	$(BIN)/python tests/benchmarks/bench_resolve.py --sizes 10000 --out $(BENCH_DIR) --seed 20261126
+
+# Issue 11: 100k tracks from 5 sources and 20k from 2 scraped stores, catalog-er vs Splink, recall per habit.
+bench-messy: $(VENV)/.bench-installed
+	$(BIN)/python tests/benchmarks/bench_messy.py --out $(BENCH_DIR)/messy
 
 bench-artists: $(VENV)/.bench-installed
 	$(BIN)/python tests/benchmarks/bench_artists.py --out $(BENCH_DIR)

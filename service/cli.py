@@ -153,11 +153,16 @@ def _run_resolve(args: argparse.Namespace) -> int:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
+    if args.scraped_sources is not None and args.scraped_sources > args.sources:
+        allowed = (f"give between 0 and {args.sources} scraped sources" if args.sources
+                   else "scraped stores are some of the --sources K, so give --sources too")
+        raise CatalogInputError(f"--scraped-sources {args.scraped_sources} is more than --sources {args.sources}; "
+                                f"{allowed}")
     from catalog_er.service.synth import write_synthetic_catalog
 
     write_synthetic_catalog(args.out, tracks=args.tracks, seed=args.seed, engagement_rows=args.engagement_rows,
-                            audio_recordings=args.audio, sources=args.sources, tracks_format=args.format,
-                            show_progress=not args.quiet)
+                            audio_recordings=args.audio, sources=args.sources, scraped_sources=args.scraped_sources,
+                            tracks_format=args.format, show_progress=not args.quiet)
     return 0
 
 
@@ -308,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "the title, track numbers, placeholders, duration units, date formats, the scraped "
                             "form, typos, ...; one scraped source from K=4), and write truth_habits.parquet; "
                             "0 (default): the clean catalog")
+    synth.add_argument("--scraped-sources", type=_count, default=None, metavar="S",
+                       help="how many of the --sources K are scraped stores, which write most records as one text "
+                            "field (title, artist, album, genre, price, length and date run together); 0 to K "
+                            "(default: one from K=4, two from K=8)")
     synth.add_argument("--format", choices=("parquet", "csv"), default="parquet",
                        help="file format of the tracks table: tracks.parquet (default) or tracks.csv")
     synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

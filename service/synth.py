@@ -32,14 +32,16 @@ CSV_LIST_SEPARATOR = ";"
 
 
 def write_synthetic_catalog(out: Path, *, tracks: int, seed: int = 0, engagement_rows: int | None = None,
-                            audio_recordings: int = 0, sources: int = 0, tracks_format: str = "parquet",
-                            show_progress: bool = True) -> None:
+                            audio_recordings: int = 0, sources: int = 0, scraped_sources: int | None = None,
+                            tracks_format: str = "parquet", show_progress: bool = True) -> None:
     """Generate ``tracks`` track rows (seeded; ``engagement_rows`` defaults to 5 per track), give about
     ``audio_recordings`` recordings audio files, deliver them through ``sources`` sources with their own habits
-    (0: the clean catalog), write every table into ``out/`` (tracks as ``tracks_format``) and print what was
-    written (and each source's habits)."""
+    (0: the clean catalog), ``scraped_sources`` of them scraped stores (None: the default rule), write every
+    table into ``out/`` (tracks as ``tracks_format``) and print what was written (and each source's habits)."""
     if sources < 0:
         raise ValueError(f"sources must be >= 0, got {sources}")
+    if scraped_sources is not None and not 0 <= scraped_sources <= sources:
+        raise ValueError(f"scraped_sources must be between 0 and sources ({sources}), got {scraped_sources}")
     if tracks_format not in TRACK_FORMATS:
         raise ValueError(f"tracks_format must be one of {TRACK_FORMATS}, got {tracks_format!r}")
     out.mkdir(parents=True, exist_ok=True)
@@ -55,7 +57,7 @@ def write_synthetic_catalog(out: Path, *, tracks: int, seed: int = 0, engagement
     tables = {name: getattr(catalog, name) for name in TABLES}
     profiles: tuple[SourceProfile, ...] = ()
     if sources:
-        messy = multi_source_catalog(catalog, sources=sources, seed=seed)
+        messy = multi_source_catalog(catalog, sources=sources, seed=seed, scraped_sources=scraped_sources)
         tables = {name: getattr(messy, name) for name in (*TABLES, "truth_habits")}
         profiles = messy.profiles
     for name, table in tables.items():

@@ -4,8 +4,8 @@ Sources differ the way real feeds do: each writes durations in one unit (millise
 or minutes x 1000; the units are dealt out so that K >= 4 sources use all four), dates in its own format,
 its own placeholder, and has its own mix of the optional habits, each on a drawn share of the records it
 can change (never all of them, bar ``no_isrc``: a source that has no ISRCs has none). Several sources carry
-no ISRCs; when K >= 4 one is scraped (most of its records in the scraped form) and every habit appears in
-some source.
+no ISRCs; when K >= 4 one is scraped (most of its records in the scraped form; two from K >= 8, or as many as
+asked for) and every habit appears in some source.
 
 Pure: no I/O, printing or env reads.
 """
@@ -22,7 +22,8 @@ import numpy as np
 from catalog_er.resolver.synthetic import habits as habits
 from catalog_er.resolver.synthetic.scraped import ScrapedStyle, draw_scraped_style
 
-__all__ = ["DURATION_UNITS", "HABITS", "Habit", "SourceProfile", "draw_profiles", "source_name"]
+__all__ = ["DURATION_UNITS", "HABITS", "Habit", "SourceProfile", "default_scraped_sources", "draw_profiles",
+           "source_name"]
 
 HABITS = ("artist_in_title", "album_in_title", "track_number", "placeholder", "duration_seconds", "duration_text",
           "duration_minutes", "duration_zero", "year_format", "scraped", "typo", "truncation", "edition_tag",
@@ -97,13 +98,28 @@ def source_name(index: int) -> str:
     return f"src{index + 1}"
 
 
-def draw_profiles(rng: np.random.Generator, n_sources: int) -> tuple[SourceProfile, ...]:
-    """``n_sources`` (>= 1) distinct, seeded source profiles (see the module docstring)."""
+def default_scraped_sources(n_sources: int) -> int:
+    """How many of ``n_sources`` sources are scraped stores unless asked otherwise: one from
+    :data:`SCRAPED_FROM_SOURCES` sources on, two from twice as many."""
+    return int(n_sources >= SCRAPED_FROM_SOURCES) + int(n_sources >= 2 * SCRAPED_FROM_SOURCES)
+
+
+def draw_profiles(rng: np.random.Generator, n_sources: int, *,
+                  scraped_sources: int | None = None) -> tuple[SourceProfile, ...]:
+    """``n_sources`` (>= 1) distinct, seeded source profiles (see the module docstring).
+
+    ``scraped_sources``: how many of them are scraped stores, 0 to ``n_sources``; None: the default rule
+    (:func:`default_scraped_sources`). The other draws do not depend on it, so the default gives the profiles
+    an explicit count equal to the rule's gives.
+    """
+    n_scraped = default_scraped_sources(n_sources) if scraped_sources is None else scraped_sources
+    if not 0 <= n_scraped <= n_sources:
+        raise ValueError(f"scraped_sources must be between 0 and the number of sources ({n_sources}), "
+                         f"got {scraped_sources}")
     rnd = random.Random(int(rng.integers(0, 2**62)))
     weights = 0.5 / n_sources + 0.5 * rng.dirichlet(np.full(n_sources, 2.0))
     order = rnd.sample(range(n_sources), n_sources)
-    n_scraped = (n_sources >= SCRAPED_FROM_SOURCES) + (n_sources >= 2 * SCRAPED_FROM_SOURCES)
-    n_no_isrc = 0 if n_sources == 1 else max(1, round(NO_ISRC_SOURCE_SHARE * n_sources), n_scraped)
+    n_no_isrc = max(0 if n_sources == 1 else max(1, round(NO_ISRC_SOURCE_SHARE * n_sources)), n_scraped)
     scraped, no_isrc = set(order[:n_scraped]), set(order[:n_no_isrc])  # scraped sources carry no ISRCs
     units = _dealt(rnd, (None, *DURATION_UNITS), n_sources)
     date_variants = _dealt(rnd, habits.DATE_VARIANTS, n_sources)

@@ -15,7 +15,8 @@ Outputs (in ``DIR``):
 * ``splink_clusters.parquet``: ``track_id, cluster_id`` (sorted by track_id) from Splink's
   ``cluster_pairwise_predictions_at_threshold`` at ``--threshold``; singletons included.
 * ``splink_summary.json``: seconds per phase (prepare, train, predict, cluster, write, total), number of
-  scored pairs, pairs per blocking rule, versions, and the settings and training choices used.
+  scored pairs, pairs per blocking rule, versions, the settings and training choices used, and
+  ``preparation``: how ``duration_ms`` was read and how many rows each messy-dump repair below changed.
 * ``splink_model.json``: the trained Splink model (settings plus m/u parameters), for inspection.
 
 Everything runs in this one process with an in-memory DuckDB (``--threads``, default: the CPUs this process
@@ -24,13 +25,44 @@ may use), so the caller can read peak memory from the child's ``ru_maxrss``. Duc
 (DuckDB then spills to a temporary directory inside ``DIR``, removed at the end). Splink >= 4 is required
 (``pip install -e '.[bench]'``); the Splink 4 and 5 entry points differ and both are handled here.
 
+Messy dumps (several sources, each writing the same facts its own way; text columns as a CSV export gives
+them). What a careful user does after looking at such a dump, in SQL (``prepare_tracks``). The steps are built to
+leave a clean, typed catalog alone: on ``make bench``'s 10k and 100k catalogs ``tracks_prepared`` is identical,
+row for row, to what the peer prepared before they existed.
+
+* placeholders are null: a whole cell of artist, album or duration that reads "N/A", "n/a", "-", "--", "—",
+  "?", "unk.", "unknown", "Unknown Artist/Album/Label", "[unknown]", "(none)", "none", "null", "nil", "TBA" or
+  "TBD" (any case) counts as missing;
+* ``duration_ms`` as text (the column's type says so; an integer column is milliseconds as before): "4:05" and
+  "04:05" are minutes:seconds, "4m 5sec" / "4 min 5 s" likewise; a plain number is read by its magnitude, as a
+  histogram of the column suggests (``PLAIN_NUMBER_RULE``): below 30 no duration (the "0" of a lost duration),
+  30-999 seconds, 1,000-19,999 minutes with three decimals written without the point ("4085" = 4.085 min =
+  245.1 s), 20,000 and more milliseconds; a decimal below 30 is minutes. Anything else (a price or a genre
+  that a scraped page left in the column) is no duration;
+* the artist written into the title: where the artist is missing and the title reads "X - rest", "X – rest",
+  "X / rest" or "X: rest" with X (normalized like ``artist_norm``) an artist that another record names in its
+  artist column, X becomes the artist and the rest the title — unless the rest is a version note ("Last Gold -
+  sped up", "Song - Radio Edit": an artist may share a title's words);
+* a track number glued before the title ("007-", "03. ", "Track 3 - ", "3 - ", "03 ") is removed (a bare number
+  needs its leading zero: "99 Problems" keeps its number);
+* the album appended to the title as "Title - Album", where Album is the record's own album, is removed from
+  ``title_base`` (``title_norm`` and ``version_tag`` keep it: "Song - Live in Chicago" on the album "Live in
+  Chicago" stays a live version);
+* not done: ``release_date`` is not in the model (as before; its many formats would only feed a year that
+  re-releases make weak evidence), and the *scraped* records (title, artist, album, genre, price, length and
+  date run together in one field, in a layout per store) are left as they are — splitting them needs a parser
+  per store layout, which is no longer data preparation; Splink compares their whole text as the title.
+* the ISRC prior keeps its assumed recall (``--isrc-recall``) even where most sources carry no ISRCs: scaling it
+  by the squared ISRC coverage lowered F1 on a development catalog (seed 3, not a benchmark seed).
+
 Model choices (see ``build_settings`` and ``train``):
 
-* features, prepared in SQL: lower-case, accents stripped (``strip_accents``), punctuation collapsed to
-  spaces; ``title_norm`` (whole title), ``title_base`` (bracketed parts, " - Remastered"-style suffixes and
-  "feat. X" removed), ``artist_norm`` (primary credit: "feat./ft./with/x ..." removed), ``album_norm`` (brackets
-  removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look like an ISRC), ``duration_s`` and
-  ``version_tag`` (live/remix/acoustic/... keywords; only used by ``--version-aware``);
+* features, prepared in SQL after the repairs above: lower-case, accents stripped (``strip_accents``),
+  punctuation collapsed to spaces; ``title_norm`` (whole title), ``title_base`` (bracketed parts,
+  " - Remastered"-style suffixes and "feat. X" removed), ``artist_norm`` (primary credit: "feat./ft./with/x
+  ..." removed), ``album_norm`` (brackets removed), ``isrc_norm`` (upper-case, no hyphens/spaces, must look
+  like an ISRC), ``duration_s`` and ``version_tag`` (live/remix/acoustic/... keywords; only used by
+  ``--version-aware``);
 * comparisons: title (exact ``title_norm`` with term-frequency adjustment / exact ``title_base`` with TF /
   Jaro-Winkler of ``title_base`` >= 0.92 / >= 0.80 / else), artist (exact with TF / JW >= 0.92 / >= 0.80 /
   else), duration (|diff| <= 2 s / 5 s / 15 s / else), ISRC exact, album exact (weak);
@@ -97,28 +129,133 @@ _VERSION = (
     r"cover|reprise|remake|orchestral|sped up|slowed)\b"
 )
 
-_PREPARE_SQL = """
+# --- messy dumps (text columns, several sources' habits); each a no-op on a clean, typed catalog -------------
+# What sources write for a missing value, matched on the whole lower-cased, trimmed cell: read as null.
+_PLACEHOLDER = (r"(?:n/?a|-+|—|\?+|unk\.?|unknown|unknown (artist|album|label|title)|\[unknown\]|\(none\)|none|null|"
+                r"nil|tb[ad])")
+# The artist written before the title ("Artist - Title", "Artist – Title", "Artist / Title", "Artist: Title"):
+# group 1 is the lead, group 3 the rest. Taken as the artist only where the artist column is empty and the lead
+# is an artist some other record names in its artist column.
+_ARTIST_LEAD = r"^(.+?)(\s[-–—/]\s|:\s)(.+)$"
+# ... unless the rest is a version note ("Last Gold - sped up", "Song - Radio Edit", "Song - 2011 Remaster"):
+# then the lead is the title, whatever artist shares its words. Case-insensitive.
+_VERSION_NOTE = (r"^(\d{4}\s+)?(remaster(ed)?|radio|edit|version|mix|remix|live|mono|stereo|acoustic|demo|"
+                 r"instrumental|single|bonus|sped up|slowed|reverb)\b")
+# A track number glued before the title: "007-Title", "03. Title", "Track 3 - Title", "3 - Title", "03 Title"
+# (a bare number needs a leading zero: "99 Problems" keeps its number). Case-insensitive.
+_TRACK_NUMBER = r"^(track\s*\d{1,3}\s*[-.:]\s*|\d{1,3}\.\s+|\d{1,3}\s+[-–]\s+|\d{3}-|0\d\s+)"
+# Durations written as text: "4:05" / "04:05", "4m 5sec" / "4 min 5 s", or a plain number read by magnitude.
+_CLOCK = r"\d{1,3}:\d{2}"
+_MINUTES_SECONDS = r"\d{1,3}\s*m(in)?\s*\d{1,2}\s*s(ec)?"
+PLAIN_NUMBER_RULE = (
+    "below 30: no duration (0, or too short to be a track); 30 to 999: seconds; 1,000 to 19,999: minutes with "
+    "three decimals written without the point (4085 = 4.085 min); 20,000 and more: milliseconds; a decimal below "
+    "30: minutes"
+)
+"""How a plain number in a text duration column is read (see ``_DURATION_SQL``): the units overlap little for
+songs of 30 s to 16 min, which is what a user would see in a histogram of the column."""
+
+_MACROS_SQL = """
 CREATE OR REPLACE MACRO splink_peer_norm(s) AS
     nullif(trim(regexp_replace(strip_accents(lower(s)), '{non_word}', ' ', 'g')), '');
+CREATE OR REPLACE MACRO splink_peer_value(s) AS
+    CASE WHEN regexp_full_match(lower(trim(s)), '{placeholder}') THEN NULL ELSE nullif(trim(s), '') END;
+CREATE OR REPLACE MACRO splink_peer_artist(s) AS
+    splink_peer_norm(regexp_replace(regexp_replace(lower(s), '{brackets}', '', 'g'), '{feat_artist}', ''));
+CREATE OR REPLACE MACRO splink_peer_number_s(x) AS
+    CASE WHEN x < 30 THEN NULL WHEN x < 1000 THEN x WHEN x < 20000 THEN x * 0.06 ELSE x / 1000.0 END;
+CREATE OR REPLACE MACRO splink_peer_duration_s(d) AS
+    CASE
+        WHEN regexp_full_match(d, '{clock}')
+        THEN TRY_CAST(split_part(d, ':', 1) AS DOUBLE) * 60 + TRY_CAST(split_part(d, ':', 2) AS DOUBLE)
+        WHEN regexp_full_match(d, '{minutes_seconds}')
+        THEN TRY_CAST(regexp_extract(d, '^(\\d+)', 1) AS DOUBLE) * 60
+             + TRY_CAST(regexp_extract(d, '(\\d+)\\s*s(ec)?$', 1) AS DOUBLE)
+        WHEN regexp_full_match(d, '\\d+') THEN splink_peer_number_s(TRY_CAST(d AS DOUBLE))
+        WHEN regexp_full_match(d, '\\d+\\.\\d+') AND TRY_CAST(d AS DOUBLE) < 30 THEN TRY_CAST(d AS DOUBLE) * 60
+    END;
+"""
 
-CREATE OR REPLACE TABLE tracks_prepared AS
+_READ_SQL = """
+CREATE OR REPLACE TEMP TABLE splink_peer_read AS
 SELECT
     CAST(track_id AS VARCHAR) AS track_id,
-    splink_peer_norm(title) AS title_norm,
+    CAST(title AS VARCHAR) AS title,
+    CAST(artist AS VARCHAR) AS artist_raw,
+    splink_peer_value(CAST(artist AS VARCHAR)) AS artist,
+    CAST(album AS VARCHAR) AS album_raw,
+    splink_peer_value(CAST(album AS VARCHAR)) AS album,
+    CAST(isrc AS VARCHAR) AS isrc,
+    CAST(duration_ms AS VARCHAR) AS duration_raw,
+    {duration_s} AS duration_s,
+    nullif(regexp_extract(CAST(title AS VARCHAR), '{artist_lead}', 1), '') AS title_lead,
+    nullif(regexp_extract(CAST(title AS VARCHAR), '{artist_lead}', 3), '') AS title_rest
+FROM read_parquet('{path}');
+
+CREATE OR REPLACE TEMP TABLE splink_peer_repaired AS
+WITH known_artists AS (
+    SELECT DISTINCT splink_peer_artist(artist) AS name FROM splink_peer_read WHERE artist IS NOT NULL
+),
+split AS (
+    SELECT r.*, k.name IS NOT NULL AS artist_from_title
+    FROM splink_peer_read r
+    LEFT JOIN known_artists k
+        ON r.artist IS NULL AND r.title_lead IS NOT NULL AND NOT regexp_matches(r.title_rest, '{version_note}', 'i')
+           AND splink_peer_artist(r.title_lead) = k.name
+),
+numbered AS (
+    SELECT *,
+        CASE WHEN artist_from_title THEN title_lead ELSE artist END AS artist_clean,
+        CASE WHEN artist_from_title THEN title_rest ELSE title END AS title_unsplit
+    FROM split
+),
+unnumbered AS (
+    SELECT *, regexp_replace(title_unsplit, '{track_number}', '', 'i') AS title_unnumbered FROM numbered
+)
+SELECT *,
+    CASE
+        WHEN album IS NOT NULL AND length(title_unnumbered) > length(album) + 3
+             AND ends_with(lower(title_unnumbered), ' - ' || lower(album))
+        THEN left(title_unnumbered, length(title_unnumbered) - length(album) - 3)
+        ELSE title_unnumbered
+    END AS title_clean
+FROM unnumbered;
+"""
+
+_PREPARE_SQL = """
+CREATE OR REPLACE TABLE tracks_prepared AS
+SELECT
+    track_id,
+    splink_peer_norm(title_unnumbered) AS title_norm,
     splink_peer_norm(regexp_replace(regexp_replace(regexp_replace(
-        lower(title), '{brackets}', '', 'g'), '{dash_suffix}', ''), '{feat_title}', '')) AS title_base,
-    splink_peer_norm(regexp_replace(regexp_replace(
-        lower(artist), '{brackets}', '', 'g'), '{feat_artist}', '')) AS artist_norm,
+        lower(title_clean), '{brackets}', '', 'g'), '{dash_suffix}', ''), '{feat_title}', '')) AS title_base,
+    splink_peer_artist(artist_clean) AS artist_norm,
     splink_peer_norm(regexp_replace(lower(album), '{brackets}', '', 'g')) AS album_norm,
     CASE
         WHEN regexp_full_match(upper(regexp_replace(isrc, '[\\s\\-]', '', 'g')), '{isrc}')
         THEN upper(regexp_replace(isrc, '[\\s\\-]', '', 'g'))
     END AS isrc_norm,
-    CAST(duration_ms AS DOUBLE) / 1000.0 AS duration_s,
+    duration_s,
     coalesce(nullif(array_to_string(list_sort(list_distinct(
-        regexp_extract_all(lower(title), '{version}', 1))), ' '), ''), 'none') AS version_tag
-FROM read_parquet('{path}');
+        regexp_extract_all(lower(title_unnumbered), '{version}', 1))), ' '), ''), 'none') AS version_tag
+FROM splink_peer_repaired;
 """
+
+_REPAIRS_SQL = """
+SELECT
+    count(*) FILTER (WHERE artist_raw IS NOT NULL AND artist IS NULL),
+    count(*) FILTER (WHERE album_raw IS NOT NULL AND album IS NULL),
+    count(*) FILTER (WHERE splink_peer_value(duration_raw) IS NULL AND duration_raw IS NOT NULL
+                     AND trim(duration_raw) <> ''),
+    count(*) FILTER (WHERE artist_from_title),
+    count(*) FILTER (WHERE title_unnumbered <> title_unsplit),
+    count(*) FILTER (WHERE title_clean <> title_unnumbered),
+    count(*) FILTER (WHERE splink_peer_value(duration_raw) IS NOT NULL AND duration_s IS NULL)
+FROM splink_peer_repaired
+"""
+_REPAIR_NAMES = ("artist_placeholder_as_null", "album_placeholder_as_null", "duration_placeholder_as_null",
+                 "artist_taken_from_title", "track_number_removed", "album_removed_from_title",
+                 "duration_text_not_read")
 
 
 class PeerError(RuntimeError):
@@ -151,26 +288,40 @@ def splink_major(splink: ModuleType) -> int:
     return int(str(splink.__version__).split(".")[0])
 
 
-def prepare_sql(tracks_path: Path) -> str:
-    """SQL that builds ``tracks_prepared`` (Splink's input table) from ``tracks.parquet``."""
-    path = str(tracks_path.resolve()).replace("'", "''")
-    return _PREPARE_SQL.format(
-        non_word=_NON_WORD,
-        brackets=_BRACKETS,
-        dash_suffix=_DASH_SUFFIX,
-        feat_title=_FEAT_TITLE,
-        feat_artist=_FEAT_ARTIST,
-        version=_VERSION,
-        isrc=_ISRC,
-        path=path,
-    )
+def _sql_text(value: str) -> str:
+    """``value`` inside a single-quoted SQL string literal."""
+    return value.replace("'", "''")
 
 
-def check_input(con: Any, tracks_path: Path) -> int:
-    """Validate the columns of ``tracks.parquet`` and return its row count."""
-    path = str(tracks_path.resolve()).replace("'", "''")
-    cols = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
-    missing = {"track_id", "title", "artist", "album", "duration_ms", "isrc"} - cols
+def prepare_tracks(con: Any, tracks_path: Path, *, duration_is_text: bool) -> dict[str, Any]:
+    """Build ``tracks_prepared`` (Splink's input table) from ``tracks.parquet``; return what was repaired.
+
+    ``duration_is_text``: ``duration_ms`` is a text column (a CSV-like dump: read its forms, see
+    ``PLAIN_NUMBER_RULE``); otherwise it holds integer milliseconds. The result has one count per name in
+    ``_REPAIR_NAMES`` (rows changed) and the duration reading used.
+    """
+    patterns = {"non_word": _NON_WORD, "brackets": _BRACKETS, "dash_suffix": _DASH_SUFFIX, "feat_title": _FEAT_TITLE,
+                "feat_artist": _FEAT_ARTIST, "version": _VERSION, "isrc": _ISRC, "placeholder": _PLACEHOLDER,
+                "artist_lead": _ARTIST_LEAD, "version_note": _VERSION_NOTE, "track_number": _TRACK_NUMBER,
+                "clock": _CLOCK, "minutes_seconds": _MINUTES_SECONDS}
+    patterns = {name: _sql_text(pattern) for name, pattern in patterns.items()}
+    duration_s = ("splink_peer_duration_s(lower(splink_peer_value(CAST(duration_ms AS VARCHAR))))"
+                  if duration_is_text else "CAST(duration_ms AS DOUBLE) / 1000.0")
+    con.execute(_MACROS_SQL.format(**patterns))
+    con.execute(_READ_SQL.format(**patterns, duration_s=duration_s, path=_sql_path(tracks_path)))
+    con.execute(_PREPARE_SQL.format(**patterns))
+    counts = con.execute(_REPAIRS_SQL).fetchall()[0]
+    con.execute("DROP TABLE splink_peer_repaired; DROP TABLE splink_peer_read")
+    return {"duration_ms_read_as": f"text: m:ss, XmYsec or a plain number ({PLAIN_NUMBER_RULE})"
+            if duration_is_text else "integer milliseconds",
+            "rows_changed": dict(zip(_REPAIR_NAMES, map(int, counts), strict=True))}
+
+
+def check_input(con: Any, tracks_path: Path) -> tuple[int, bool]:
+    """Validate the columns of ``tracks.parquet``; return its row count and whether ``duration_ms`` is text."""
+    path = _sql_path(tracks_path)
+    types = {row[0]: str(row[1]) for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+    missing = {"track_id", "title", "artist", "album", "duration_ms", "isrc"} - set(types)
     if missing:
         raise PeerError(f"{tracks_path} lacks columns {sorted(missing)}")
     n_rows, n_ids = con.execute(f"SELECT count(*), count(DISTINCT track_id) FROM read_parquet('{path}')").fetchall()[0]
@@ -178,7 +329,7 @@ def check_input(con: Any, tracks_path: Path) -> int:
         raise PeerError(f"{tracks_path} has {n_rows} rows; need at least 2")
     if n_ids != n_rows:
         raise PeerError(f"{tracks_path}: track_id is not unique ({n_rows} rows, {n_ids} distinct ids)")
-    return int(n_rows)
+    return int(n_rows), types["duration_ms"] == "VARCHAR"
 
 
 def prediction_blocking_rules(splink: ModuleType) -> list[Any]:
@@ -442,8 +593,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         db_api = DuckDBAPI(connection=con)
 
         with _phase(timings, "prepare"):
-            n_rows = check_input(con, tracks_path)
-            con.execute(prepare_sql(tracks_path))
+            n_rows, duration_is_text = check_input(con, tracks_path)
+            preparation = prepare_tracks(con, tracks_path, duration_is_text=duration_is_text)
             blocking = blocking_report(con)
             settings = build_settings(splink, version_aware=args.version_aware)
             linker = make_linker(splink, db_api, settings, args.verbose)
@@ -491,6 +642,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "n_pairs": n_pairs,
             "n_pairs_at_or_above_threshold": n_above,
             "n_clusters": n_clusters,
+            "preparation": preparation,
             "blocking": blocking,
             "training": training,
             "outputs": {

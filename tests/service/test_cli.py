@@ -63,6 +63,20 @@ def test_synth_writes_every_table(tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.parquet").is_file()
 
 
+@pytest.mark.parametrize(("sources", "scraped", "expected"), [
+    ("2", "3", "--scraped-sources 3 is more than --sources 2; give between 0 and 2"),
+    ("0", "1", "--scraped-sources 1 is more than --sources 0; scraped stores are some of the --sources K"),
+    ("2", "-1", "-1 is negative"),
+])
+def test_synth_scraped_sources_beyond_sources_is_exit_2(tmp_path: Path, sources: str, scraped: str,
+                                                        expected: str) -> None:
+    done = run_cli("synth", "--out", str(tmp_path), "--tracks", "50", "--sources", sources, "--scraped-sources",
+                   scraped, "-q")
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "tracks.parquet").exists()
+
+
 def _write(path: Path, columns: dict) -> Path:
     pq.write_table(pa.table(columns), path)
     return path

@@ -170,6 +170,43 @@ def test_any_number_of_sources(sources: int) -> None:
     assert all(profile.habits for profile in catalog.profiles)
 
 
+@pytest.mark.parametrize("sources", [2, 5, 9])
+def test_the_default_number_of_scraped_sources_is_the_rule_spelled_out(small_catalog: SyntheticCatalog,
+                                                                       sources: int) -> None:
+    rule = (sources >= 4) + (sources >= 8)
+    default = multi_source_catalog(small_catalog, sources=sources, seed=SEED)
+    spelled_out = multi_source_catalog(small_catalog, sources=sources, seed=SEED, scraped_sources=rule)
+    assert default.profiles == spelled_out.profiles
+    assert default.tracks.equals(spelled_out.tracks) and default.truth_habits.equals(spelled_out.truth_habits)
+
+
+@pytest.mark.parametrize(("sources", "scraped"), [(2, 2), (3, 1), (5, 0), (1, 1)])
+def test_scraped_sources_sets_how_many_sources_are_scraped_stores(small_catalog: SyntheticCatalog, sources: int,
+                                                                  scraped: int) -> None:
+    catalog = multi_source_catalog(small_catalog, sources=sources, seed=SEED, scraped_sources=scraped)
+    stores = {profile.name for profile in catalog.profiles if profile.scraped_style is not None}
+    assert len(stores) == scraped == sum("scraped" in profile.habits for profile in catalog.profiles)
+    assert all("no_isrc" in profile.habits for profile in catalog.profiles if profile.name in stores)
+    scraped_rows = set(_tracks_with_habit(catalog.truth_habits, "scraped"))
+    from_stores = [t for t, s in zip(catalog.tracks["track_id"].to_pylist(), catalog.tracks["source"].to_pylist(),
+                                     strict=True) if s in stores]
+    assert scraped_rows <= set(from_stores)
+    if stores:  # a store writes most, not all, of its records in the scraped form (SCRAPED_SHARE)
+        assert 0.6 * len(from_stores) < len(scraped_rows) < len(from_stores)
+
+
+def _tracks_with_habit(truth_habits: pa.Table, habit: str) -> list[str]:
+    """The track ids that ``truth_habits`` lists with ``habit``."""
+    return [row["track_id"] for row in truth_habits.to_pylist() if row["habit"] == habit]
+
+
+@pytest.mark.parametrize(("scraped", "bad"), [(3, "3"), (-1, "-1"), (True, "True"), (1.0, "1.0")])
+def test_bad_scraped_sources_raise_value_error_naming_the_value(small_catalog: SyntheticCatalog, scraped: object,
+                                                                bad: str) -> None:
+    with pytest.raises(ValueError, match=f"scraped_sources.*{re.escape(bad)}"):
+        multi_source_catalog(small_catalog, sources=2, seed=SEED, scraped_sources=scraped)  # type: ignore[arg-type]
+
+
 # --- shares --------------------------------------------------------------------------------------------------
 def _can_change(habit: str, row: dict) -> bool:
     """Whether ``habit``, drawn for this record, would surely change it (from the clean row alone)."""
@@ -399,6 +436,15 @@ def test_cli_writes_a_multi_source_catalog_byte_identically(tmp_path: Path) -> N
                                str(first / "tracks.parquet"), "--out", str(tmp_path / "resolved"), "-q"],
                               capture_output=True, text=True, timeout=300)
     assert resolved.returncode == 0, resolved.stderr
+
+
+def test_cli_scraped_sources_makes_every_source_a_scraped_store(tmp_path: Path) -> None:
+    done = _synth(tmp_path, "--sources", "2", "--scraped-sources", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("scraped layout") == 2
+    sources = set(pq.read_table(tmp_path / "tracks.parquet")["source"].to_pylist())
+    habits = pq.read_table(tmp_path / "truth_habits.parquet").to_pylist()
+    assert {row["source"] for row in habits if row["habit"] == "scraped"} == sources == {"src1", "src2"}
 
 
 def test_cli_without_sources_writes_the_clean_generator_tables(tmp_path: Path) -> None:
