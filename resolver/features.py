@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
 from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext, repair_tracks
+from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE
 
 Parsed = TypeVar("Parsed")
 
@@ -118,8 +119,11 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     tracks passes its catalog's, and without one it is learned from ``tracks`` themselves. The values are
     repaired only for comparing: the caller's table keeps the originals."""
     repaired = repair_tracks(tracks, context if context is not None else RepairContext.learn(tracks))
-    # the whole record's words come from the values as delivered: a repair that misreads a field leaves them
-    fields = [_map_distinct(tracks[column], fold) for column in ("title", "artist", "album", "label")]
+    # the whole record's words come from the values as delivered (a repair that misreads a field leaves them),
+    # less what only has a store page's shape (price, length, date, genre list: no words worth comparing)
+    delivered = tracks.set_column(tracks.schema.get_field_index("title"), "title",
+                                  pc.replace_substring_regex(tracks["title"], SCRAPED_SHAPE, " "))
+    fields = [_map_distinct(delivered[column], fold) for column in ("title", "artist", "album", "label")]
     record_text = pc.binary_join_element_wise(*(pa.array(values, pa.string()) for values in fields), " ",
                                               null_handling="skip")
     tracks = repaired.tracks
