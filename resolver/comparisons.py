@@ -246,7 +246,7 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     # a title holding the artist and the album still matches its twin (null for records with sound fields).
     Comparison("record", (NumericScale("record_similarity", (Level("<0.30"), at_least(0.30), at_least(0.50),
                                                              at_least(0.70), at_least(0.85))),),
-               label_format="words {0}", monotone_groups=((0, 1, 2, 3, 4),), hold_m=False),
+               label_format="words {0}", monotone_groups=((0, 1, 2, 3, 4),)),
     _same_or_not("isrc", "isrc_match"),
     Comparison("duration", (NumericScale("duration_delta_ms", (
         Level(">15s"), Level("<=15s", 15_000), Level("<=6s", 6_000), Level("<=3s", 3_000), Level("<=1s", 1_000)),
@@ -265,20 +265,20 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
                label_format="album {0} / year {1}", null_when_all_missing=True),
 )
 
-def _title_artist_anchor(name: str, fallback: Anchor | None = None) -> Anchor:
+def _title_artist_anchor(name: str, fallback: Anchor | None = None, *, hold_m: bool = True) -> Anchor:
     """Same title and credit vs a clearly different title, on title-and-artist comparison ``name``."""
     labels = next(c for c in TRACK_COMPARISONS if c.name == name).level_labels
     return Anchor(name, same_levels=tuple(k for k, label in enumerate(labels)
                                           if label.startswith("title exact / artist exact")),
                   different_levels=tuple(k for k, label in enumerate(labels) if label.startswith("title <0.70")),
-                  fallback=fallback)
+                  hold_m=hold_m, fallback=fallback)
 
 
-TITLE_ARTIST_ANCHOR = _title_artist_anchor("title_artist", _title_artist_anchor("title_artist_smeared"))
+TITLE_ARTIST_ANCHOR = _title_artist_anchor("title_artist", _title_artist_anchor("title_artist_smeared", hold_m=False))
 """Tracks without ISRCs: same title and credit are mostly one recording (versions are vetoed apart), a clearly
-different title another one (on sound pairs; on restructured ones where sound pairs are too few, as in a catalog
-of scraped stores). Only a start for EM (those pairs are the easy ones), but a start that keeps EM from taking
-"same album and year" for "same recording": songs of one album agree on both, so with nothing to hold it, EM
-would split the candidates that way."""
+different title another one. On sound pairs it holds m of what it observes (duration, album and year): without
+it EM drifts to another split of the candidates ("same artist", or "same album and year": songs of one album
+agree on both). Where sound pairs are too few (a catalog of scraped stores) the restructured pairs' title and
+credit levels only start EM: an exact agreement there depends on a repair having worked, a biased few."""
 ISRC_ANCHOR = Anchor("isrc", same_levels=(1,), different_levels=(0,), fallback=TITLE_ARTIST_ANCHOR)
 """Tracks: two deliveries sharing a valid ISRC carry one recording; two different ISRCs, two recordings."""

@@ -142,11 +142,12 @@ def _title_shapes(columns: dict[str, pa.Array]) -> np.ndarray:
     shapes[true_mask(pc.match_substring_regex(title, TRACK_NUMBER_SHAPE))] |= _SHAPE["number"]
     shapes[true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE))] |= _SHAPE["scraped"]
     groups: list[tuple[np.ndarray, pa.Array]] = []  # rows and the text of a suffix that may be their album
-    dashed = np.flatnonzero(true_mask(pc.match_substring_regex(title, _SPACED_DASHES)))
+    dashed = np.flatnonzero(true_mask(pc.match_substring_regex(title, _ARTIST_SEPARATORS)))
     if len(dashed):
         text = title.take(dashed)
         for dash in _OTHER_DASHES:
             text = pc.replace_substring(text, dash, " - ")
+        text = pc.replace_substring_regex(text, r"(\S): ", r"\1 - ", max_replacements=1)
         prefix, rest = _split_once(text, " - ")
         rest = _cut(_split_once(rest, " - ")[0], "([{")  # "Artist - Title - Live": only "Title" may be a tag
         credited = artist.take(dashed)
@@ -174,7 +175,7 @@ def _unless_qualifier(rows: np.ndarray, hit: np.ndarray, texts: pa.Array, words:
     return rows[kept[~true_mask(pc.match_substring_regex(lowered, words))]]
 
 
-_SPACED_DASHES = r" [-–—] "
+_ARTIST_SEPARATORS = r" [-–—] |\S: "  # spaced dashes, or a colon after a word ("Artist: Title")
 _OTHER_DASHES = (" – ", " — ")  # en and em dash, spaced; read like " - "
 
 

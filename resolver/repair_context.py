@@ -307,7 +307,7 @@ def _learn_sources(tracks: pa.Table, artist: pa.Array) -> dict[str, SourceHabits
                            minlength=len(names))
     scraped = np.bincount(codes[_scraped_rows(title)], minlength=len(names))
     no_artist = true_mask(pc.is_null(artist))
-    dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s"))
+    dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s|\S:\s"))
     artist_in_title = np.bincount(codes[no_artist & dashed], minlength=len(names))
     duration = flat(tracks["duration_ms"])
     present = true_mask(pc.is_valid(duration))

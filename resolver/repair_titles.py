@@ -48,7 +48,8 @@ def name_key(text: str) -> str:
 
 
 _QUALIFIER_START = re.compile(r"\s*[(\[{（【]|\s[-–—]\s")
-_SPACED_DASH = re.compile(r"\s[-–—]\s")
+_ARTIST_SEPARATOR = re.compile(r"\s[-–—]\s|(?<=\S):\s")
+"""Between an artist and the title after it: a spaced dash, or a colon ("Nina Vale: Harbour Lights")."""
 _PIECE = re.compile(r"\s*[(\[{]([^)\]}]*)[)\]}]|\s+[-–—]\s+")
 
 
@@ -155,7 +156,7 @@ def _same_credit(prefix: str, names: tuple[str, ...], credited: str, credited_na
 
 def split_artist_prefix(title: str, *, credited: str, credited_names: tuple[str, ...], album: str,
                         is_known_artist: KnownName, source_puts_artists_in_titles: bool) -> tuple[str, str] | None:
-    """``(artist, title)`` of a title written ``"Artist - Title"``, or None.
+    """``(artist, title)`` of a title written ``"Artist - Title"`` (or ``"Artist: Title"``), or None.
 
     ``credited``/``credited_names``: the key of the record's artist credit and its names (empty when the artist
     is missing); ``album``: the record's album key (:func:`album_key`, may be empty). With a credit the prefix
@@ -166,7 +167,7 @@ def split_artist_prefix(title: str, *, credited: str, credited_names: tuple[str,
     (``"Bohemian Rhapsody - Remastered 2011"``, ``"Ain't No Sunshine - Live"``).
     """
     text = title[:MAX_TITLE_CHARS]
-    match = _SPACED_DASH.search(text)
+    match = _ARTIST_SEPARATOR.search(text)
     if match is None:
         return None
     prefix, rest = text[: match.start()].strip(), (text[match.end():] + title[MAX_TITLE_CHARS:]).strip()
