@@ -16,7 +16,7 @@ import numpy as np
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.config import BlockingConfig
 from catalog_er.resolver.features import TrackFeatures
-from catalog_er.resolver.lsh import band_keys, banded_pairs, batch_signatures, bucket_pairs, exact_keys
+from catalog_er.resolver.lsh import NO_BUCKET, band_keys, banded_pairs, batch_signatures, bucket_pairs, exact_keys
 from catalog_er.resolver.pairing import dedupe_pairs, pairs_within_groups
 from catalog_er.resolver.record_text import TokenStatistics, signature_tokens, tokenize
 
@@ -164,6 +164,17 @@ def text_blockers(features: TrackFeatures, config: BlockingConfig) -> dict[str, 
     }
 
 
+def _buckets_holding(keys: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """``keys`` (``(n, bands)`` bucket keys) with every bucket that holds no ``marked`` row emptied (set to
+    :data:`resolver.lsh.NO_BUCKET`): it could only pair unmarked rows, which the blocker drops anyway. Whole
+    buckets go, so the ones kept keep their sizes (and an oversized bucket stays oversized)."""
+    pruned = keys.copy()
+    for band in range(keys.shape[1]):
+        wanted = np.unique(keys[marked, band])
+        pruned[~np.isin(keys[:, band], wanted), band] = NO_BUCKET
+    return pruned
+
+
 def length_codes(features: TrackFeatures, config: BlockingConfig) -> np.ndarray:
     """``(n, 2)`` int64 codes of the length blocker (-1: no length or no title): the title's first
     ``config.length_title_chars`` characters with the length on two grids of ``2 × length_tolerance_ms``
@@ -198,9 +209,11 @@ def candidate_pairs(features: TrackFeatures, *, config: BlockingConfig, statisti
     blockers = {"isrc": isrc_candidate_pairs(features.isrc, config=config)}
     for name, blocker in text_blockers(features, config).items():
         signed = None if blocker.keys is not None else blocker.signatures(config, statistics)
+        keys = blocker.bucket_keys(signed)
+        if blocker.pair_with is not None:
+            keys = _buckets_holding(keys, blocker.pair_with)
         left, right, oversized = bucket_pairs(
-            blocker.bucket_keys(signed), max_bucket_size=config.max_bucket_size,
-            neighbours=config.oversized_bucket_neighbours,
+            keys, max_bucket_size=config.max_bucket_size, neighbours=config.oversized_bucket_neighbours,
             sort_within=features.duration_ms if blocker.sort_by_duration else None)
         if blocker.pair_with is not None:
             kept = blocker.pair_with[left] | blocker.pair_with[right]

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
 from catalog_er.resolver.normalize import mentions_version
-from catalog_er.resolver.record_text import TokenStatistics, record_similarity, word_containment
+from catalog_er.resolver.record_text import RecordWords, TokenStatistics
 
 MISSING = -1
 """Code of a categorical signal when either side lacks the value."""
@@ -104,10 +104,13 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     version_match[untitled[left] | untitled[right]] = MISSING
     _unsmear_versions(f, left, right, version_match)
     year_left, year_right = f.release_year[left], f.release_year[right]
-    smeared = f.smeared[left] | f.smeared[right]
-    if smeared.any():
+    record = np.full(len(left), np.nan, dtype=np.float32)
+    smeared = np.flatnonzero(f.smeared[left] | f.smeared[right])
+    if len(smeared):  # field by field says it all for the other pairs
+        words = RecordWords(f.record_text, np.concatenate([left[smeared], right[smeared]]), statistics)
+        record[smeared] = words.similarity(left[smeared], right[smeared])
         title_similarity[smeared], artist_similarity[smeared] = _found_in_records(
-            f, left[smeared], right[smeared], title_similarity[smeared], artist_similarity[smeared], statistics)
+            f, words, left[smeared], right[smeared], title_similarity[smeared], artist_similarity[smeared])
     return PairSignals(
         title_similarity=title_similarity,
         artist_similarity=artist_similarity,
@@ -119,7 +122,7 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
         ),
         release_year_match=_categorical_match(year_left, year_right, (year_left < 0) | (year_right < 0)),
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
-        record_similarity=_record_similarity(f, left, right, statistics),
+        record_similarity=record,
         restructured=f.restructured[left] | f.restructured[right],
     )
 
@@ -147,28 +150,17 @@ CONTAINED_SIMILARITY = 0.9
 the exact one: it may have been found in another field)."""
 
 
-def _found_in_records(features: TrackFeatures, left: np.ndarray, right: np.ndarray, title: np.ndarray,
-                      artist: np.ndarray, statistics: TokenStatistics) -> tuple[np.ndarray, np.ndarray]:
+def _found_in_records(features: TrackFeatures, words: RecordWords, left: np.ndarray, right: np.ndarray,
+                      title: np.ndarray, artist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Title and artist similarities of pairs with a smeared side, each raised to what it is when one record's
-    title (credit) is looked for in the other's whole text, both ways (:func:`resolver.record_text.word_containment`
-    × :data:`CONTAINED_SIMILARITY`): a title holding the artist, or a credit left in the title, still agrees.
-    A pair missing the field stays null unless all of the other's words are found."""
+    title (credit) is looked for in the other's whole text, both ways (:meth:`resolver.record_text.RecordWords.
+    containment_of` × :data:`CONTAINED_SIMILARITY`): a title holding the artist, or a credit left in the title,
+    still agrees. A pair missing the field stays null unless all of the other's words are found."""
     for part, similarity in ((features.title_core, title), (features.artist_names, artist)):
-        found = np.fmax(word_containment(part, features.record_text, left, right, statistics),
-                        word_containment(part, features.record_text, right, left, statistics))
+        found = words.containment_of(part, left, right, both_ways=True)
         # a side without the field: only a complete find counts (not finding the words, or only some, in a text
         # that may be a placeholder or mistyped says nothing either way)
         complete = found >= np.float32(1.0 - 1e-6)
         found *= np.float32(CONTAINED_SIMILARITY)
         similarity[:] = np.where(np.isnan(similarity) & ~complete, similarity, np.fmax(similarity, found))
     return title, artist
-
-
-def _record_similarity(features: TrackFeatures, left: np.ndarray, right: np.ndarray, statistics: TokenStatistics
-                       ) -> np.ndarray:
-    """Whole-record similarity where a side may be smeared (NaN elsewhere: field by field says it all)."""
-    out = np.full(len(left), np.nan, dtype=np.float32)
-    wanted = features.smeared[left] | features.smeared[right]
-    if wanted.any():
-        out[wanted] = record_similarity(features.record_text, left[wanted], right[wanted], statistics)
-    return out

@@ -14,7 +14,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalog_er.resolver.normalize import fold, is_placeholder_title, normalize_isrc, parse_artist_credit, parse_title
+from catalog_er.resolver.normalize import (
+    fold,
+    fold_column,
+    is_placeholder_title,
+    normalize_isrc,
+    parse_artist_credit,
+    parse_title,
+)
 from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext, repair_tracks
 from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE
 
@@ -123,9 +130,9 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     # less what only has a store page's shape (price, length, date, genre list: no words worth comparing)
     delivered = tracks.set_column(tracks.schema.get_field_index("title"), "title",
                                   pc.replace_substring_regex(tracks["title"], SCRAPED_SHAPE, " "))
-    fields = [_map_distinct(delivered[column], fold) for column in ("title", "artist", "album", "label")]
-    record_text = pc.binary_join_element_wise(*(pa.array(values, pa.string()) for values in fields), " ",
-                                              null_handling="skip")
+    record_text = pc.binary_join_element_wise(
+        *(fold_column(delivered[column]) for column in ("title", "artist", "album", "label")), " ",
+        null_handling="skip")
     tracks = repaired.tracks
     titles = _present(_map_distinct(tracks["title"], parse_title), "title")
     credits = _map_distinct(tracks["artist"], parse_artist_credit)

@@ -56,16 +56,15 @@ def canonical_order(tracks: pa.Table, has_valid_isrc: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _pair_explanation(evidence: PairEvidence, row: int) -> dict[str, str]:
-    explained = {}
-    for column, name in enumerate(evidence.comparison_names):
-        level = int(evidence.levels[row, column])
-        if level < 0:
-            explained[name] = "null (0.0)"
-        else:
-            weight = float(evidence.weights[column][level])
-            explained[name] = f"{evidence.level_labels[column][level]} ({weight:+.1f})"
-    return explained
+def _level_texts(evidence: PairEvidence) -> list[list[str]]:
+    """Per comparison, the evidence text of each level, then of null (index -1): ``"same (+16.0)"``."""
+    return [[f"{label} ({float(weight):+.1f})" for label, weight in zip(labels, weights, strict=True)]
+            + ["null (0.0)"] for labels, weights in zip(evidence.level_labels, evidence.weights, strict=True)]
+
+
+def _pair_explanation(evidence: PairEvidence, texts: list[list[str]], row: int) -> dict[str, str]:
+    return {name: texts[column][level] for column, (name, level)
+            in enumerate(zip(evidence.comparison_names, evidence.levels[row].tolist(), strict=True))}
 
 
 def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canonical_rank: np.ndarray,
@@ -81,6 +80,13 @@ def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canon
     the evidence under ``repairs`` for the members that have any.
     """
     row_notes = row_notes or {}
+    texts = _level_texts(evidence)
+    # a member belongs to one group: its mean probability with the others, over all groups at once
+    n = len(ids)
+    touching = np.bincount(member_left, minlength=n) + np.bincount(member_right, minlength=n)
+    summed = (np.bincount(member_left, weights=member_probability, minlength=n)
+              + np.bincount(member_right, weights=member_probability, minlength=n))
+    member_mean = summed / np.maximum(touching, 1)
     pair_group = labels[member_left]
     order = np.argsort(pair_group, kind="stable")
     pair_group = pair_group[order]
@@ -92,22 +98,20 @@ def build_proposals(entity_type: str, ids: np.ndarray, labels: np.ndarray, canon
         pairs = order[start:end]
         left, right, probability = member_left[pairs], member_right[pairs], member_probability[pairs]
         members = np.unique(np.concatenate((left, right)))
-        per_member = {
-            int(m): float(np.mean(probability[(left == m) | (right == m)])) for m in members
-        }
         canonical = int(members[np.argmin(canonical_rank[members])])
         member_ids = [str(ids[m]) for m in members]
         strongest = pairs[np.argsort(-probability, kind="stable")[:max_pairs_in_evidence]]
         evidence_json = {
             "canonical_rule": canonical_rule,
             "group_confidence": "mean probability over all member pairs",
-            "member_confidence": {str(ids[m]): round(c, 4) for m, c in per_member.items()},
+            "member_confidence": {member_id: round(float(member_mean[m]), 4)
+                                  for m, member_id in zip(members.tolist(), member_ids, strict=True)},
             "pairs": [
                 {
                     "left_id": str(ids[member_left[p]]),
                     "right_id": str(ids[member_right[p]]),
                     "confidence": round(float(member_probability[p]), 4),
-                    "signals": _pair_explanation(evidence, int(p)),
+                    "signals": _pair_explanation(evidence, texts, int(p)),
                 }
                 for p in strongest
             ],

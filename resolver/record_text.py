@@ -99,21 +99,7 @@ def record_similarity(texts: np.ndarray, left: np.ndarray, right: np.ndarray, st
                       ) -> np.ndarray:
     """``(n_pairs,)`` float32 IDF-weighted cosine in [0, 1] of the records ``texts[left[i]]`` and
     ``texts[right[i]]``; NaN where a side has no token. Only the records the pairs use are tokenized."""
-    out = np.full(len(left), np.nan, dtype=np.float32)
-    if not len(left):
-        return out
-    used, local = np.unique(np.concatenate([left, right]), return_inverse=True)
-    tokens = tokenize(texts[used])
-    matrix = _unit_rows(tokens, statistics)
-    has_tokens = np.bincount(tokens.rows, minlength=len(used)) > 0
-    local_left, local_right = local[: len(left)], local[len(left):]
-    for start in range(0, len(left), _PAIR_CHUNK):
-        stop = min(start + _PAIR_CHUNK, len(left))
-        a, b = local_left[start:stop], local_right[start:stop]
-        products = np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
-        out[start:stop] = np.clip(products, 0.0, 1.0)
-    out[~(has_tokens[local_left] & has_tokens[local_right])] = np.nan
-    return out
+    return RecordWords(texts, np.concatenate([left, right]), statistics).similarity(left, right)
 
 
 def word_containment(parts: np.ndarray, wholes: np.ndarray, left: np.ndarray, right: np.ndarray,
@@ -121,23 +107,61 @@ def word_containment(parts: np.ndarray, wholes: np.ndarray, left: np.ndarray, ri
     """``(n_pairs,)`` float32 in [0, 1]: the IDF-weighted share of the words of ``parts[left[i]]`` that occur
     anywhere in ``wholes[right[i]]`` (e.g. a title's words in the other record's whole text, wherever its source
     put them); NaN where the part has no token. ``parts``, ``wholes``: ``(n,)`` object arrays of folded texts."""
-    out = np.full(len(left), np.nan, dtype=np.float32)
-    if not len(left):
+    words = RecordWords(wholes, np.concatenate([left, right]), statistics)
+    return words.containment_of(parts, left, right)
+
+
+class RecordWords:
+    """The words of some records, tokenized once for any number of comparisons between them: IDF-weighted unit
+    rows (cosine) and word sets (containment)."""
+
+    def __init__(self, texts: np.ndarray, rows: np.ndarray, statistics: TokenStatistics) -> None:
+        """``texts``: ``(n,)`` object array of folded record texts; ``rows``: the records later calls name (any
+        order, repeats allowed); ``statistics``: the catalog's word frequencies."""
+        self.used = np.unique(rows)
+        self.statistics = statistics
+        tokens = tokenize(texts[self.used])
+        self.has_tokens = np.bincount(tokens.rows, minlength=len(self.used)) > 0
+        self.unit = _unit_rows(tokens, statistics)
+        self.words = _sparse_rows(tokens, np.ones(len(tokens.hashes), np.float32))
+
+    def _local(self, rows: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.used, rows)
+
+    def similarity(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """``(n_pairs,)`` float32 cosine of records ``left[i]`` and ``right[i]`` (NaN where a side has no token)."""
+        a, b = self._local(left), self._local(right)
+        out = _rowwise_products(self.unit, a, self.unit, b)
+        out[~(self.has_tokens[a] & self.has_tokens[b])] = np.nan
         return out
-    used_parts, local_left = np.unique(left, return_inverse=True)
-    used_wholes, local_right = np.unique(right, return_inverse=True)
-    part_tokens, whole_tokens = tokenize(parts[used_parts]), tokenize(wholes[used_wholes])
-    weights = statistics.idf(part_tokens.hashes).astype(np.float64)
-    totals = np.bincount(part_tokens.rows, weights=weights, minlength=part_tokens.n)
-    shares = (weights / np.maximum(totals[part_tokens.rows], 1e-12)).astype(np.float32)
-    part_matrix = _sparse_rows(part_tokens, shares)
-    whole_matrix = _sparse_rows(whole_tokens, np.ones(len(whole_tokens.hashes), np.float32))
-    for start in range(0, len(left), _PAIR_CHUNK):
-        stop = min(start + _PAIR_CHUNK, len(left))
-        a, b = local_left[start:stop], local_right[start:stop]
-        products = np.asarray(part_matrix[a].multiply(whole_matrix[b]).sum(axis=1)).ravel()
+
+    def containment_of(self, parts: np.ndarray, left: np.ndarray, right: np.ndarray, *,
+                       both_ways: bool = False) -> np.ndarray:
+        """``(n_pairs,)`` float32: the IDF-weighted share of the words of ``parts[left[i]]`` (``(n,)`` object array
+        of folded texts: titles, credits) found in record ``right[i]``; with ``both_ways`` also ``parts[right[i]]``
+        in record ``left[i]``, the larger. NaN where the part (each part, both ways) has no token."""
+        tokens = tokenize(parts[self.used])
+        weights = self.statistics.idf(tokens.hashes).astype(np.float64)
+        totals = np.bincount(tokens.rows, weights=weights, minlength=tokens.n)
+        shares = _sparse_rows(tokens, (weights / np.maximum(totals[tokens.rows], 1e-12)).astype(np.float32))
+        a, b = self._local(left), self._local(right)
+        out = _rowwise_products(shares, a, self.words, b)
+        out[~(totals[a] > 0)] = np.nan
+        if both_ways:
+            back = _rowwise_products(shares, b, self.words, a)
+            back[~(totals[b] > 0)] = np.nan
+            out = np.fmax(out, back)
+        return out
+
+
+def _rowwise_products(first: csr_matrix, a: np.ndarray, second: csr_matrix, b: np.ndarray) -> np.ndarray:
+    """``(len(a),)`` float32 in [0, 1]: the dot product of row ``a[i]`` of ``first`` and row ``b[i]`` of
+    ``second``, in chunks of :data:`_PAIR_CHUNK` pairs (bounds the temporary matrices)."""
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), _PAIR_CHUNK):
+        stop = min(start + _PAIR_CHUNK, len(a))
+        products = np.asarray(first[a[start:stop]].multiply(second[b[start:stop]]).sum(axis=1)).ravel()
         out[start:stop] = np.clip(products, 0.0, 1.0)
-    out[~(totals[local_left] > 0)] = np.nan
     return out
 
 
