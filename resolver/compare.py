@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
-from catalog_er.resolver.normalize import mentions_version
+from catalog_er.resolver.normalize import version_pattern
 from catalog_er.resolver.record_text import RecordWords, TokenStatistics
 
 MISSING = -1
@@ -133,16 +135,17 @@ def _unsmear_versions(features: TrackFeatures, left: np.ndarray, right: np.ndarr
     names that version somewhere in its text ("Lonely - Live in Paris 2:53 2018-05-03 …"): set to same, in
     place (a tag the title parser could not isolate is no evidence of another version)."""
     conflict = np.flatnonzero(version_match == 0)
-    if not len(conflict):
-        return
-    kinds = np.stack([features.version_kind[left[conflict]], features.version_kind[right[conflict]]])
-    rows = np.stack([left[conflict], right[conflict]])
-    for side in (0, 1):
-        other = 1 - side
-        untagged = (kinds[side] == "") & (kinds[other] != "") & features.smeared[rows[side]]
-        for k in np.flatnonzero(untagged).tolist():
-            if mentions_version(features.record_text[rows[side, k]], kinds[other, k]):
-                version_match[conflict[k]] = 1
+    for untagged, tagged in ((left[conflict], right[conflict]), (right[conflict], left[conflict])):
+        suspect = ((features.version_kind[untagged] == "") & (features.version_kind[tagged] != "")
+                   & features.smeared[untagged])
+        for kind in np.unique(features.version_kind[tagged[suspect]]).tolist():
+            pattern = version_pattern(kind)
+            if pattern is None:
+                continue
+            pairs = np.flatnonzero(suspect & (features.version_kind[tagged] == kind))
+            texts = pa.array(features.record_text[untagged[pairs]].tolist(), pa.string())
+            named = np.asarray(pc.match_substring_regex(texts, pattern), dtype=bool)
+            version_match[conflict[pairs[named]]] = 1
 
 
 CONTAINED_SIMILARITY = 0.9
@@ -157,10 +160,12 @@ def _found_in_records(features: TrackFeatures, words: RecordWords, left: np.ndar
     containment_of` × :data:`CONTAINED_SIMILARITY`): a title holding the artist, or a credit left in the title,
     still agrees. A pair missing the field stays null unless all of the other's words are found."""
     for part, similarity in ((features.title_core, title), (features.artist_names, artist)):
-        found = words.containment_of(part, left, right, both_ways=True)
+        need = np.flatnonzero(~(similarity >= np.float32(CONTAINED_SIMILARITY)))  # a find could raise these
+        found = words.containment_of(part, left[need], right[need], both_ways=True)
         # a side without the field: only a complete find counts (not finding the words, or only some, in a text
         # that may be a placeholder or mistyped says nothing either way)
         complete = found >= np.float32(1.0 - 1e-6)
         found *= np.float32(CONTAINED_SIMILARITY)
-        similarity[:] = np.where(np.isnan(similarity) & ~complete, similarity, np.fmax(similarity, found))
+        current = similarity[need]
+        similarity[need] = np.where(np.isnan(current) & ~complete, current, np.fmax(current, found))
     return title, artist

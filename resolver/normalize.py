@@ -106,11 +106,12 @@ class ParsedTitle:
     featured: tuple[str, ...]
 
 
-def mentions_version(folded: str, kind: str) -> bool:
-    """Whether a folded text holds the words of version ``kind`` anywhere (a smeared record's tag may sit in the
-    middle of its text, where :func:`parse_title` does not look)."""
+def version_pattern(kind: str) -> str | None:
+    """The pattern (RE2 and Python syntax alike) of the words of version ``kind`` (None for a combined kind such
+    as ``"live|remix"``): a smeared record's tag may sit in the middle of its text, where :func:`parse_title`
+    does not look."""
     pattern = _VERSION_PATTERNS.get(kind)
-    return pattern is not None and pattern.search(folded) is not None
+    return None if pattern is None else pattern.pattern
 
 
 def _classify_qualifier(folded: str) -> tuple[str, str] | None:
