@@ -143,6 +143,10 @@ class Comparison:
     be present (a float not NaN, a flag set) or not, as given. Comparisons of one kind split this way into strata
     that get their own weights: the title alone where a side has no credit; field comparisons of pairs with a
     restructured record apart from those of sound pairs."""
+    default_m: tuple[float, ...] | None = None
+    """m-probabilities held when no anchor observes this comparison (a catalog without ISRCs): for a physical
+    quantity whose agreement among duplicates does not depend on the catalog (the length of a recording), so
+    that EM cannot fold pairs that disagree on it into the match class."""
     hold_m: bool = True
     """Whether anchors hold this comparison's m (:class:`Anchor`); False: they only start EM, which then learns m
     from all candidates. False for a stratum the anchors do not represent well (pairs with a scraped record:
@@ -151,9 +155,10 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.scales) not in (1, 2):
             raise ValueError(f"comparison {self.name!r} combines {len(self.scales)} scales; expected 1 or 2")
-        if self.fixed_m is not None and len(self.fixed_m) != len(self.level_labels):
-            raise ValueError(f"comparison {self.name!r}: {len(self.fixed_m)} fixed m for "
-                             f"{len(self.level_labels)} levels")
+        for kind, given in (("fixed", self.fixed_m), ("default", self.default_m)):
+            if given is not None and len(given) != len(self.level_labels):
+                raise ValueError(f"comparison {self.name!r}: {len(given)} {kind} m for "
+                                 f"{len(self.level_labels)} levels")
 
     @cached_property
     def level_labels(self) -> tuple[str, ...]:
@@ -184,7 +189,8 @@ class Comparison:
                 "label_format": self.label_format, "null_when_all_missing": self.null_when_all_missing,
                 "fixed_m": None if self.fixed_m is None else list(self.fixed_m),
                 "monotone_groups": [list(group) for group in self.monotone_groups],
-                "observed_when": [list(condition) for condition in self.observed_when], "hold_m": self.hold_m}
+                "observed_when": [list(condition) for condition in self.observed_when], "hold_m": self.hold_m,
+                "default_m": None if self.default_m is None else list(self.default_m)}
 
 
 def comparison_levels(signals: Any, comparisons: Sequence[Comparison]) -> np.ndarray:
@@ -250,7 +256,10 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     _same_or_not("isrc", "isrc_match"),
     Comparison("duration", (NumericScale("duration_delta_ms", (
         Level(">15s"), Level("<=15s", 15_000), Level("<=6s", 6_000), Level("<=3s", 3_000), Level("<=1s", 1_000)),
-        smaller_is_closer=True),)),
+        smaller_is_closer=True),),
+        # Without anchors: duplicates' lengths agree within a few seconds (the ISRC-anchored m of the benchmark
+        # catalogs: ≤1 s 0.70–0.98, ≤3 s most of the rest, beyond 15 s under 1%)
+        default_m=(0.005, 0.01, 0.035, 0.25, 0.70)),
     # A live take, remix, instrumental or re-recording is a different recording by definition: the
     # conflict level's m is fixed near zero so that no other agreement can outweigh it.
     Comparison("version", (CategoricalScale("version_match", ("conflict", "same")),), fixed_m=(1e-6, 1.0 - 1e-6)),

@@ -220,6 +220,10 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
             u.append(share(candidate_levels[different, i], n))
             if anchor.hold_m and c.hold_m:
                 held_m.add(i)
+        elif c.default_m is not None:  # nothing observes it: the catalog-independent m, held
+            m.append(np.asarray(c.default_m, dtype=np.float64))
+            u.append(random_u[i])
+            held_m.add(i)
         else:
             top_heavy = np.full(n, 0.1 / max(n - 1, 1))
             top_heavy[-1] = 0.9

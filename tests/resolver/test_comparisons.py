@@ -98,3 +98,5 @@ def test_definitions_are_json_data_that_tell_comparisons_apart(comparisons: tupl
 def test_fixed_m_must_cover_every_level() -> None:
     with pytest.raises(ValueError, match="2 fixed m for 3 levels"):
         Comparison("x", (CategoricalScale("x", ("a", "b", "c")),), fixed_m=(0.1, 0.9))
+    with pytest.raises(ValueError, match="2 default m for 3 levels"):
+        Comparison("x", (CategoricalScale("x", ("a", "b", "c")),), default_m=(0.1, 0.9))

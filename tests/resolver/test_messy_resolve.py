@@ -326,6 +326,18 @@ def test_without_isrcs_em_starts_from_the_title_artist_anchor(without_isrcs: Sco
     assert not {NAMES.index(name) for name in ("title_artist_smeared", "title_smeared", "record")} & start.held_m
 
 
+def test_with_no_anchor_at_all_the_length_keeps_its_catalog_independent_m(without_isrcs: Scored) -> None:
+    # an anchor that settles nothing here (no ISRC, no fallback): EM would learn every m, and on catalogs of
+    # scraped stores it folded pairs 15 s apart into the match class; the length's m is held at its default
+    nothing = Anchor("isrc", same_levels=(1,), different_levels=(0,))
+    start = em_start(without_isrcs, nothing)
+    duration = NAMES.index("duration")
+    default_m = TRACK_COMPARISONS[duration].default_m
+    assert default_m is not None and duration in start.held_m
+    np.testing.assert_allclose(start.m[duration], default_m)
+    assert NAMES.index("title_artist") not in start.held_m
+
+
 def test_with_isrcs_em_holds_m_on_the_isrc_anchor(with_isrcs: Scored) -> None:
     start = em_start(with_isrcs, ISRC_ANCHOR)
     title_artist = em_start(with_isrcs, TITLE_ARTIST_ANCHOR)
