@@ -72,7 +72,8 @@ from catalog_er.resolver.repair_titles import (
     strip_track_number,
 )
 
-__all__ = ["REPAIR_KINDS", "RepairContext", "RepairedTracks", "SourceHabits", "repair_tracks"]
+__all__ = ["REPAIR_KINDS", "RepairContext", "RepairedTracks", "SourceHabits", "repair_counts", "repair_names",
+           "repair_tracks"]
 
 REPAIR_KINDS: tuple[str, ...] = ("placeholder", "track_number", "artist_from_title", "album_from_title",
                                  "duration_unit", "release_date", "scraped_fields")
@@ -96,7 +97,18 @@ class RepairedTracks:
 
     def counts(self) -> dict[str, int]:
         """Rows changed per kind of :data:`REPAIR_KINDS`."""
-        return {kind: int(((self.kinds >> k) & 1).sum()) for k, kind in enumerate(REPAIR_KINDS)}
+        return repair_counts(self.kinds)
+
+
+def repair_counts(kinds: np.ndarray) -> dict[str, int]:
+    """Rows changed per kind of :data:`REPAIR_KINDS`, from ``(n,)`` uint16 repair bitmasks."""
+    return {kind: int(((kinds >> k) & 1).sum()) for k, kind in enumerate(REPAIR_KINDS)}
+
+
+def repair_names(kinds: np.ndarray) -> dict[int, list[str]]:
+    """Row → names of the repairs that changed it, for the rows with any (``kinds``: ``(n,)`` uint16 bitmasks)."""
+    return {int(row): [kind for k, kind in enumerate(REPAIR_KINDS) if (int(kinds[row]) >> k) & 1]
+            for row in np.flatnonzero(kinds).tolist()}
 
 
 def repair_tracks(tracks: pa.Table, context: RepairContext) -> RepairedTracks:

@@ -190,8 +190,8 @@ class RepairContext:
         check_columns(tracks)
         credited = without_placeholders(tracks["artist"], "artist")
         # a scraped record's other columns hold pieces of its page ("The", "Punk", "$ 0.99"): no names from them
-        scraped = pa.array(_scraped_rows(flat(tracks["title"])))
-        nothing = pa.scalar(None, pa.string())
+        scraped_rows = _scraped_rows(flat(tracks["title"]))
+        scraped, nothing = pa.array(scraped_rows), pa.scalar(None, pa.string())
         artist = pc.dictionary_encode(pc.if_else(scraped, nothing, credited))
         album = pc.dictionary_encode(pc.if_else(scraped, nothing, without_placeholders(tracks["album"], "album")))
         credit_keys = name_key_column(artist.dictionary)
@@ -201,7 +201,7 @@ class RepairContext:
                    albums=KnownNames.of(album_keys.dictionary),
                    artist_albums=_artist_albums(artist.indices, pc.dictionary_encode(primary), album.indices,
                                                 album_keys),
-                   sources=_learn_sources(tracks, credited))
+                   sources=_learn_sources(tracks, credited, scraped_rows))
 
     def habits(self, source: str | None) -> SourceHabits:
         """The habits of ``source`` (None: rows without a source); an unseen source has none."""
@@ -297,15 +297,16 @@ def _scraped_rows(title: pa.Array) -> np.ndarray:
     return scraped
 
 
-def _learn_sources(tracks: pa.Table, artist: pa.Array) -> dict[str, SourceHabits]:
-    """Each source's habits; ``artist``: the artist column without placeholders."""
+def _learn_sources(tracks: pa.Table, artist: pa.Array, scraped_rows: np.ndarray) -> dict[str, SourceHabits]:
+    """Each source's habits; ``artist``: the artist column without placeholders; ``scraped_rows``: ``(n,)`` bool,
+    the rows whose titles are scraped (:func:`_scraped_rows`)."""
     names = sorted(pc.unique(pc.fill_null(flat(tracks["source"]), "")).to_pylist())
     codes = source_codes(tracks["source"], names)
     rows = np.bincount(codes, minlength=len(names))
     title = flat(tracks["title"])
     numbered = np.bincount(codes[_shaped_rows(title, TRACK_NUMBER_SHAPE, lambda t: numbered_title(t) is not None)],
                            minlength=len(names))
-    scraped = np.bincount(codes[_scraped_rows(title)], minlength=len(names))
+    scraped = np.bincount(codes[scraped_rows], minlength=len(names))
     no_artist = true_mask(pc.is_null(artist))
     dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s|\S:\s"))
     artist_in_title = np.bincount(codes[no_artist & dashed], minlength=len(names))

@@ -27,7 +27,7 @@ from catalog_er.resolver.graph import cluster_pairs
 from catalog_er.resolver.propose import PairEvidence, build_proposals, canonical_order
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.records import candidate_id_table, nullable_bool, pair_rows
-from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext
+from catalog_er.resolver.repair import RepairContext, repair_counts, repair_names
 from catalog_er.resolver.stages import StageTimer
 
 
@@ -162,7 +162,7 @@ def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTi
         proposals = build_proposals(
             "track", features.track_id, clustering.labels, canonical_order(scored.tracks, has_isrc),
             clustering.member_left, clustering.member_right, clustering.member_probability, evidence,
-            row_notes=repair_notes(features.repairs),
+            row_notes=repair_names(features.repairs),
         )
         keep = probability >= config.scoring.pair_output_threshold
         pairs = pair_table(features, candidates.left[keep], candidates.right[keep], probability[keep],
@@ -190,18 +190,10 @@ def group_tracks(scored: ScoredTracks, *, config: ResolverConfig, timer: StageTi
     )
 
 
-def repair_notes(repairs: np.ndarray) -> dict[int, list[str]]:
-    """Row → names of the repairs that changed it, for the rows with any (``repairs``: ``(n,)`` uint16 bitmask)."""
-    rows = np.flatnonzero(repairs)
-    return {int(row): [kind for k, kind in enumerate(REPAIR_KINDS) if (int(repairs[row]) >> k) & 1]
-            for row in rows.tolist()}
-
-
 def repair_summary(scored: ScoredTracks) -> dict[str, object]:
     """``summary.json``'s ``repairs``: rows changed per repair kind, and what the catalog taught (per source)."""
     repairs = scored.features.repairs
-    counts = {kind: int(((repairs >> k) & 1).sum()) for k, kind in enumerate(REPAIR_KINDS)}
-    return {"rows_changed": counts, "rows_with_any": int((repairs != 0).sum()),
+    return {"rows_changed": repair_counts(repairs), "rows_with_any": int((repairs != 0).sum()),
             "learned": scored.repair_context.describe()}
 
 
