@@ -188,7 +188,10 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     audio when few tracks have it). With m pinned, EM cannot drift to another split of the candidates
     (say "same artist" vs "not"), which it does on large catalogs where 97% of candidates differ.
     Too few anchors: the anchor's ``fallback`` is tried. Without anchors, m starts top-heavy, u starts from
-    random pairs, and EM learns everything.
+    random pairs, and EM learns everything — but a comparison with a catalog-independent ``default_m`` (the
+    length) keeps it, as it does under an anchor that only starts EM (``hold_m`` False): there EM learned the
+    length's m too, and on scraped stores folded "same artist, another song" (lengths far apart) into the match
+    class (prior 0.86, F1 0.19 on a dev catalog; 0.90 with the length held).
     Fixed comparisons keep their m; a veto comparison (version) also holds its u, counted over all
     candidates (its veto level holds only non-duplicates); others (audio) learn u by EM.
     """
@@ -215,7 +218,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(share(candidate_levels[different, i], n) if anchored else random_u[i])
             held_m.add(i)
-        elif anchored and c.name != anchor.name and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS:
+        elif (anchored and c.name != anchor.name and (candidate_levels[same, i] >= 0).sum() >= MIN_ANCHOR_PAIRS
+              and (anchor.hold_m or c.default_m is None)):
             m.append(share(candidate_levels[same, i], n))
             u.append(share(candidate_levels[different, i], n))
             if anchor.hold_m and c.hold_m:

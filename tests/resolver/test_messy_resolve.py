@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -336,6 +336,21 @@ def test_with_no_anchor_at_all_the_length_keeps_its_catalog_independent_m(withou
     assert default_m is not None and duration in start.held_m
     np.testing.assert_allclose(start.m[duration], default_m)
     assert NAMES.index("title_artist") not in start.held_m
+
+
+def test_an_anchor_that_only_starts_em_leaves_the_length_at_its_catalog_independent_m(without_isrcs: Scored) -> None:
+    # the restructured pairs' title+artist anchor (a catalog of scraped stores) observes the length, but a biased
+    # few: were its m learned, EM folded "same artist, other song" (lengths far apart) into the match class
+    smeared = TITLE_ARTIST_ANCHOR.fallback
+    assert smeared is not None and not smeared.hold_m
+    # the sound pairs' title_artist levels, so that the anchor settles pairs on this catalog of sound records
+    start = em_start(without_isrcs, replace(smeared, name="title_artist", fallback=None))
+    duration = NAMES.index("duration")
+    default_m = TRACK_COMPARISONS[duration].default_m
+    assert default_m is not None and duration in start.held_m
+    np.testing.assert_allclose(start.m[duration], default_m)
+    observed = em_start(without_isrcs, TITLE_ARTIST_ANCHOR)
+    assert not np.allclose(observed.m[duration], default_m), "a holding anchor measures the length itself"
 
 
 def test_with_isrcs_em_holds_m_on_the_isrc_anchor(with_isrcs: Scored) -> None:
