@@ -74,9 +74,21 @@ def string_similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray
     return scores / np.float32(100.0)
 
 
-def _categorical_match(left: np.ndarray, right: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    out = (left == right).astype(np.int8)
-    out[missing] = MISSING
+def value_codes(values: np.ndarray) -> np.ndarray:
+    """``(n,)`` int32 code per distinct string of ``values`` (``(n,)`` object array), -1 for "" (missing): pairs
+    compare codes, not strings (an object comparison over millions of pairs costs seconds)."""
+    codes = pc.dictionary_encode(pa.array(values, pa.string())).indices.to_numpy(zero_copy_only=False)
+    codes = codes.astype(np.int32)
+    codes[values == ""] = -1
+    return codes
+
+
+def _categorical_match(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``(n_pairs,)`` int8: 1 where the rows' :func:`value_codes` are equal, 0 where not, -1 where a side lacks
+    the value."""
+    first, second = codes[left], codes[right]
+    out = (first == second).astype(np.int8)
+    out[(first < 0) | (second < 0)] = MISSING
     return out
 
 
@@ -95,17 +107,17 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     """Compute every signal for the pairs ``(left[i], right[i])``; audio only where ``audio`` is given;
     ``statistics``: the catalog's word frequencies, which weigh the whole-record comparison."""
     f = features
+    has_title, has_artist = f.title_core != "", f.artist_names != ""
     title_similarity = string_similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
-    title_similarity[(f.title_core[left] == "") | (f.title_core[right] == "")] = np.nan
-    artist_missing = (f.artist_names[left] == "") | (f.artist_names[right] == "")
+    title_similarity[~(has_title[left] & has_title[right])] = np.nan
     artist_similarity = string_similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
-    artist_similarity[artist_missing] = np.nan
-    same_kind = f.version_kind[left] == f.version_kind[right]
+    artist_similarity[~(has_artist[left] & has_artist[right])] = np.nan
+    kind = value_codes(f.version_kind)
+    same_kind = kind[left] == kind[right]
     version_match = (same_kind & ~_detail_conflict(f.version_detail[left], f.version_detail[right])).astype(np.int8)
-    untitled = (f.title_core == "") & (f.version_kind == "")  # no title ("Track 07"): no word on the version either
+    untitled = ~has_title & (kind < 0)  # no title ("Track 07"): no word on the version either
     version_match[untitled[left] | untitled[right]] = MISSING
-    _unsmear_versions(f, left, right, version_match)
-    year_left, year_right = f.release_year[left], f.release_year[right]
+    _unsmear_versions(f, kind, left, right, version_match)
     record = np.full(len(left), np.nan, dtype=np.float32)
     smeared = np.flatnonzero(f.smeared[left] | f.smeared[right])
     if len(smeared):  # field by field says it all for the other pairs
@@ -116,33 +128,32 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     return PairSignals(
         title_similarity=title_similarity,
         artist_similarity=artist_similarity,
-        isrc_match=_categorical_match(f.isrc[left], f.isrc[right], (f.isrc[left] == "") | (f.isrc[right] == "")),
+        isrc_match=_categorical_match(value_codes(f.isrc), left, right),
         duration_delta_ms=np.abs(f.duration_ms[left] - f.duration_ms[right]),
         version_match=version_match,
-        album_match=_categorical_match(
-            f.album_core[left], f.album_core[right], (f.album_core[left] == "") | (f.album_core[right] == "")
-        ),
-        release_year_match=_categorical_match(year_left, year_right, (year_left < 0) | (year_right < 0)),
+        album_match=_categorical_match(value_codes(f.album_core), left, right),
+        release_year_match=_categorical_match(f.release_year, left, right),
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
         record_similarity=record,
         restructured=f.restructured[left] | f.restructured[right],
     )
 
 
-def _unsmear_versions(features: TrackFeatures, left: np.ndarray, right: np.ndarray, version_match: np.ndarray
-                      ) -> None:
+def _unsmear_versions(features: TrackFeatures, kind: np.ndarray, left: np.ndarray, right: np.ndarray,
+                      version_match: np.ndarray) -> None:
     """Conflicts where one side has a version tag and the other, whose fields may be smeared, has none parsed but
     names that version somewhere in its text ("Lonely - Live in Paris 2:53 2018-05-03 …"): set to same, in
-    place (a tag the title parser could not isolate is no evidence of another version)."""
+    place (a tag the title parser could not isolate is no evidence of another version). ``kind``: the
+    :func:`value_codes` of ``features.version_kind``."""
     conflict = np.flatnonzero(version_match == 0)
     for untagged, tagged in ((left[conflict], right[conflict]), (right[conflict], left[conflict])):
-        suspect = ((features.version_kind[untagged] == "") & (features.version_kind[tagged] != "")
-                   & features.smeared[untagged])
-        for kind in np.unique(features.version_kind[tagged[suspect]]).tolist():
-            pattern = version_pattern(kind)
+        suspect = (kind[untagged] < 0) & (kind[tagged] >= 0) & features.smeared[untagged]
+        tag_codes, first = np.unique(kind[tagged[suspect]], return_index=True)
+        for code, row in zip(tag_codes.tolist(), tagged[suspect][first].tolist(), strict=True):
+            pattern = version_pattern(features.version_kind[row])
             if pattern is None:
                 continue
-            pairs = np.flatnonzero(suspect & (features.version_kind[tagged] == kind))
+            pairs = np.flatnonzero(suspect & (kind[tagged] == code))
             texts = pa.array(features.record_text[untagged[pairs]].tolist(), pa.string())
             named = np.asarray(pc.match_substring_regex(texts, pattern), dtype=bool)
             version_match[conflict[pairs[named]]] = 1
