@@ -251,6 +251,7 @@ class _Record:
     has_date: bool
     shapes: int  # bits of _SHAPE
     fields: tuple[tuple[str, int, str | None], ...]  # scraped fields found in the title: (kind, start, text)
+    segments: tuple[str, ...]  # the title's texts between those fields
 
 
 def _repair_title(record: _Record, habits: SourceHabits, context: RepairContext) -> _TitleRepair | None:
@@ -268,7 +269,8 @@ def _repair_title(record: _Record, habits: SourceHabits, context: RepairContext)
         if is_field_fragment(album):
             album, own_album = None, ""
         scraped = parse_scraped(title, fields, source_is_scraped=habits.scraped, artist=credited, album=own_album,
-                                artists=context.artists, albums=context.albums, is_album_of=context.is_known_album)
+                                artists=context.artists, albums=context.albums, is_album_of=context.is_known_album,
+                                segments=record.segments)
         if scraped is not None:
             bits |= _BIT["scraped_fields"]
             title = scraped.title
@@ -325,16 +327,19 @@ def _repair_titles(columns: dict[str, pa.Array], kinds: np.ndarray, rows: np.nda
     artist, album = columns["artist"].take(rows), columns["album"].take(rows)
     titles = columns["title"].take(rows)
     fields: list[tuple[tuple[str, int, str | None], ...]] = [()] * len(rows)
+    segments: list[tuple[str, ...]] = [()] * len(rows)
     scraped = [i for i, shape in enumerate(shapes) if shape & _SHAPE["scraped"]]
     if scraped:
         spans = find_fields(titles.take(pa.array(scraped, pa.int64())))
         for j, i in enumerate(scraped):
             fields[i] = tuple((kind, start, text) for kind, (start, text) in spans.row(j).items())
+            segments[i] = spans.segments[j]
     records = zip(titles.to_pylist(), artist.to_pylist(), album.to_pylist(),
                   [key or "" for key in name_key_column(artist).to_pylist()],
                   [key or "" for key in album_key_column(album).to_pylist()],
                   true_mask(pc.is_valid(columns["duration_ms"].take(rows))).tolist(),
-                  true_mask(pc.is_valid(columns["release_date"].take(rows))).tolist(), shapes, fields, strict=True)
+                  true_mask(pc.is_valid(columns["release_date"].take(rows))).tolist(), shapes, fields, segments,
+                  strict=True)
     done: dict[tuple, _TitleRepair | None] = {}
     changed: list[int] = []
     repairs: list[_TitleRepair] = []

@@ -9,7 +9,7 @@ names the catalog knows (:class:`KnownNames`), in the order a store's page lists
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +32,8 @@ GENRES = (
     "lo-fi", "lounge", "rock & roll", "oldies", "adult contemporary", "dance pop", "synth-pop", "electro",
     "experimental", "progressive", "bluegrass", "americana", "celtic", "reggaeton", "ska", "soundtracks",
 )
-"""Genre names a store writes beside a record ("Pop , Music"): recognised only as a comma-separated list."""
+"""Genre names a store writes beside a record ("Pop , Music", "Funk; Jazz", "Pop / Rock"): recognised only as a
+list (comma, semicolon or slash between names)."""
 _GENRE = "(?:" + "|".join(re.escape(g).replace(r"\ ", " ") for g in sorted(GENRES, key=len, reverse=True)) + ")"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 SCRAPED_FIELDS = {
@@ -41,11 +42,13 @@ SCRAPED_FIELDS = {
     "length": r"\b\d{1,2}:[0-5]\d(?::[0-5]\d)?\b",
     "date": (rf"\b(?:\d{{1,2}}[-/ ]{_MONTH}[-/ ]\d{{2,4}}|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)? ?, ?\d{{4}}"
              r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b"),
-    "genres": rf"\b{_GENRE}(?: ?, ?{_GENRE})+\b",
+    "genres": rf"\b{_GENRE}(?: ?[,;/] ?{_GENRE})+\b",
 }
 """What a scraped title holds besides title, artist and album (RE2 syntax, matched case-insensitively)."""
 SCRAPED_SHAPE = "(?i)" + "|".join(SCRAPED_FIELDS.values())
 """Any field of :data:`SCRAPED_FIELDS` (RE2 pre-selection)."""
+_SEGMENT_BREAK = "\x1f"
+"""Written where a field was, to cut a title into the texts between its fields."""
 _FRAGMENT = re.compile(rf"(?i)(?:{'|'.join(SCRAPED_FIELDS.values())}|{_GENRE})")
 
 
@@ -106,11 +109,13 @@ class KnownNames:
 @dataclass(frozen=True)
 class FieldSpans:
     """Where each of :data:`SCRAPED_FIELDS` first occurs in each of some titles: the UTF-8 byte offset of its
-    start in the title's first :data:`resolver.repair_titles.MAX_TITLE_CHARS` characters (-1 where absent), and
-    for the fields whose value is kept (length, date) the text matched."""
+    start in the title's first :data:`resolver.repair_titles.MAX_TITLE_CHARS` characters (-1 where absent), for
+    the fields whose value is kept (length, date) the text matched, and each title's ``segments``: the texts
+    between its fields, in order (the first is what comes before the first field)."""
 
     starts: Mapping[str, np.ndarray]
     texts: Mapping[str, list[str | None]]
+    segments: list[tuple[str, ...]]
 
     def kinds(self) -> np.ndarray:
         """``(n,)`` int: how many kinds of field each title holds."""
@@ -133,7 +138,10 @@ def find_fields(titles: pa.Array) -> FieldSpans:
         matched = pc.extract_regex(text, f"(?i)(?P<value>{SCRAPED_FIELDS[kind]})")
         texts[kind] = pc.if_else(pc.is_valid(matched), pc.struct_field(matched, "value"),
                                  pa.scalar(None, pa.string())).to_pylist()
-    return FieldSpans(starts, texts)
+    cut = pc.split_pattern(pc.replace_substring_regex(text, SCRAPED_SHAPE, _SEGMENT_BREAK), _SEGMENT_BREAK)
+    segments = [tuple(parts) if parts is not None else () for parts in cut.to_pylist()]
+    return FieldSpans(starts, texts, segments)
+
 
 
 @dataclass(frozen=True)
@@ -189,8 +197,8 @@ def _credit_end(tokens: _Tokens, stop: int, artists: KnownNames) -> int:
 
 
 def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, source_is_scraped: bool, artist: str,
-                  album: str, artists: KnownNames, albums: KnownNames,
-                  is_album_of: Callable[[str, str], bool]) -> ScrapedFields | None:
+                  album: str, artists: KnownNames, albums: KnownNames, is_album_of: Callable[[str, str], bool],
+                  segments: Sequence[str] = ()) -> ScrapedFields | None:
     """Split a title that holds a whole record into its fields, or None. ``fields``: the fields found in it
     (:meth:`FieldSpans.row` of :func:`find_fields`).
 
@@ -204,10 +212,20 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
     album after the first word ends the title. ``artist``/``album``: keys of the column values (may be fragments,
     or ""). Never for real titles with one such field ("3:16 am", "$ave Dat Money") or a genre without a list
     ("Pop Music").
+
+    ``segments`` (:attr:`FieldSpans.segments`): where a page lists artist or album after its fields ("Hey Train
+    3:04 Greatest Hits USD 0.69 Indie Rock Bropo Paigoly"), a known name found there outranks a name that merely
+    ends the title's words ("Train"): only the column's fragment or an album of that artist after it keeps a name
+    inside the title's words. A record that starts with a field takes its title from the first words after it. A
+    lone genre is never an artist (:data:`GENRES`), and the words before an artist with nothing after it may end
+    with genres and an album of that artist, which are not the title's (:func:`_album_before`).
     """
     if not fields or (len(fields) < 2 and not source_is_scraped):
         return None
     head = title[:MAX_TITLE_CHARS].encode()[: min(start for start, _ in fields.values())].decode(errors="ignore")
+    later = list(segments[1:])
+    while not name_key(head) and later:  # the page starts with a field: the title is the first words after it
+        head = later.pop(0)
     tokens = _Tokens.of(head)
     first = next((i for i, words in enumerate(tokens.words) if words), len(tokens.raw))
     best: tuple[tuple, int, int] | None = None
@@ -217,6 +235,8 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
             continue
         stop = _credit_end(tokens, stop, artists)
         key = tokens.key(start, stop)
+        if key in _GENRE_KEYS:  # "Synth-Pop" before the artist: a genre, even where the catalog knows an act so named
+            continue
         album_stop = albums.longest_at(tokens.words, stop)
         names = split_credit(key)
         own_album = album_stop is not None and bool(names) and is_album_of(names[0], tokens.key(stop, album_stop))
@@ -224,13 +244,29 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
         rank = (fragment, own_album, album_stop is not None, stop == len(tokens.raw), stop - start, -start)
         if (fragment or any(rank[1:4])) and (best is None or rank > best[0]):
             best = (rank, start, stop)
-    if best is not None:  # the artist, then the album up to the first field (its edition tags included)
+    strong = best is not None and (best[0][0] or best[0][1])
+    after = None if strong else _name_after_fields(later, artists, artist, exclude=_GENRE_KEYS)
+    found_artist: str | None
+    if after is not None:  # the page lists the artist after its fields: the title's words keep theirs
+        found_artist = after[0]
+        title_stop, found_album = _title_before_listed_artist(tokens, first, after[1], artists, albums, album,
+                                                              is_album_of)
+        if found_album is None:
+            found_album = next(iter(_name_after_fields(later, albums, album, exclude=frozenset()) or ()), None)
+    elif best is not None:  # the artist, then the album up to the first field (its edition tags included)
         _, title_stop, artist_stop = best
-        found_artist: str | None = tokens.text(title_stop, artist_stop)
+        found_artist = tokens.text(title_stop, artist_stop)
         found_album = tokens.text(artist_stop, len(tokens.raw)) if tokens.key(artist_stop, len(tokens.raw)) else None
+        if found_album is None:  # nothing after the artist: the page may list album and genre before it
+            title_stop, found_album = _album_before(tokens, first, title_stop, albums, album,
+                                                    _albums_of(tokens.key(title_stop, artist_stop), is_album_of))
     else:
         found_artist = None
-        title_stop, found_album = _album_without_artist(tokens, first, albums, album)
+        listed_after = _name_after_fields(later, albums, album, exclude=frozenset())
+        if listed_after is not None:  # the album too is listed after the fields: the title's words are all title
+            title_stop, found_album = len(tokens.raw), listed_after[0]
+        else:
+            title_stop, found_album = _album_without_artist(tokens, first, albums, album)
         if len(fields) < 2 and found_album is None:
             return None
     title_words = tokens.text(0, title_stop)
@@ -241,18 +277,81 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
                          duration_ms=parse_duration_text(length) if length else None, release_date=date)
 
 
-def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album: str) -> tuple[int, str | None]:
-    """Where the title ends and the album it is followed by, when no artist was found: the known album after the
-    first word that ends the words (a known album inside them is more likely a word of the title: "Hey Horizon
-    - Slowed" is no song "Hey" on an album "Horizon"), starting with the column's fragment ``album``, longest,
-    first."""
+def _albums_of(credit: str, is_album_of: Callable[[str, str], bool]) -> Callable[[str], bool]:
+    """Whether an album key is one of the catalog's albums of the first name of ``credit`` (a name key)."""
+    names = split_credit(credit)
+    return lambda key: bool(names) and is_album_of(names[0], key)
+
+
+def _title_before_listed_artist(tokens: _Tokens, first: int, credit: str, artists: KnownNames, albums: KnownNames,
+                                album: str, is_album_of: Callable[[str, str], bool]) -> tuple[int, str | None]:
+    """Where the title ends, and the album, when the artist (name key ``credit``) is listed after the page's
+    fields: at that name if the title's words hold it too ("Thinkin' on a Dance (Live) Los Música Live"), the album
+    being the words after it; otherwise before lone genres and an album of the artist that end the words
+    (:func:`_album_before`)."""
+    for start in range(first + 1, len(tokens.raw)):
+        stop = artists.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
+        if stop is not None and tokens.key(start, stop) == credit:
+            return start, tokens.text(stop, len(tokens.raw)) if tokens.key(stop, len(tokens.raw)) else None
+    return _album_before(tokens, first, len(tokens.raw), albums, album, _albums_of(credit, is_album_of))
+
+
+def _album_before(tokens: _Tokens, first: int, stop: int, albums: KnownNames, album: str,
+                  is_wanted: Callable[[str], bool]) -> tuple[int, str | None]:
+    """Where the title ends when the words before ``stop`` (an artist's, or the end) may end with lone genres and an
+    album ("Яркий белый мечта край Твой тишина Ambient Сярехе"): the genres dropped, then a known album
+    (``is_wanted`` of its key: the artist's) that ends the rest, as :func:`_album_without_artist` finds it."""
+    dropped = True
+    while dropped:
+        dropped = False
+        for width in (3, 2, 1):
+            if stop - width > first and tokens.key(stop - width, stop) in _GENRE_KEYS:
+                stop -= width
+                dropped = True
+                break
+    head = _Tokens(tokens.raw[:stop], tokens.words[:stop], tokens.depth[:stop])
+    title_stop, found_album = _album_without_artist(head, first, albums, album, is_wanted)
+    return (title_stop, found_album) if found_album is not None else (stop, None)
+
+
+def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album: str,
+                          is_wanted: Callable[[str], bool] = lambda key: True) -> tuple[int, str | None]:
+    """Where the title ends and the album it is followed by, when no artist was found in the title's words: the
+    known album (``is_wanted`` of its key) after the first word that ends the words (a known album inside them is
+    more likely a word of the title: "Hey Horizon - Slowed" is no song "Hey" on an album "Horizon"), starting
+    with the column's fragment ``album``, longest, first."""
     best: tuple[tuple, int, int] | None = None
     for start in range(first + 1, len(tokens.raw)):
         stop = albums.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
-        if stop is not None and stop == len(tokens.raw):
+        if stop is not None and stop == len(tokens.raw) and is_wanted(tokens.key(start, stop)):
             rank = (bool(album) and tokens.key(start, stop).startswith(album), stop - start, -start)
             if best is None or rank > best[0]:
                 best = (rank, start, stop)
     if best is None:
         return len(tokens.raw), None
     return best[1], tokens.text(best[1], best[2])
+
+
+_GENRE_KEYS = frozenset(name_key(genre) for genre in GENRES)
+"""A genre written alone after the fields ("… USD 0.99 Pop Lily Bexlow") is no artist, even one the catalog knows."""
+
+
+def _name_after_fields(segments: Sequence[str], names: KnownNames, fragment: str, *, exclude: frozenset[str]
+                       ) -> tuple[str, str] | None:
+    """``(text, key)`` of the known name (``names``; not one of ``exclude``) in the texts between a page's fields,
+    outside brackets: the one starting with the column's ``fragment``, then the one that ends its text, the
+    longest, the first."""
+    best: tuple[tuple, str, str] | None = None
+    for index, segment in enumerate(segments):
+        tokens = _Tokens.of(segment)
+        for start in range(len(tokens.raw)):
+            stop = names.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
+            if stop is None:
+                continue
+            key = tokens.key(start, stop)
+            if key in exclude:
+                continue
+            rank = (bool(fragment) and key.startswith(fragment), stop == len(tokens.raw), stop - start, -index, -start)
+            if best is None or rank > best[0]:
+                best = (rank, tokens.text(start, stop), key)
+    return None if best is None else (best[1], best[2])

@@ -315,11 +315,53 @@ def test_a_name_in_brackets_is_no_artist_of_a_scraped_title() -> None:
     assert kinds == {"scraped_fields"}
 
 
+def artists_known(*rows: tuple[str, str, str]) -> list[dict]:
+    """Clean rows crediting ``(title, artist, album)``: names the catalog then knows."""
+    return [{"title": title, "artist": artist, "album": album} for title, artist, album in rows]
+
+
+def test_a_page_listing_the_artist_after_its_fields_keeps_the_whole_title() -> None:
+    # "Train" is an act the catalog knows, and ends the title's words: the artist listed after the fields wins
+    known = artists_known(("Drops of Jupiter", "Train", "Drops of Jupiter"),
+                          ("Pale Sky", "Bropo Paigoly", "Greatest Hits"))
+    title = "Hey Train 3:04 1986-06-13 Greatest Hits USD 0.69 Indie Rock Bropo Paigoly"
+    row, kinds = last(catalog(*known, {"title": title}))
+    assert (row["title"], row["artist"], row["album"]) == ("Hey Train", "Bropo Paigoly", "Greatest Hits")
+    assert "scraped_fields" in kinds
+
+
+def test_a_page_that_starts_with_a_field_takes_its_title_after_it() -> None:
+    known = artists_known(("Pale Sky", "Lil Goumyter", "Pale Sky"))
+    title = "4:38 All the Bright Strangers 2023-07-28 The Very Best of Lil Goumyter USD 0.89 Indie Pop Lil Goumyter"
+    row, _ = last(catalog(*known, {"title": title, "duration_ms": None}))
+    assert (row["title"], row["artist"], row["duration_ms"]) == ("All the Bright Strangers", "Lil Goumyter", 278_000)
+
+
+@pytest.mark.parametrize("genres", ["Funk; Jazz", "Pop / Rock", "Pop , Music"])
+def test_genre_lists_with_any_separator_are_fields(genres: str) -> None:
+    row, _ = last(catalog({"title": f"Open Road Nina Vale Northern Tides {genres} 3:05 $ 0.99"}))
+    assert (row["title"], row["artist"], row["album"]) == ("Open Road", "Nina Vale", "Northern Tides")
+
+
+def test_an_album_and_a_lone_genre_before_the_artist_leave_the_title() -> None:
+    known = artists_known(("Тишина", "Сярехе", "Твой тишина"))
+    row, _ = last(catalog(*known, {"title": "Яркий белый мечта край Твой тишина Ambient Сярехе 28-Mar-03 0,69 € 1:57"}))
+    assert (row["title"], row["artist"], row["album"]) == ("Яркий белый мечта край", "Сярехе", "Твой тишина")
+
+
+def test_a_genre_after_the_fields_is_no_artist_even_when_an_act_has_its_name() -> None:
+    # an act called "Pop" is known; "Pop" after the fields is the store's genre, and the title's own artist stays
+    row, _ = last(catalog(*artists_known(("Bubble", "Pop", "Bubble")),
+                          {"title": "Harbour Lights Nina Vale 3:55 $ 1.29 Pop"}))
+    assert (row["title"], row["artist"]) == ("Harbour Lights", "Nina Vale")
+
+
 def test_field_spans_are_byte_offsets_of_the_first_of_each_field() -> None:
     spans = find_fields(pa.array(["Café Nina Vale $ 1.29 3:55 17-Mar-08", "3:16 am", None]))
     assert spans.row(0) == {"price": (16, None), "length": (23, "3:55"), "date": (28, "17-Mar-08")}  # é: 2 bytes
     assert spans.row(1) == {"length": (0, "3:16")} and spans.row(2) == {}
     assert spans.kinds().tolist() == [3, 1, 0]
+    assert [segment.strip() for segment in spans.segments[0]] == ["Café Nina Vale", "", "", ""]
 
 
 # --- the whole table --------------------------------------------------------------------------------------
