@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import split_credit
 from catalog_er.resolver.repair_fields import parse_duration_text
-from catalog_er.resolver.repair_titles import MAX_TITLE_CHARS, name_key
+from catalog_er.resolver.repair_titles import MAX_TITLE_CHARS, album_key, name_key
 
 GENRES = (
     "pop", "rock", "music", "dance", "electronic", "electronica", "hip-hop", "hip hop", "hip-hop/rap", "rap",
@@ -222,6 +222,10 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
     """
     if not fields or (len(fields) < 2 and not source_is_scraped):
         return None
+    parts = separated_parts(title, segments)
+    if parts is not None:
+        return _parse_parts(parts, fields, artist=artist, album=album, artists=artists, albums=albums,
+                            is_album_of=is_album_of)
     head = title[:MAX_TITLE_CHARS].encode()[: min(start for start, _ in fields.values())].decode(errors="ignore")
     later = list(segments[1:])
     while not name_key(head) and later:  # the page starts with a field: the title is the first words after it
@@ -274,6 +278,57 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
         return None
     length, date = fields.get("length", (-1, None))[1], fields.get("date", (-1, None))[1]
     return ScrapedFields(title=title_words, artist=found_artist, album=found_album,
+                         duration_ms=parse_duration_text(length) if length else None, release_date=date)
+
+
+_PART_BREAK = re.compile(r" {2,}|\t| \| ")
+"""How a page may set its parts apart ("Chase Me  Weekend in the Mind  June 9 , 2019"): two spaces or more, a tab or
+a spaced bar (linear: no nested repetition)."""
+MIN_PART_BREAKS = 2
+"""Breaks a page needs between its texts before its parts are taken whole."""
+
+
+def separated_parts(title: str, segments: Sequence[str]) -> list[str] | None:
+    """The texts a page (``title``) sets apart (:data:`_PART_BREAK`) between its fields (:attr:`FieldSpans.
+    segments`), in order, empty ones dropped; None unless it has :data:`MIN_PART_BREAKS` breaks (a page written
+    with single spaces is split word by word instead)."""
+    if len(_PART_BREAK.findall(title[:MAX_TITLE_CHARS])) < MIN_PART_BREAKS:
+        return None
+    return [piece.strip() for segment in segments for piece in _PART_BREAK.split(segment) if name_key(piece)]
+
+
+def _parse_parts(parts: list[str], fields: Mapping[str, tuple[int, str | None]], *, artist: str, album: str,
+                 artists: KnownNames, albums: KnownNames, is_album_of: Callable[[str, str], bool]
+                 ) -> ScrapedFields | None:
+    """:func:`parse_scraped` of a page whose parts are set apart: each part is whole. Lone genres and prices are
+    dropped; the artist is a part that starts with the column's fragment or that the catalog knows as a credit
+    (the fragment first, then one that is not the first part); the title is the first part left (a single is
+    often named like its song, so an album the catalog knows is no reason to skip it); the album is a known album
+    among the rest (the artist's first)."""
+    keys = [name_key(part) for part in parts]
+
+    def credit_known(key: str) -> bool:
+        names = split_credit(key)
+        return key in artists or (bool(names) and all(name in artists for name in names))
+
+    def ranked(candidates: list[int], fragment: str, preferred: Callable[[int], bool]) -> int | None:
+        ranks = [((bool(fragment) and keys[i].startswith(fragment)), preferred(i), i > 0, -i) for i in candidates]
+        return candidates[ranks.index(max(ranks))] if candidates else None
+
+    free = [i for i, part in enumerate(parts) if not is_field_fragment(part)]
+    named = [i for i in free if keys[i] not in _GENRE_KEYS
+             and (credit_known(keys[i]) or (bool(artist) and keys[i].startswith(artist)))]
+    artist_at = ranked(named, artist, lambda i: True)
+    title_at = next((i for i in free if i != artist_at), None)
+    if title_at is None:
+        return None
+    names = split_credit(keys[artist_at]) if artist_at is not None else []
+    album_keys = {i: album_key(parts[i]) for i in free if i not in (artist_at, title_at)}
+    album_at = ranked([i for i, key in album_keys.items() if key in albums], album,
+                      lambda i: bool(names) and is_album_of(names[0], album_keys[i]))
+    length, date = fields.get("length", (-1, None))[1], fields.get("date", (-1, None))[1]
+    return ScrapedFields(title=parts[title_at], artist=None if artist_at is None else parts[artist_at],
+                         album=None if album_at is None else parts[album_at],
                          duration_ms=parse_duration_text(length) if length else None, release_date=date)
 
 

@@ -356,6 +356,22 @@ def test_a_genre_after_the_fields_is_no_artist_even_when_an_act_has_its_name() -
     assert (row["title"], row["artist"]) == ("Harbour Lights", "Nina Vale")
 
 
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Nina Vale  Open Road  Northern Tides  June 9 , 2019  Latin  $ 0.79  3:09",
+     ("Open Road", "Nina Vale", "Northern Tides")),
+    ("Open Road | Northern Tides | Nina Vale | Pop | $ 0.79 | 3:09", ("Open Road", "Nina Vale", "Northern Tides")),
+    # a single named like its song: the album the catalog knows does not push the title to another part
+    ("Paper Moon  The Lanterns  Paper Moon  1999-01-01  $ 0.99", ("Paper Moon", "The Lanterns", "Paper Moon")),
+    # an artist the catalog does not know, named by the artist column's fragment
+    ("Galaxy  Kevin Geismsta  Greatest Hits  Hip Hop  $ 0.79  4:16", ("Galaxy", "Kevin Geismsta", None)),
+])
+def test_a_page_that_sets_its_parts_apart_is_split_into_whole_parts(title: str, expected: tuple) -> None:
+    artist = "Kevin" if "Kevin" in title else None
+    row, kinds = last(catalog({"title": title, "artist": artist}))
+    assert (row["title"], row["artist"], row["album"]) == expected
+    assert "scraped_fields" in kinds
+
+
 def test_field_spans_are_byte_offsets_of_the_first_of_each_field() -> None:
     spans = find_fields(pa.array(["Café Nina Vale $ 1.29 3:55 17-Mar-08", "3:16 am", None]))
     assert spans.row(0) == {"price": (16, None), "length": (23, "3:55"), "date": (28, "17-Mar-08")}  # é: 2 bytes
