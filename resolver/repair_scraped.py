@@ -222,7 +222,7 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
     """
     if not fields or (len(fields) < 2 and not source_is_scraped):
         return None
-    parts = separated_parts(title, segments)
+    parts = separated_parts(segments)
     if parts is not None:
         return _parse_parts(parts, fields, artist=artist, album=album, artists=artists, albums=albums,
                             is_album_of=is_album_of)
@@ -281,20 +281,48 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
                          duration_ms=parse_duration_text(length) if length else None, release_date=date)
 
 
-_PART_BREAK = re.compile(r" {2,}|\t| \| ")
-"""How a page may set its parts apart ("Chase Me  Weekend in the Mind  June 9 , 2019"): two spaces or more, a tab or
-a spaced bar (linear: no nested repetition)."""
+_SEPARATOR_CHARS = " \t,;|/·•"
+"""What a page may write between its parts (with spaces around): a comma, semicolon, bar, slash or bullet."""
+_SPACE_BREAK = re.compile(r"[ \t]{2,}")
 MIN_PART_BREAKS = 2
-"""Breaks a page needs between its texts before its parts are taken whole."""
+"""Field boundaries that must show one separator before a page's parts are taken whole."""
 
 
-def separated_parts(title: str, segments: Sequence[str]) -> list[str] | None:
-    """The texts a page (``title``) sets apart (:data:`_PART_BREAK`) between its fields (:attr:`FieldSpans.
-    segments`), in order, empty ones dropped; None unless it has :data:`MIN_PART_BREAKS` breaks (a page written
-    with single spaces is split word by word instead)."""
-    if len(_PART_BREAK.findall(title[:MAX_TITLE_CHARS])) < MIN_PART_BREAKS:
+def page_separator(segments: Sequence[str]) -> str | None:
+    """The separator a page (its :attr:`FieldSpans.segments`) writes between its parts, read where its fields
+    stand: the run of separator characters (:data:`_SEPARATOR_CHARS`) that ends the text before a field and
+    starts the text after it, when :data:`MIN_PART_BREAKS` boundaries show the same one (" , ", " | "; two
+    spaces or more count as one kind, "  "); None for a page run together with single spaces."""
+    seen: dict[str, int] = {}
+    for k, segment in enumerate(segments):
+        edges = []
+        if k < len(segments) - 1:
+            edges.append(segment[len(segment.rstrip(_SEPARATOR_CHARS)):])
+        if k > 0:
+            edges.append(segment[: len(segment) - len(segment.lstrip(_SEPARATOR_CHARS))])
+        for edge in edges:
+            if not edge.strip(" \t"):
+                edge = "  " if len(edge) >= 2 else ""
+            if edge and edge.strip(" \t") != edge.strip():  # spaced punctuation only; "x,y" is no separator
+                continue
+            if edge:
+                seen[edge] = seen.get(edge, 0) + 1
+    if not seen:
         return None
-    return [piece.strip() for segment in segments for piece in _PART_BREAK.split(segment) if name_key(piece)]
+    separator, count = max(seen.items(), key=lambda item: (item[1], item[0]))
+    return separator if count >= MIN_PART_BREAKS else None
+
+
+def separated_parts(segments: Sequence[str]) -> list[str] | None:
+    """The parts of a page that sets them apart (:func:`page_separator`): the texts between its fields cut at
+    every separator, in order, empty ones dropped; None for a page run together with single spaces (split word
+    by word instead)."""
+    separator = page_separator(segments)
+    if separator is None:
+        return None
+    pieces = ([_SPACE_BREAK.split(segment) for segment in segments] if not separator.strip()
+              else [segment.split(separator.strip()) for segment in segments])
+    return [piece.strip(_SEPARATOR_CHARS) for cut in pieces for piece in cut if name_key(piece)]
 
 
 def _parse_parts(parts: list[str], fields: Mapping[str, tuple[int, str | None]], *, artist: str, album: str,

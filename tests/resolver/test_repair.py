@@ -360,6 +360,11 @@ def test_a_genre_after_the_fields_is_no_artist_even_when_an_act_has_its_name() -
     ("Nina Vale  Open Road  Northern Tides  June 9 , 2019  Latin  $ 0.79  3:09",
      ("Open Road", "Nina Vale", "Northern Tides")),
     ("Open Road | Northern Tides | Nina Vale | Pop | $ 0.79 | 3:09", ("Open Road", "Nina Vale", "Northern Tides")),
+    ("Open Road , Nina Vale , 12-Feb-25 , Northern Tides , Blues , 1:36 , $0.79",
+     ("Open Road", "Nina Vale", "Northern Tides")),
+    # spaced punctuation inside the title is no separator: the page's is read where its fields stand
+    ("Oh , Valley ! Nina Vale Northern Tides Pop , Music $ 1.29 3:55",
+     ("Oh , Valley !", "Nina Vale", "Northern Tides")),
     # a single named like its song: the album the catalog knows does not push the title to another part
     ("Paper Moon  The Lanterns  Paper Moon  1999-01-01  $ 0.99", ("Paper Moon", "The Lanterns", "Paper Moon")),
     # an artist the catalog does not know, named by the artist column's fragment
