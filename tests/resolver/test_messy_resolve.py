@@ -244,6 +244,17 @@ def test_finding_part_of_a_credit_is_no_evidence_against_the_pair() -> None:
     assert partly_found["title_artist"] is None or not partly_found["title_artist"].endswith("artist <0.50")
 
 
+def test_a_mistyped_credit_in_a_record_without_one_is_found_letter_by_letter() -> None:
+    rows = [{"title": "What's Your Winter", "artist": "Marisol Coudus", "duration_ms": 201_000},
+            {"title": "What's Your Winter ? 3:21 2025-08-30 USD 0.69 Music Marisol Coudms"},  # one letter wrong
+            {"title": "What's Your Winter ? 3:21 2025-08-30 USD 0.69 Music Jonas Brandt"}]  # another act
+    features = extract_track_features(track_table(rows))
+    assert features.artist_names[1] == "" and features.artist_names[2] == ""
+    signals = compare_pairs(features, np.array([0, 0]), np.array([1, 2]), statistics=statistics_of(features))
+    assert signals.artist_similarity[0] >= 0.8
+    assert np.isnan(signals.artist_similarity[1]), "a credit not found is no evidence either way"
+
+
 # --- EM without ISRCs ------------------------------------------------------------------------------------------------
 
 EM_TRACKS, EM_SEED = 3_000, 7
