@@ -110,6 +110,7 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
     has_title, has_artist = f.title_core != "", f.artist_names != ""
     title_similarity = string_similarity(f.title_core[left], f.title_core[right], fuzz.ratio)
     title_similarity[~(has_title[left] & has_title[right])] = np.nan
+    _compare_cut_starts(f.title_core, f.title_cut, left, right, title_similarity)
     artist_similarity = string_similarity(f.artist_names[left], f.artist_names[right], fuzz.token_set_ratio)
     artist_similarity[~(has_artist[left] & has_artist[right])] = np.nan
     kind = value_codes(f.version_kind)
@@ -131,12 +132,54 @@ def compare_pairs(features: TrackFeatures, left: np.ndarray, right: np.ndarray,
         isrc_match=_categorical_match(value_codes(f.isrc), left, right),
         duration_delta_ms=np.abs(f.duration_ms[left] - f.duration_ms[right]),
         version_match=version_match,
-        album_match=_categorical_match(value_codes(f.album_core), left, right),
+        album_match=_album_match(f, left, right),
         release_year_match=_categorical_match(f.release_year, left, right),
         audio_match=audio.match_levels(left, right) if audio is not None else np.full(len(left), MISSING, np.int8),
         record_similarity=record,
         restructured=f.restructured[left] | f.restructured[right],
     )
+
+
+MIN_CUT_CHARS = 4
+"""A value cut shorter than this says too little to be compared with another's start."""
+
+
+def _cut_starts(values: np.ndarray, cut: np.ndarray, left: np.ndarray, right: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """For the pairs one side of which is cut (``cut``: ``(n,)`` bool) and long enough (:data:`MIN_CUT_CHARS`):
+    ``(pairs, similarity)`` — their positions, and the similarity (rapidfuzz ``ratio`` / 100) of the cut value
+    with the other's value cut to the same length. ``values``: ``(n,)`` folded strings."""
+    either = np.flatnonzero(cut[left] | cut[right])
+    if not len(either):
+        return either, np.empty(0, np.float32)
+    left_cut = cut[left[either]]
+    short = values[np.where(left_cut, left[either], right[either])]
+    whole = values[np.where(left_cut, right[either], left[either])]
+    lengths = np.array([len(value) for value in short.tolist()], dtype=np.int64)
+    kept = (lengths >= MIN_CUT_CHARS) & np.array([bool(value) for value in whole.tolist()], dtype=bool)
+    starts = np.array([value[:n] for value, n in zip(whole[kept].tolist(), lengths[kept].tolist(), strict=True)],
+                      dtype=object)
+    return either[kept], string_similarity(short[kept], starts, fuzz.ratio)
+
+
+def _compare_cut_starts(values: np.ndarray, cut: np.ndarray, left: np.ndarray, right: np.ndarray,
+                        similarity: np.ndarray) -> None:
+    """Raise, in place, the similarity of pairs with a cut side to how well the cut value matches the start of the
+    other (× :data:`CONTAINED_SIMILARITY`: what is visible agrees, the rest is unknown)."""
+    pairs, start_similarity = _cut_starts(values, cut, left, right)
+    similarity[pairs] = np.fmax(similarity[pairs], start_similarity * np.float32(CONTAINED_SIMILARITY))
+
+
+CUT_ALBUM_SAME = 0.95
+"""A cut album whose visible start matches the other album this closely is the same album."""
+
+
+def _album_match(f: TrackFeatures, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``album_match``: the core albums' codes, a cut album matching the other's start counting as the same."""
+    match = _categorical_match(value_codes(f.album_core), left, right)
+    pairs, start_similarity = _cut_starts(f.album_core, f.album_cut, left, right)
+    match[pairs[start_similarity >= np.float32(CUT_ALBUM_SAME)]] = 1
+    return match
 
 
 def _unsmear_versions(features: TrackFeatures, kind: np.ndarray, left: np.ndarray, right: np.ndarray,

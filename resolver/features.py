@@ -70,6 +70,11 @@ class TrackFeatures:
     repairs: np.ndarray
     """uint16 bitmask of the repairs that changed the row before it was normalized (bit ``k``:
     :data:`resolver.repair.REPAIR_KINDS` ``[k]``)."""
+    title_cut: np.ndarray
+    """bool: the title ends with an ellipsis ("…", "..."): a fixed-width export cut it, so it is compared with the
+    start of other titles (:func:`resolver.compare.compare_pairs`)."""
+    album_cut: np.ndarray
+    """bool: the album ends with an ellipsis, as :attr:`title_cut`."""
 
     def __len__(self) -> int:
         return len(self.track_id)
@@ -171,4 +176,15 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
         smeared=restructured | (artist_key == ""),
         restructured=restructured,
         repairs=repaired.kinds,
+        title_cut=_ends_cut(tracks["title"]),
+        album_cut=_ends_cut(tracks["album"]),
     )
+
+
+CUT_MARKER = r"(?:…|\.\.\.)\s*$"
+"""An ellipsis ending a value (RE2): the value was cut short."""
+
+
+def _ends_cut(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """``(n,)`` bool: the value ends with :data:`CUT_MARKER` (False where null)."""
+    return np.asarray(pc.fill_null(pc.match_substring_regex(column, CUT_MARKER), False), dtype=bool)

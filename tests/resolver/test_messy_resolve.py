@@ -255,6 +255,17 @@ def test_a_mistyped_credit_in_a_record_without_one_is_found_letter_by_letter() -
     assert np.isnan(signals.artist_similarity[1]), "a credit not found is no evidence either way"
 
 
+def test_a_cut_title_or_album_is_compared_with_the_start_of_the_other() -> None:
+    rows = [{"title": "Never Smile Again", "artist": "Nina Vale", "album": "Scarlet Planet"},
+            {"title": "Never Smile Aga…", "artist": "Nina Vale", "album": "Scarlet P..."},  # an export cut both
+            {"title": "Never Smile", "artist": "Nina Vale", "album": "Scarlet"}]  # shorter values, not cut
+    features = extract_track_features(track_table(rows))
+    assert features.title_cut.tolist() == [False, True, False] and features.album_cut.tolist() == [False, True, False]
+    signals = compare_pairs(features, np.array([0, 0]), np.array([1, 2]), statistics=statistics_of(features))
+    assert signals.title_similarity[0] >= 0.85 and signals.album_match[0] == 1
+    assert signals.title_similarity[1] < 0.85 and signals.album_match[1] == 0
+
+
 # --- EM without ISRCs ------------------------------------------------------------------------------------------------
 
 EM_TRACKS, EM_SEED = 3_000, 7
