@@ -239,7 +239,7 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
             continue
         stop = _credit_end(tokens, stop, artists)
         key = tokens.key(start, stop)
-        if key in _GENRE_KEYS:  # "Synth-Pop" before the artist: a genre, even where the catalog knows an act so named
+        if _in_genre(tokens, start, stop):  # "Synth-Pop", "(Drum And) Bass": a genre, even where an act is so named
             continue
         album_stop = albums.longest_at(tokens.words, stop)
         names = split_credit(key)
@@ -417,6 +417,11 @@ def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album
 
 _GENRE_KEYS = frozenset(name_key(genre) for genre in GENRES)
 """A genre written alone after the fields ("… USD 0.99 Pop Lily Bexlow") is no artist, even one the catalog knows."""
+
+
+def _in_genre(tokens: _Tokens, start: int, stop: int) -> bool:
+    """Whether the words ``start:stop`` are a genre's name (:data:`GENRES`) or its end ("Bass" of "Drum And Bass")."""
+    return any(tokens.key(first, stop) in _GENRE_KEYS for first in range(max(0, start - 3), start + 1))
 
 
 def _name_after_fields(segments: Sequence[str], names: KnownNames, fragment: str, *, exclude: frozenset[str]

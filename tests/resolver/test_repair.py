@@ -349,6 +349,13 @@ def test_an_album_and_a_lone_genre_before_the_artist_leave_the_title() -> None:
     assert (row["title"], row["artist"], row["album"]) == ("Яркий белый мечта край", "Сярехе", "Твой тишина")
 
 
+def test_the_end_of_a_genre_is_no_artist_even_when_an_act_has_its_name() -> None:
+    # "Bass" is an act the catalog knows and a known album follows it, but it ends the genre "Drum And Bass"
+    known = artists_known(("Low End", "Bass", "Low End"), ("Move Me", "Leo Johnson", "Move Me"))
+    row, _ = last(catalog(*known, {"title": "Perdón Sabor Estrella Sol Drum And Bass Move Me 25-Apr-25 0,79 € 4:26"}))
+    assert row["artist"] != "Bass"
+
+
 def test_a_genre_after_the_fields_is_no_artist_even_when_an_act_has_its_name() -> None:
     # an act called "Pop" is known; "Pop" after the fields is the store's genre, and the title's own artist stays
     row, _ = last(catalog(*artists_known(("Bubble", "Pop", "Bubble")),
