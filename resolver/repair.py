@@ -169,7 +169,9 @@ def _title_shapes(columns: dict[str, pa.Array]) -> np.ndarray:
     bracketed = np.flatnonzero(true_mask(pc.match_substring_regex(title, r"[(\[]")))
     if len(bracketed):
         text = title.take(bracketed)
-        groups += [(bracketed, _first_group(text, "(", ")")), (bracketed, _first_group(text, "[", "]"))]
+        groups += [(bracketed, _first_group(text, "[", "]"))]
+        # the album may follow a version tag or a credit: "Title ( DJ Mix ) (Album) [Deluxe]"
+        groups += [(bracketed, group) for group in _groups(text, "(", ")", MAX_GROUPS)]
     for rows, group in groups:
         own = album.take(rows)
         hit = (true_mask(pc.is_null(own)) & true_mask(pc.is_valid(artist.take(rows)))) | true_mask(
@@ -210,6 +212,16 @@ def _first_group(values: pa.Array, opening: str, closing: str) -> pa.Array:
     groups = [_cut(pc.list_element(parts, k), closing) for k in (1, 2)]
     credit = pc.match_substring_regex(pc.utf8_lower(groups[0]), r"^\s*(?:feat|ft|featuring|with)\b")
     return pc.if_else(pc.fill_null(credit, False), groups[1], groups[0])
+
+
+MAX_GROUPS = 3
+"""Round-bracket groups of a title looked at for an appended album."""
+
+
+def _groups(values: pa.Array, opening: str, closing: str, count: int) -> list[pa.Array]:
+    """The text of each value's first ``count`` ``opening`` … ``closing`` groups (null where it has fewer)."""
+    parts = _pad(pc.split_pattern(values, opening, max_splits=count), count + 1)
+    return [_cut(pc.list_element(parts, k), closing) for k in range(1, count + 1)]
 
 
 def _pad(lists: pa.Array, length: int) -> pa.Array:
