@@ -6,6 +6,7 @@ results are scattered back with an index array, so the Python work is per distin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import (
+    ParsedTitle,
     fold,
     fold_column,
     is_placeholder_title,
@@ -139,7 +141,7 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
         *(fold_column(delivered[column]) for column in ("title", "artist", "album", "label")), " ",
         null_handling="skip")
     tracks = repaired.tracks
-    titles = _present(_map_distinct(tracks["title"], parse_title), "title")
+    titles = _present(_map_distinct(tracks["title"], _parse_unclosed_title), "title")
     credits = _map_distinct(tracks["artist"], parse_artist_credit)
     artist_names = []
     primary = []
@@ -183,6 +185,20 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
 
 CUT_MARKER = r"(?:…|\.\.\.)\s*$"
 """An ellipsis ending a value (RE2): the value was cut short."""
+UNCLOSED_GROUP = r"\s[(\[][^()\[\]]*$"
+"""A bracket opened and never closed at the end of a title ("Touch the Hands (Touch the Ha"): an appended album or
+tag that a fixed-width export cut (linear: a character class repeated once)."""
+UNCLOSED = re.compile(UNCLOSED_GROUP)
+
+
+def _parse_unclosed_title(title: str) -> ParsedTitle:
+    """:func:`resolver.normalize.parse_title` of a title, whose unclosed bracket at the end (:data:`UNCLOSED_GROUP`)
+    is closed when it holds a version tag ("Song (Live at Wemb": still live) and left out otherwise."""
+    unclosed = UNCLOSED.search(title)
+    if unclosed is None:
+        return parse_title(title)
+    closed = parse_title(title + (")" if unclosed.group().lstrip().startswith("(") else "]"))
+    return closed if closed.version_kind else parse_title(title[: unclosed.start()])
 
 
 def _ends_cut(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

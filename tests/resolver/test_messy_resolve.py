@@ -27,7 +27,7 @@ from catalog_er.resolver.evaluate import evaluate, pair_labels, predicted_labels
 from catalog_er.resolver.features import TrackFeatures, extract_track_features
 from catalog_er.resolver.fellegi_sunter import _initial_parameters, estimate_u, random_pairs, vetoed
 from catalog_er.resolver.lsh import bucket_pairs
-from catalog_er.resolver.normalize import fold
+from catalog_er.resolver.normalize import fold, parse_title
 from catalog_er.resolver.pipeline import resolve_tracks
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.records import TRACK_SCHEMA
@@ -264,6 +264,15 @@ def test_a_cut_title_or_album_is_compared_with_the_start_of_the_other() -> None:
     signals = compare_pairs(features, np.array([0, 0]), np.array([1, 2]), statistics=statistics_of(features))
     assert signals.title_similarity[0] >= 0.85 and signals.album_match[0] == 1
     assert signals.title_similarity[1] < 0.85 and signals.album_match[1] == 0
+
+
+def test_an_unclosed_bracket_ending_a_title_is_left_out_unless_it_holds_a_version() -> None:
+    rows = [{"title": "Touch the Hands (Touch the Ha"}, {"title": "Touch the Hands (Live at Wemb"},
+            {"title": "(I Can't Get No) Satisfaction"}]
+    features = extract_track_features(track_table(rows))
+    assert features.title_core.tolist()[:2] == ["touch the hands", "touch the hands"]
+    assert features.title_core[2] == parse_title("(I Can't Get No) Satisfaction").core, "closed brackets stay"
+    assert features.version_kind.tolist()[:2] == ["", "live"], "a cut version tag still names the version"
 
 
 # --- EM without ISRCs ------------------------------------------------------------------------------------------------
