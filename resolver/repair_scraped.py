@@ -239,7 +239,8 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
             continue
         stop = _credit_end(tokens, stop, artists)
         key = tokens.key(start, stop)
-        if _in_genre(tokens, start, stop):  # "Synth-Pop", "(Drum And) Bass": a genre, even where an act is so named
+        # "Synth-Pop", "(Drum And) Bass", "Free": a genre or a price, even where an act is so named
+        if _in_genre(tokens, start, stop) or tokens.key(start, stop) in _NO_NAMES:
             continue
         album_stop = albums.longest_at(tokens.words, stop)
         names = split_credit(key)
@@ -249,7 +250,7 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
         if (fragment or any(rank[1:4])) and (best is None or rank > best[0]):
             best = (rank, start, stop)
     strong = best is not None and (best[0][0] or best[0][1])
-    after = None if strong else _name_after_fields(later, artists, artist, exclude=_GENRE_KEYS)
+    after = None if strong else _name_after_fields(later, artists, artist, exclude=_NO_NAMES)
     found_artist: str | None
     if after is not None:  # the page lists the artist after its fields: the title's words keep theirs
         found_artist = after[0]
@@ -344,7 +345,7 @@ def _parse_parts(parts: list[str], fields: Mapping[str, tuple[int, str | None]],
         return candidates[ranks.index(max(ranks))] if candidates else None
 
     free = [i for i, part in enumerate(parts) if not is_field_fragment(part)]
-    named = [i for i in free if keys[i] not in _GENRE_KEYS
+    named = [i for i in free if keys[i] not in _NO_NAMES
              and (credit_known(keys[i]) or (bool(artist) and keys[i].startswith(artist)))]
     artist_at = ranked(named, artist, lambda i: True)
     title_at = next((i for i in free if i != artist_at), None)
@@ -417,6 +418,9 @@ def _album_without_artist(tokens: _Tokens, first: int, albums: KnownNames, album
 
 _GENRE_KEYS = frozenset(name_key(genre) for genre in GENRES)
 """A genre written alone after the fields ("… USD 0.99 Pop Lily Bexlow") is no artist, even one the catalog knows."""
+_NO_NAMES = _GENRE_KEYS | {"free"}
+"""Words of a page that are never its artist, whatever act the catalog knows by them: genres, and "Free" where a
+store writes the price (a word too common in titles to be taken for a price field)."""
 
 
 def _in_genre(tokens: _Tokens, start: int, stop: int) -> bool:

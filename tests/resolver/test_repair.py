@@ -358,6 +358,12 @@ def test_the_end_of_a_genre_is_no_artist_even_when_an_act_has_its_name() -> None
     assert row["artist"] != "Bass"
 
 
+def test_a_free_price_is_no_artist_even_when_an_act_has_its_name() -> None:
+    row, _ = last(catalog(*artists_known(("All Right Now", "Free", "Fire and Water")),
+                          {"title": "Open Road Nina Vale 2008-03-17 Free 3:05"}))
+    assert (row["title"], row["artist"]) == ("Open Road", "Nina Vale")
+
+
 def test_a_genre_after_the_fields_is_no_artist_even_when_an_act_has_its_name() -> None:
     # an act called "Pop" is known; "Pop" after the fields is the store's genre, and the title's own artist stays
     row, _ = last(catalog(*artists_known(("Bubble", "Pop", "Bubble")),
