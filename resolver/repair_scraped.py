@@ -232,23 +232,7 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
         head = later.pop(0)
     tokens = _Tokens.of(head)
     first = next((i for i, words in enumerate(tokens.words) if words), len(tokens.raw))
-    best: tuple[tuple, int, int] | None = None
-    for start in range(first + 1, len(tokens.raw)):
-        stop = artists.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
-        if stop is None:
-            continue
-        stop = _credit_end(tokens, stop, artists)
-        key = tokens.key(start, stop)
-        # "Synth-Pop", "(Drum And) Bass", "Free": a genre or a price, even where an act is so named
-        if _in_genre(tokens, start, stop) or tokens.key(start, stop) in _NO_NAMES:
-            continue
-        album_stop = albums.longest_at(tokens.words, stop)
-        names = split_credit(key)
-        own_album = album_stop is not None and bool(names) and is_album_of(names[0], tokens.key(stop, album_stop))
-        fragment = bool(artist) and key.startswith(artist)
-        rank = (fragment, own_album, album_stop is not None, stop == len(tokens.raw), stop - start, -start)
-        if (fragment or any(rank[1:4])) and (best is None or rank > best[0]):
-            best = (rank, start, stop)
+    best = _artist_in_words(tokens, first, artists, albums, artist, is_album_of)
     strong = best is not None and (best[0][0] or best[0][1])
     after = None if strong else _name_after_fields(later, artists, artist, exclude=_NO_NAMES)
     found_artist: str | None
@@ -280,6 +264,31 @@ def parse_scraped(title: str, fields: Mapping[str, tuple[int, str | None]], *, s
     length, date = fields.get("length", (-1, None))[1], fields.get("date", (-1, None))[1]
     return ScrapedFields(title=title_words, artist=found_artist, album=found_album,
                          duration_ms=parse_duration_text(length) if length else None, release_date=date)
+
+
+def _artist_in_words(tokens: _Tokens, first: int, artists: KnownNames, albums: KnownNames, artist: str,
+                     is_album_of: Callable[[str, str], bool]) -> tuple[tuple, int, int] | None:
+    """``(rank, start, stop)`` of the artist among a page's words before its first field, ranked as
+    :func:`parse_scraped` says (the column's fragment, an album of that artist after it, any known album after it,
+    it ends the words, longer, first), or None."""
+    best: tuple[tuple, int, int] | None = None
+    for start in range(first + 1, len(tokens.raw)):
+        stop = artists.longest_at(tokens.words, start) if tokens.depth[start] == 0 else None
+        if stop is None:
+            continue
+        stop = _credit_end(tokens, stop, artists)
+        key = tokens.key(start, stop)
+        # "Synth-Pop", "(Drum And) Bass", "Free": a genre or a price, even where an act is so named
+        if _in_genre(tokens, start, stop) or key in _NO_NAMES:
+            continue
+        album_stop = albums.longest_at(tokens.words, stop)
+        names = split_credit(key)
+        own_album = album_stop is not None and bool(names) and is_album_of(names[0], tokens.key(stop, album_stop))
+        fragment = bool(artist) and key.startswith(artist)
+        rank = (fragment, own_album, album_stop is not None, stop == len(tokens.raw), stop - start, -start)
+        if (fragment or any(rank[1:4])) and (best is None or rank > best[0]):
+            best = (rank, start, stop)
+    return best
 
 
 _SEPARATOR_CHARS = " \t,;|/·•"
