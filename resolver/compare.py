@@ -240,12 +240,13 @@ def _credit_spelled_in_record(features: TrackFeatures, left: np.ndarray, right: 
     mistyped: "Coudms" for "Coudus"); found closely enough (:data:`SPELLED_CREDIT_SCORE`), the artist similarity is
     the score × :data:`CONTAINED_SIMILARITY`, in place. Found no better, it stays null (no evidence either way)."""
     names = features.artist_names
+    has_credit = names != ""
     one_sided = (np.isnan(artist) & (title >= np.float32(CONTAINED_SIMILARITY))
-                 & ((names[left] == "") != (names[right] == "")))
+                 & (has_credit[left] != has_credit[right]))
     pairs = np.flatnonzero(one_sided)
     if not len(pairs):
         return
-    credited_left = names[left[pairs]] != ""
+    credited_left = has_credit[left[pairs]]
     credited = np.where(credited_left, left[pairs], right[pairs])
     other = np.where(credited_left, right[pairs], left[pairs])
     credit = names[credited]
