@@ -263,7 +263,7 @@ def test_upload_audio_stores_a_fingerprint_and_finds_the_copy(stub: pb_grpc.Cata
     assert receipt.track_id == track_id and receipt.hashes > 100 and receipt.bytes_received == len(data)
     query = pb.UnsavedTrack(track=pb.Track(title="Track 07", artist="Various Artists"), audio=data)
     found = stub.FindDuplicates(pb.FindDuplicatesRequest(unsaved=query, limit=3))
-    assert found.candidates[0].id == track_id and found.candidates[0].evidence["audio"].startswith("same")
+    assert found.candidates[0].id == track_id and found.candidates[0].evidence["audio"].startswith("aligned copy")
     no_header = iter([pb.UploadAudioRequest(chunk=b"abc")])
     assert _code(stub.UploadAudio, no_header, metadata=AUTH) == grpc.StatusCode.INVALID_ARGUMENT
     corrupt = iter([pb.UploadAudioRequest(header=pb.AudioHeader(track_id=track_id)),
