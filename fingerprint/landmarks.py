@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 from scipy.ndimage import maximum_filter, uniform_filter1d
 
 ANALYSIS_RATE_HZ = 11025
@@ -82,13 +83,28 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
     if len(samples) < FFT_SIZE:
         return np.zeros((0, 1), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32), FFT_SIZE)[::HOP_SIZE]
-    window = np.hanning(FFT_SIZE).astype(np.float32)
-    magnitude = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
-    fft_bins, log_bins = _log_filterbank(ANALYSIS_RATE_HZ, FFT_SIZE)
-    n_log = int(log_bins.max()) + 1
-    spectrum = np.zeros((len(frames), n_log), dtype=np.float32)
-    np.maximum.at(spectrum.T, log_bins, magnitude[:, fft_bins].T)
+    first_fft_bin, log_bins, group_starts = _log_groups(ANALYSIS_RATE_HZ, FFT_SIZE)
+    in_band = slice(first_fft_bin, first_fft_bin + len(log_bins))
+    magnitude = np.abs(scipy.fft.rfft(frames * _window(FFT_SIZE), axis=1)[:, in_band])  # float32 all through
+    spectrum = np.zeros((len(frames), int(log_bins[-1]) + 1), dtype=np.float32)
+    spectrum[:, log_bins[group_starts]] = np.maximum.reduceat(magnitude, group_starts, axis=1)
     return np.log(spectrum + 1e-6)
+
+
+@lru_cache(maxsize=4)
+def _window(size: int) -> np.ndarray:
+    return np.hanning(size).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _log_groups(sample_rate_hz: int, fft_size: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The in-band FFT bins as runs sharing a log bin: ``(first_fft_bin, log_bin_of_each_fft_bin,
+    start_of_each_run)`` (the band is one contiguous stretch of FFT bins and log bins never decrease along it,
+    so the maximum per log bin is a ``reduceat`` over runs; a log bin no FFT bin falls in stays empty)."""
+    fft_bins, log_bins = _log_filterbank(sample_rate_hz, fft_size)
+    if not (np.diff(fft_bins) == 1).all() or (np.diff(log_bins) < 0).any():
+        raise AssertionError("the log filterbank must map a contiguous band of FFT bins monotonically")
+    return int(fft_bins[0]), log_bins, np.flatnonzero(np.r_[True, np.diff(log_bins) > 0])
 
 
 def find_peaks(spectrogram: np.ndarray) -> Peaks:
