@@ -18,6 +18,7 @@ from catalog_er.fingerprint.work import (
     SAME_WORK_THRESHOLD,
     WorkProfile,
     _qmax,
+    _resample_beats,
     is_same_work,
     same_work_score,
     work_profile,
@@ -84,6 +85,15 @@ def test_a_transposed_profile_scores_as_the_untransposed_one(original: WorkProfi
     for shift in (1, 5, 11):
         rotated = WorkProfile(np.roll(other.chroma, shift, axis=1), other.tempo_bpm, other.analysed_seconds)
         assert same_work_score(original, rotated) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_recording_tracked_at_half_the_beat_rate_is_still_the_same_work(original: WorkProfile) -> None:
+    """A beat tracker's octave error: the live take seen at every other beat (half the rows, half the tempo)."""
+    live = work_profile(render(**OTHER_RECORDINGS["live take"]))
+    half_rate = WorkProfile(_resample_beats(live.chroma, 0.5), live.tempo_bpm / 2, live.analysed_seconds)
+    assert half_rate.n_beats == round(live.n_beats / 2)
+    assert is_same_work(same_work_score(original, half_rate))
+    assert same_work_score(half_rate, original) == same_work_score(original, half_rate)
 
 
 def test_profile_is_compact_deterministic_and_beat_synchronous(
