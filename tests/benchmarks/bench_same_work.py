@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--compositions", type=int, default=200, help="compositions on the report seed")
-    parser.add_argument("--dev-compositions", type=int, default=100, help="compositions on the dev seed")
+    parser.add_argument("--dev-compositions", type=int, default=50, help="compositions on the dev seed")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of every rendered recording")
     parser.add_argument("--seed", type=int, default=20261202, help="report seed")
     parser.add_argument("--dev-seed", type=int, default=20261201, help="seed the threshold is chosen on")
