@@ -135,9 +135,10 @@ def describe_fingerprints(file: str, other: str | None = None) -> None:
         first = fingerprint_file(file)
         if other is None:
             info = probe(file)
-            print(f"{file}: {info.format} {info.subtype}, {info.channels} ch, {info.rate_hz} Hz, "
-                  f"{first.seconds:.1f} s analysed\n  {first.peak_count:,} peaks, {len(first.hashes):,} hashes "
-                  f"({first.hashes_per_second:.0f}/s), {first.storage_bytes():,} bytes "
+            print(f"{file}: {info.subtype} in {info.format} (FFmpeg's codec and container names), "
+                  f"{info.channels} ch, {info.rate_hz} Hz, {first.seconds:.1f} s analysed\n"
+                  f"  {first.peak_count:,} peaks, {len(first.hashes):,} hashes ({first.hashes_per_second:.0f}/s), "
+                  f"{first.storage_bytes():,} bytes "
                   f"({first.storage_bytes() / max(first.seconds, 1e-9) * 3600 / 1e6:.1f} MB per hour)")
             return
         second = fingerprint_file(other)
