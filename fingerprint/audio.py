@@ -13,20 +13,26 @@ container declares before any sample is decoded. Decoding streams frame by frame
 at the size of the mono output and an over-long file with a lying header is stopped as soon as it passes
 the limit.
 
-How FFmpeg's behaviour maps onto reasons (FFmpeg 8.1 as bundled in the PyAV 18 wheel):
-- a file FFmpeg cannot open (no demuxer recognises it), or that has no audio stream, or whose codec has no
-  decoder, is ``"unsupported_format"``; a recognised file that fails while its header is read is ``"corrupt"``;
-- encoder delay and padding are trimmed as the container declares them (MP3's LAME/Info header, Ogg Opus
-  pre-skip and end granule, the MP4 edit list, whose end padding FFmpeg keeps: AAC in ``.m4a`` decodes up
-  to one frame (1024 samples) long at the end); nothing else is trimmed;
+How FFmpeg's behaviour maps onto reasons (FFmpeg 8.1 as bundled in the PyAV 18 wheels; other FFmpeg versions
+differ in details such as how much audio a damaged frame costs, hence the pin):
+- a file FFmpeg cannot open (no demuxer recognises it), that has no audio stream, or whose codec has no
+  decoder is ``"unsupported_format"``; a file that starts like a container a distributor sends (RIFF, AIFF,
+  FLAC, ID3, Ogg, MP4 ``ftyp``, ASF) but that FFmpeg cannot open is ``"corrupt"`` (an ``.m4a`` cut before its
+  moov atom, a header cut short);
+- encoder delay and padding are trimmed as the container declares them (MP3's LAME/Info header, Opus's
+  pre-skip and end granule in Ogg, the MP4 edit list), so offsets between deliveries stay right. FFmpeg keeps
+  the padding of the last frame of AAC in MP4 (< 1024 samples), WMA (< 2048) and Vorbis (a few samples):
+  those decode up to one frame long at the end. The duration Ogg declares for Opus counts the pre-skip
+  (312 samples at 48 kHz from libopus), so :attr:`AudioInfo.frames` does too;
 - a truncated file decodes short of the duration its header declares; a shortfall of more than 1 % (or
-  0.25 s) is ``"corrupt"`` (FLAC, MP3 with a Xing/LAME header, ALAC/AAC with the moov atom first). An
-  ``.m4a`` cut before its moov atom cannot be opened: ``"corrupt"``, as is any file that starts like a known
-  audio container and that FFmpeg then fails to open. FFmpeg clamps a truncated WAV/AIFF's length to what is
-  present, and Ogg declares no length: those decode as the shorter file they now are (as libsndfile did);
-- packets the decoder rejects are replaced by silence of their duration (so offsets stay right) and
-  tolerated up to ``_DAMAGED_PACKETS_ALLOWED`` plus 1 % of the packets; beyond that, or as soon as more than
-  half the packets so far are damaged, the file is ``"corrupt"``. An error of the demuxer itself is ``"corrupt"``;
+  0.25 s) is ``"corrupt"`` (FLAC, MP3 with a Xing/LAME header, MP4 with the moov atom first, WMA). FFmpeg
+  clamps a truncated WAV/AIFF to the bytes present, and Ogg declares no length: those decode as the shorter
+  file they now are (as libsndfile did);
+- damage: frames the demuxer cannot parse are skipped by FFmpeg itself (the audio gets shorter: a damaged
+  Ogg page loses up to a second, which the truncation check then weighs); packets the decoder rejects are
+  replaced by silence of their duration (so offsets stay right) and tolerated up to 3 plus 1 % of the
+  packets read. Beyond that, or as soon as more than half the packets so far fail, the file is
+  ``"corrupt"``, as it is when the demuxer itself fails;
 - FFmpeg's log output is switched off (PyAV's default, set again here): decoders' warnings about damaged
   frames are noise, the reasons above say what matters.
 
@@ -80,7 +86,7 @@ _BLOCK_FRAMES: Final = 1 << 16  # decoded frames are downmixed and resampled in 
 _RESAMPLE_QUALITY: Final = "HQ"  # soxr HQ: ~13,000x real time mono 44.1k → 11.025k; decoding dominates
 _TRUNCATION_TOLERANCE: Final = 0.01  # decoded may fall short of the header's duration by 1 % ...
 _TRUNCATION_TOLERANCE_SECONDS: Final = 0.25  # ... or 0.25 s (trailing tags, estimated lengths)
-_DAMAGED_PACKETS_ALLOWED: Final = 3  # packets the decoder may reject, plus ...
+_DAMAGED_PACKETS_ALLOWED: Final = 3  # packets the decoder may reject (each replaced by silence), plus ...
 _DAMAGED_PACKETS_SHARE: Final = 0.01  # ... 1 % of the packets read
 _MIN_RATE_HZ: Final = 1000
 _MAX_RATE_HZ: Final = 384_000
@@ -273,11 +279,11 @@ def _opened(
     (:class:`_Nameless`), so FFmpeg cannot guess the format from an extension.
     """
     if isinstance(source, bytes | bytearray | memoryview):
-        size_bytes = memoryview(source).nbytes
-        name = f"<{size_bytes} bytes>"
-        _check_size(size_bytes, name, max_bytes)
-        with _audio_stream(io.BytesIO(source), name) as (container, stream):
-            yield container, stream, name, size_bytes
+        data = source if isinstance(source, bytes) else bytes(source)  # BytesIO shares bytes, copies the rest
+        name = f"<{len(data)} bytes>"
+        _check_size(len(data), name, max_bytes)
+        with _audio_stream(io.BytesIO(data), name) as (container, stream):
+            yield container, stream, name, len(data)
         return
     if not isinstance(source, str | os.PathLike):
         raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
