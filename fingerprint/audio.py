@@ -25,9 +25,10 @@ differ in details such as how much audio a damaged frame costs, hence the pin):
   those decode up to one frame long at the end. The duration Ogg declares for Opus counts the pre-skip
   (312 samples at 48 kHz from libopus), so :attr:`AudioInfo.frames` does too;
 - a truncated file decodes short of the duration its header declares; a shortfall of more than 1 % (or
-  0.25 s) is ``"corrupt"`` (FLAC, MP3 with a Xing/LAME header, MP4 with the moov atom first, WMA). FFmpeg
-  clamps a truncated WAV/AIFF to the bytes present, and Ogg declares no length: those decode as the shorter
-  file they now are (as libsndfile did);
+  0.25 s) is ``"corrupt"`` (AIFF, FLAC, MP3 with a Xing/LAME header, MP4 with the moov atom first). For a cut
+  ASF (WMA) FFmpeg estimates the duration from the bytes present, ~8 % beyond what decodes: caught in the
+  cases measured, though not by design. FFmpeg clamps a truncated WAV to the bytes present, and Ogg declares
+  no length: those decode as the shorter file they now are (as with libsndfile);
 - damage: frames the demuxer cannot parse are skipped by FFmpeg itself (the audio gets shorter: a damaged
   Ogg page loses up to a second, which the truncation check then weighs); packets the decoder rejects are
   replaced by silence of their duration (so offsets stay right) and tolerated up to 3 plus 1 % of the

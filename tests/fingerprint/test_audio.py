@@ -228,7 +228,9 @@ BAD_BYTES: dict[str, tuple[Callable[[dict[str, bytes]], bytes], AudioLimits, str
     "zero_bytes": (lambda _: b"", AudioLimits(), "empty"),
     "truncated_mp3": (_half("mp3_128"), AudioLimits(), "corrupt"),
     "truncated_flac": (_half("flac"), AudioLimits(), "corrupt"),
+    "truncated_aiff": (_half("aiff"), AudioLimits(), "corrupt"),
     "truncated_m4a": (_half("aac_128"), AudioLimits(), "corrupt"),  # cut before its moov atom
+    "truncated_alac": (_half("alac"), AudioLimits(), "corrupt"),
     "truncated_header": (lambda e: e["ogg_vorbis"][:600], AudioLimits(), "corrupt"),
     "too_large": (lambda e: e["mp3_64"], AudioLimits(max_bytes=10_000), "too_large"),
     "too_long": (lambda e: e["wav"], AudioLimits(max_seconds=5.0, min_seconds=1.0), "too_long"),
@@ -349,6 +351,16 @@ def test_a_damaged_spot_is_tolerated_but_a_mostly_damaged_file_is_corrupt(
     with pytest.raises(InvalidAudioError) as caught:
         decode(bytes(garbage))
     assert caught.value.reason == "corrupt"
+
+
+def test_ffmpeg_logs_nothing_to_stderr(encoded: dict[str, bytes], capfd: pytest.CaptureFixture[str]) -> None:
+    """Damaged frames make FFmpeg's decoders warn at C level; those lines are switched off, not printed."""
+    damaged = bytearray(encoded["mp3_128"])
+    damaged[len(damaged) // 2 : len(damaged) // 2 + 300] = bytes(300)
+    decode(bytes(damaged))
+    with pytest.raises(InvalidAudioError):
+        decode(encoded["aac_128"][: len(encoded["aac_128"]) // 2])
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize("label", ["flac", "alac", "mp3_64", "aac_128", "ogg_vorbis", "ogg_opus_64", "wma_128"])
