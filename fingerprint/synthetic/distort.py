@@ -220,13 +220,13 @@ def encode(x: np.ndarray, *, rate_hz: int, format: EncodeFormat, bitrate_kbps: i
         raise ValueError(f"{format} needs rate_hz in {sorted(spec.rates_hz)}, got {rate_hz!r}; resample first")
     x = np.clip(_signal(x), -1.0, 1.0).astype(np.float32)
     frames = x if x.ndim == 2 else x[:, None]
+    if frames.shape[1] > 2:
+        raise ValueError(f"encode writes mono or stereo, got {frames.shape[1]} channels")
     kbps = _bitrate_kbps(format, bitrate_kbps, channels=frames.shape[1], rate_hz=rate_hz)
     if format == "ogg_opus" and rate_hz != OPUS_RATE_HZ:
         frames, rate_hz = resample(frames, from_hz=rate_hz, to_hz=OPUS_RATE_HZ), OPUS_RATE_HZ
     if spec.stereo_only and frames.shape[1] == 1:
         frames = np.repeat(frames, 2, axis=1)
-    if frames.shape[1] > 2:
-        raise ValueError(f"encode writes mono or stereo, got {frames.shape[1]} channels")
     buffer = io.BytesIO()
     try:
         with av.open(buffer, mode="w", format=spec.muxer) as container:

@@ -334,6 +334,8 @@ def test_encode_validates(original: np.ndarray) -> None:
         encode(original, rate_hz=96000, format="wma")  # wmav2 stops at 48 kHz
     with pytest.raises(ValueError, match="bitrate_kbps"):
         encode(original, rate_hz=RATE_HZ, format="aac", bitrate_kbps=4)
+    with pytest.raises(ValueError, match="mono or stereo"):
+        encode(np.stack([original] * 3, axis=1), rate_hz=RATE_HZ, format="flac")
     with pytest.raises(ValueError, match="bitrate_kbps"):
         encode(original, rate_hz=RATE_HZ, format="mp3", bitrate_kbps=500)
     with pytest.raises(ValueError, match="bitrate_kbps"):
