@@ -17,12 +17,14 @@
 5. the same verdicts from Chromaprint (``fpcalc`` + AcoustID's rule, ``chromaprint_peer.py``).
 
 Writes ``OUT/results.json`` and ``OUT/results.md`` and prints the markdown; delivered files are cached
-under ``OUT/cache``. Not collected by pytest (the file name does not start with ``test_``).
+under ``OUT/cache``; ``--report-only`` rewrites the markdown from ``results.json``. Not collected by pytest
+(the file name does not start with ``test_``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -41,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--formats", default=",".join(FORMATS), help="formats of the plain transcode")
     parser.add_argument("--distortion-formats", default="wav,mp3", help="formats every distortion is made in")
     parser.add_argument("--no-chromaprint", action="store_true", help="skip the Chromaprint peer")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: rewrite OUT/results.md from OUT/results.json")
     args = parser.parse_args(argv)
     args.formats = [f for f in args.formats.split(",") if f]
     args.distortion_formats = [f for f in args.distortion_formats.split(",") if f]
@@ -57,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, pin numpy/BLAS to one thread, then measure."""
     os.environ.update(ONE_THREAD)
     args = parse_args(argv)
+    if args.report_only:
+        from bench_audio_real_report import markdown
+
+        report = markdown(json.loads((args.out / "results.json").read_text()))
+        (args.out / "results.md").write_text(report)
+        print(report)
+        return 0
     from bench_audio_real_run import run  # numpy starts only now, with the one-thread settings
 
     return run(args)

@@ -47,10 +47,11 @@ def false_match_lines(results: dict) -> list[str]:
              f"(max share {ours['max_share']:.3f}, max score {ours['max_score']}) | {peer_cell} |",
              f"| every delivery vs every other song | {cross['pairs']:,} | {cross['catalog_er']['matches']} "
              f"(max share {cross['catalog_er']['max_share']:.3f}) | {cross_peer} |"]
-    named = distinct["matched_pairs"] + [e[:1] + e[3:] for e in cross["catalog_er"]["examples"]]
+    named = [f"{a} ~ {b}" for a, b in distinct["matched_pairs"]]
+    named += [f"{song} ({distortion}, {fmt}) ~ {other}" for song, distortion, fmt, other in
+              cross["catalog_er"]["examples"]]
     if named:
-        lines.append("")
-        lines.append(f"catalog-er's matched pairs of distinct songs: {named}")
+        lines += ["", f"catalog-er's matches between distinct songs: {'; '.join(named)}."]
     return lines
 
 
@@ -87,6 +88,9 @@ def markdown(results: dict) -> str:
               f"distortion in {', '.join(config['distortion_formats'])}); {config['cpu_count']} cores, "
               f"{config['processes']} workers, wall {results['run_seconds']:.0f} s, "
               f"CPU {results['cpu_seconds']:.0f} s.")
+    if len(config["distortion_formats"]) < len(config["formats"]):
+        header += (" Every distortion in every format would cost about 4× the encoding on two cores: "
+                   "`--distortion-formats` takes any list of formats.")
     parts = [header, "", "Recall, catalog-er (delivery verified against the shipped file):", "",
              *recall_table(results, "catalog_er")]
     if config["chromaprint"]:

@@ -75,7 +75,7 @@ def test_a_delivery_of_a_real_song_verifies_as_the_same_recording(songs: list[So
         result = verify(_delivered(DELIVERIES[delivery](song.native)), song.fingerprint)
         assert result.is_match, f"{delivery} of {song.path.name} did not verify: {result}"
         expected_offset = TRIM_SECONDS if delivery == "wav_first_10s_trimmed" else 0.0
-        assert result.offset_seconds == pytest.approx(expected_offset, abs=0.05)
+        assert result.offset_seconds == pytest.approx(expected_offset, abs=0.1)  # codec delays are < 0.1 s
         assert result.time_scale == pytest.approx(1.0, abs=0.001)
 
 
