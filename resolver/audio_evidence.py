@@ -12,9 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+AUDIO_LEVELS = ("no alignment", "partial or time-scaled", "aligned copy")
+"""What the audio of a pair says, weakest first; the verifier's codes index it (-1: a side's audio is missing or
+too little to judge). "no alignment" means both recordings were usable and do not line up: two recordings."""
+AUDIO_UNUSABLE = -1
+
 AudioVerifier = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``(left_rows, right_rows) → (n_pairs,)`` int8: 1 same recording, 0 different; only called on pairs
-where both rows have audio."""
+"""``(left_rows, right_rows) → (n_pairs,)`` int8 index into :data:`AUDIO_LEVELS`, or :data:`AUDIO_UNUSABLE`;
+only called on pairs where both rows have audio."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class AudioEvidence:
     verify: AudioVerifier
 
     def match_levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """``(n_pairs,)`` int8: 1 same recording, 0 different, -1 when a side has no audio."""
+        """``(n_pairs,)`` int8 index into :data:`AUDIO_LEVELS`, -1 when a side has no usable audio."""
         levels = np.full(len(left), -1, dtype=np.int8)
         both = self.has_audio[left] & self.has_audio[right]
         if both.any():

@@ -43,7 +43,8 @@ class PairSignals:
     release_year_match: np.ndarray
     """int8: 1 same year, 0 different, -1 missing."""
     audio_match: np.ndarray
-    """int8: 1 the recordings' fingerprints match, 0 they do not, -1 a side has no audio."""
+    """int8 index into :data:`resolver.audio_evidence.AUDIO_LEVELS` (0 no alignment, 1 partial or time-scaled,
+    2 aligned copy), -1 when a side has no usable audio."""
     record_similarity: np.ndarray
     """float32 IDF-weighted cosine of the two whole records' words (:mod:`resolver.record_text`); NaN unless a
     side may be smeared (:attr:`resolver.features.TrackFeatures.smeared`) and both have words."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog_er.resolver.audio_evidence import AUDIO_LEVELS
 from catalog_er.resolver.compare import MISSING
 
 
@@ -132,7 +133,12 @@ class Comparison:
     label_format: str = "{0}"
     null_when_all_missing: bool = False
     fixed_m: tuple[float, ...] | None = None
-    """m-probabilities set by definition instead of learned (EM leaves them alone)."""
+    """m-probabilities set by definition instead of learned (EM leaves them alone). A level whose fixed m is at or
+    below :data:`resolver.fellegi_sunter.VETO_M` is a *veto*: a pair in it is never a duplicate, whatever else
+    agrees."""
+    fixed_u: tuple[float, ...] | None = None
+    """u-probabilities set by definition (a property of the measuring instrument, e.g. how often the fingerprint
+    verifier aligns two different recordings), for levels too rare among different recordings for EM to count."""
     monotone_groups: tuple[tuple[int, ...], ...] = ()
     """Runs of levels ordered by strength of agreement, whose weights must not decrease along the run: after
     EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
@@ -155,7 +161,7 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.scales) not in (1, 2):
             raise ValueError(f"comparison {self.name!r} combines {len(self.scales)} scales; expected 1 or 2")
-        for kind, given in (("fixed", self.fixed_m), ("default", self.default_m)):
+        for kind, given in (("fixed", self.fixed_m), ("fixed u", self.fixed_u), ("default", self.default_m)):
             if given is not None and len(given) != len(self.level_labels):
                 raise ValueError(f"comparison {self.name!r}: {len(given)} {kind} m for "
                                  f"{len(self.level_labels)} levels")
@@ -188,6 +194,7 @@ class Comparison:
         return {"name": self.name, "scales": [scale.definition() for scale in self.scales],
                 "label_format": self.label_format, "null_when_all_missing": self.null_when_all_missing,
                 "fixed_m": None if self.fixed_m is None else list(self.fixed_m),
+                "fixed_u": None if self.fixed_u is None else list(self.fixed_u),
                 "monotone_groups": [list(group) for group in self.monotone_groups],
                 "observed_when": [list(condition) for condition in self.observed_when], "hold_m": self.hold_m,
                 "default_m": None if self.default_m is None else list(self.default_m)}
@@ -263,10 +270,14 @@ TRACK_COMPARISONS: tuple[Comparison, ...] = (
     # A live take, remix, instrumental or re-recording is a different recording by definition: the
     # conflict level's m is fixed near zero so that no other agreement can outweigh it.
     Comparison("version", (CategoricalScale("version_match", ("conflict", "same")),), fixed_m=(1e-6, 1.0 - 1e-6)),
-    # The recording itself: m is fixed from the fingerprint benchmark (verification misses about 2% of
-    # true duplicate deliveries), so EM cannot learn that duplicates often "sound different" from pairs
-    # whose metadata agrees but whose audio does not (a live take labelled like the studio cut).
-    _same_or_not("audio", "audio_match", fixed_m=(0.02, 0.98)),
+    # The recording itself (resolver.audio_evidence): two usable recordings that do not align are two recordings —
+    # a reversed or re-cut copy, another take — whatever the metadata says (a copy carries any tag one likes), so
+    # "no alignment" is a veto. m and u are the verifier's, from the fingerprint benchmarks, not learned: among
+    # duplicates nearly all deliveries are copies of one master (a speed or tempo change or an excerpt is a partial
+    # alignment); two different recordings never aligned there (0 of 125k pairs), and too few candidates of a
+    # catalog have audio for EM to learn otherwise.
+    Comparison("audio", (CategoricalScale("audio_match", AUDIO_LEVELS),),
+               fixed_m=(1e-6, 0.03, 0.97 - 1e-6), fixed_u=(1.0 - 1.1e-4, 1e-4, 1e-5)),
     # Songs of one album share its year: among different recordings album and year agree together, so they form
     # one comparison (two would count one fact twice). Either may be missing, not both.
     Comparison("album_year", (CategoricalScale("album_match", ("different", "same"), missing="null"),

@@ -58,8 +58,10 @@ class FellegiSunterModel:
         return total
 
     def probability(self, levels: np.ndarray) -> np.ndarray:
-        """``(n_pairs,)`` posterior probability that each pair is a duplicate."""
+        """``(n_pairs,)`` posterior probability that each pair is a duplicate; a pair in a veto level (see
+        :func:`vetoed`) gets the lowest probability whatever its other levels add (2⁻⁶⁰)."""
         log_odds = np.log2(self.prior / (1.0 - self.prior)) + self.match_weight(levels)
+        log_odds[vetoed(levels, self.comparisons)] = -np.inf
         return 1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60)))
 
     def describe(self) -> dict[str, object]:
@@ -192,8 +194,8 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     length) keeps it, as it does under an anchor that only starts EM (``hold_m`` False): there EM learned the
     length's m too, and on scraped stores folded "same artist, another song" (lengths far apart) into the match
     class (prior 0.86, F1 0.19 on a dev catalog; 0.90 with the length held).
-    Fixed comparisons keep their m; a veto comparison (version) also holds its u, counted over all
-    candidates (its veto level holds only non-duplicates); others (audio) learn u by EM.
+    Fixed comparisons keep their m and fixed u their u (audio: both are the verifier's); a veto comparison without
+    fixed u (version) also holds its u, counted over all candidates (its veto level holds only non-duplicates).
     """
     names = [c.name for c in comparisons]
     settled = (candidate_levels[:, names.index(anchor.name)] if anchor.name in names
@@ -209,7 +211,13 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     m, u, held_m, held_u = [], [], set(), set()
     for i, c in enumerate(comparisons):
         n = len(c.level_labels)
-        if c.fixed_m is not None and min(c.fixed_m) <= VETO_M:
+        if c.fixed_u is not None:
+            m.append(np.asarray(c.fixed_m if c.fixed_m is not None else random_u[i], dtype=np.float64))
+            u.append(np.asarray(c.fixed_u, dtype=np.float64))
+            held_u.add(i)
+            if c.fixed_m is not None:
+                held_m.add(i)
+        elif c.fixed_m is not None and min(c.fixed_m) <= VETO_M:
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(share(all_levels[:, i], n))
             held_m.add(i)

@@ -64,7 +64,7 @@ def pair_table(features: TrackFeatures, left: np.ndarray, right: np.ndarray, pro
                          "version_match": nullable_bool(signals.version_match),
                          "album_match": nullable_bool(signals.album_match),
                          "release_year_match": nullable_bool(signals.release_year_match),
-                         "audio_match": nullable_bool(signals.audio_match),
+                         "audio_match": nullable_bool(np.minimum(signals.audio_match, 1)),  # aligned at all
                          "record_similarity": pa.array(signals.record_similarity, pa.float32(), from_pandas=True),
                      })
 
@@ -206,7 +206,7 @@ def identity_groups(scored: ScoredTracks, labels: np.ndarray) -> np.ndarray:
     Fracho") must not then testify that the two ids are one artist.
     """
     signals, candidates = scored.signals, scored.candidates
-    linked = ((signals.isrc_match == 1) | (signals.audio_match == 1)) & (
+    linked = ((signals.isrc_match == 1) | (signals.audio_match >= 1)) & (
         labels[candidates.left] == labels[candidates.right])
     n = len(labels)
     graph = coo_matrix((np.ones(int(linked.sum()), np.int8), (candidates.left[linked], candidates.right[linked])),

@@ -18,9 +18,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from catalog_er.fingerprint.index import FingerprintIndex
-from catalog_er.fingerprint.match import verify
+from catalog_er.fingerprint.match import AudioRelation, relation
 from catalog_er.fingerprint.signature import SIGNATURE_PERMUTATIONS, Fingerprint, signatures
-from catalog_er.resolver.audio_evidence import AudioEvidence, AudioVerifier
+from catalog_er.resolver.audio_evidence import AUDIO_LEVELS, AUDIO_UNUSABLE, AudioEvidence, AudioVerifier
+
+_LEVEL_OF_RELATION = {AudioRelation.UNUSABLE: AUDIO_UNUSABLE,
+                      AudioRelation.NO_ALIGNMENT: AUDIO_LEVELS.index("no alignment"),
+                      AudioRelation.PARTIAL: AUDIO_LEVELS.index("partial or time-scaled"),
+                      AudioRelation.ALIGNED: AUDIO_LEVELS.index("aligned copy")}
+"""The fingerprint's relation of two recordings → the resolver's audio level."""
 
 
 def _memoized_verifier(prints: Sequence[Fingerprint | None]) -> AudioVerifier:
@@ -35,7 +41,7 @@ def _memoized_verifier(prints: Sequence[Fingerprint | None]) -> AudioVerifier:
                 first, second = prints[key[0]], prints[key[1]]
                 if first is None or second is None:
                     raise ValueError(f"rows {key} do not both have audio: the verifier only judges pairs that do")
-                verdicts[key] = int(verify(first, second).is_match)
+                verdicts[key] = _LEVEL_OF_RELATION[relation(first, second)]
             out[k] = verdicts[key]
         return out
 

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from catalog_er.fingerprint.audio import InvalidAudioError, probe
-from catalog_er.fingerprint.match import verify
+from catalog_er.fingerprint.match import AudioRelation, relation, verify
 from catalog_er.resolver.evaluate import Evaluation, evaluate, homonym_merge_rate
 from catalog_er.service.audio_files import fingerprint_file
 from catalog_er.service.errors import InputFileError
@@ -122,6 +122,12 @@ def show_proposals(out: Path, *, top: int = 10, min_confidence: float | None = N
                 print(f"      {member}: {titles[member]}")
 
 
+_VERDICTS = {AudioRelation.ALIGNED: "SAME RECORDING (an aligned copy)",
+             AudioRelation.PARTIAL: "SAME RECORDING (a partial or time-scaled alignment)",
+             AudioRelation.NO_ALIGNMENT: "DIFFERENT RECORDINGS (both usable, they do not align)",
+             AudioRelation.UNUSABLE: "CANNOT TELL (too little audio in a file to judge)"}
+
+
 def describe_fingerprints(file: str, other: str | None = None) -> None:
     """Print one audio file's format and fingerprint figures, or (with ``other``) whether the two files carry
     the same recording, with the score, offset, time scale and coverage behind the verdict."""
@@ -129,16 +135,17 @@ def describe_fingerprints(file: str, other: str | None = None) -> None:
         first = fingerprint_file(file)
         if other is None:
             info = probe(file)
-            print(f"{file}: {info.format} {info.subtype}, {info.channels} ch, {info.rate_hz} Hz, "
-                  f"{first.seconds:.1f} s analysed\n  {first.peak_count:,} peaks, {len(first.hashes):,} hashes "
-                  f"({first.hashes_per_second:.0f}/s), {first.storage_bytes():,} bytes "
+            print(f"{file}: {info.subtype} in {info.format} (FFmpeg's codec and container names), "
+                  f"{info.channels} ch, {info.rate_hz} Hz, {first.seconds:.1f} s analysed\n"
+                  f"  {first.peak_count:,} peaks, {len(first.hashes):,} hashes ({first.hashes_per_second:.0f}/s), "
+                  f"{first.storage_bytes():,} bytes "
                   f"({first.storage_bytes() / max(first.seconds, 1e-9) * 3600 / 1e6:.1f} MB per hour)")
             return
         second = fingerprint_file(other)
     except InvalidAudioError as error:
         raise InputFileError(str(error)) from error
     result = verify(first, second)
-    verdict = "SAME RECORDING" if result.is_match else "different recordings"
+    verdict = _VERDICTS[relation(first, second)]
     print(f"{verdict}: score {result.score} aligned hashes ({result.share:.1%} of the shorter), "
           f"offset {result.offset_seconds:+.2f} s, time scale {result.time_scale:.4f}, coverage "
           f"{result.query_coverage:.0%} of {file} / {result.reference_coverage:.0%} of {other}")

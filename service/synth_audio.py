@@ -7,7 +7,10 @@ get their own takes: a live version or any other version is a new performance of
 cover a new performance by another band. Two metadata traps that only audio can settle:
 
 * some deliveries of a chosen recording lose their metadata ("Track 07" by "Various Artists", no ISRC);
-* one delivery of each chosen live recording is labelled exactly like the studio original.
+* one delivery of each chosen live recording is labelled exactly like the studio original;
+* a few single-delivery recordings become a chosen original played backwards or cut into 2–5 s pieces and
+  shuffled (``fingerprint.synthetic.negatives``), carrying that original's exact metadata, ISRC included: every
+  frame of the original is in them, and they are other recordings (their ground truth keeps them apart).
 """
 
 from __future__ import annotations
@@ -19,16 +22,22 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import soundfile as sf
 
 from catalog_er.fingerprint.synthetic import render_song
-from catalog_er.fingerprint.synthetic.distort import DISTORTIONS
+from catalog_er.fingerprint.synthetic.distort import DISTORTIONS, encode
+from catalog_er.fingerprint.synthetic.negatives import reverse, shuffle_segments
 from catalog_er.resolver.synthetic import SyntheticCatalog
 
 SONG_SECONDS = 30.0
 RATE_HZ = 44100
 STRIPPED_METADATA_SHARE = 0.25
 """Share of non-first deliveries of a chosen recording whose metadata is replaced by placeholders."""
+RECUT_TRAP_SHARE = 8
+"""One chosen recording in this many gets a reversed or shuffled copy under its exact metadata."""
+_RECUTS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "reversed": lambda song, seed: reverse(song),
+    "shuffled": lambda song, seed: shuffle_segments(song, rate_hz=RATE_HZ, seed=seed),
+}
 _EXTENSIONS = {"mp3": ".mp3", "opus": ".opus", "vorbis": ".ogg"}
 
 
@@ -54,6 +63,8 @@ class _Take:
     performance_seed: int | None = None
     imitates: str | None = None
     """For a trap: the original recording whose first delivery's metadata one delivery copies."""
+    recut: str | None = None
+    """For a re-cut trap: how the original's audio is re-cut (a key of ``_RECUTS``); its metadata is copied whole."""
 
 
 def _choose_takes(truth: pa.Table, k: int, rng: np.random.Generator) -> dict[str, _Take]:
@@ -77,6 +88,11 @@ def _choose_takes(truth: pa.Table, k: int, rng: np.random.Generator) -> dict[str
         cover = kind_of[recording_id] == "cover"
         takes[recording_id] = _Take(_song_seed(original), timbre=int(rng.integers(2**31)) if cover else None,
                                     performance_seed=int(rng.integers(2**31)), imitates=original)
+    singles = sorted(r for r in deliveries if kind_of[r] == "original" and deliveries[r] == 1)
+    rng.shuffle(singles)
+    for i, recording_id in enumerate(singles[: len(chosen_originals) // RECUT_TRAP_SHARE]):
+        original = chosen_originals[i]
+        takes[recording_id] = _Take(_song_seed(original), imitates=original, recut=sorted(_RECUTS)[i % len(_RECUTS)])
     return takes
 
 
@@ -87,7 +103,7 @@ def _write(path: Path, audio: np.ndarray | bytes, rate_hz: int) -> None:
     if isinstance(audio, bytes):
         path.write_bytes(audio)
     else:
-        sf.write(path, np.asarray(audio, dtype=np.float32), rate_hz, format="FLAC", subtype="PCM_16")
+        path.write_bytes(encode(np.asarray(audio, dtype=np.float32), rate_hz=rate_hz, format="flac"))
 
 
 def _extension(distortion: str, audio: np.ndarray | bytes) -> str:
@@ -118,7 +134,13 @@ def add_audio(catalog: SyntheticCatalog, *, out: Path, recordings: int, seed: in
         song = render_song(seed=take.song_seed, seconds=SONG_SECONDS, rate_hz=RATE_HZ, timbre=take.timbre,
                            performance_seed=take.performance_seed)
         members = sorted(by_recording[recording_id])
-        if take.imitates is not None:  # labelled exactly like the studio original
+        if take.recut is not None:  # the original's audio re-cut, under the original's metadata
+            assert take.imitates is not None
+            song = _RECUTS[take.recut](song, int(rng.integers(2**31)))
+            models = [tracks[row_of[member]] for member in sorted(by_recording[take.imitates])]
+            model = next((row for row in models if row["isrc"] is not None), models[0])  # with its ISRC if any
+            tracks[row_of[members[0]]].update({k: v for k, v in model.items() if k not in ("track_id", "audio_path")})
+        elif take.imitates is not None:  # labelled exactly like the studio original
             model = tracks[row_of[sorted(by_recording[take.imitates])[0]]]
             tracks[row_of[members[0]]].update(title=model["title"], artist=model["artist"],
                                               artist_ids=model["artist_ids"], isrc=None)

@@ -14,6 +14,7 @@ import numpy as np
 from catalog_er.fingerprint import synthetic
 from catalog_er.fingerprint.audio import decode
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
+from catalog_er.fingerprint.synthetic.negatives import reverse, shuffle_segments
 from catalog_er.fingerprint.synthetic.score import default_key_and_tempo
 
 SONG_RATE_HZ = 44100
@@ -80,7 +81,7 @@ class HardNegative:
     samples: np.ndarray
 
 
-HARD_NEGATIVE_KINDS = ("live_rerender", "cover", "same_key_and_tempo")
+HARD_NEGATIVE_KINDS = ("live_rerender", "cover", "same_key_and_tempo", "reversed", "shuffled")
 
 
 def original_variation(seed: int) -> dict[str, int | float]:
@@ -90,10 +91,14 @@ def original_variation(seed: int) -> dict[str, int | float]:
 
 
 def hard_negatives(seed: int, other_seed: int) -> list[HardNegative]:
-    """A live re-render, a cover (other band *and* other performance) and another song in the same key+tempo."""
+    """A live re-render, a cover (other band *and* other performance), another song in the same key+tempo, and
+    the original itself played backwards and cut in 2–5 s pieces shuffled (``fingerprint.synthetic.negatives``)."""
     same = original_variation(seed)
+    original = render(seed)
     return [
         HardNegative("live_rerender", render(seed, performance_seed=1)),
         HardNegative("cover", render(seed, timbre=synthetic.default_timbre(seed) + 1, performance_seed=2)),
         HardNegative("same_key_and_tempo", render(other_seed, **same)),
+        HardNegative("reversed", reverse(original)),
+        HardNegative("shuffled", shuffle_segments(original, rate_hz=SONG_RATE_HZ, seed=seed)),
     ]

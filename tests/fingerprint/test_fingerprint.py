@@ -8,10 +8,11 @@ import soxr
 
 from catalog_er.fingerprint.audio import ANALYSIS_RATE_HZ, decode
 from catalog_er.fingerprint.index import FingerprintIndex
-from catalog_er.fingerprint.match import _refit, is_match, verify
+from catalog_er.fingerprint.match import AudioRelation, _refit, is_match, is_usable, relation, verify
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
 from catalog_er.fingerprint.synthetic import render_song
 from catalog_er.fingerprint.synthetic.distort import DISTORTIONS
+from catalog_er.fingerprint.synthetic.negatives import reverse, shuffle_segments
 
 RATE_HZ = 44100
 SECONDS = 20.0
@@ -110,3 +111,39 @@ def test_refit_never_leaves_the_searched_time_scales() -> None:
     reference = np.array([150.0, 150.0, 150.0, 152.1, 152.1, 152.1])  # a least-squares slope of 2.1
     scale, _ = _refit(query, reference, 1.0)
     assert scale == 1.0
+
+
+def test_relation_levels_tell_copies_from_partial_alignments_and_hard_negatives(
+        song: np.ndarray, original: Fingerprint) -> None:
+    def relation_of(audio: np.ndarray | bytes, rate_hz: int = RATE_HZ) -> AudioRelation:
+        return relation(_fingerprint(audio, rate_hz), original)
+
+    assert relation_of(DISTORTIONS["mp3_128"](song, RATE_HZ, 0)[0]) is AudioRelation.ALIGNED
+    assert relation_of(DISTORTIONS["trim_start_10s"](song, RATE_HZ, 0)[0]) is AudioRelation.ALIGNED  # half of it
+    assert relation_of(*DISTORTIONS["speed_+2%"](song, RATE_HZ, 0)) is AudioRelation.PARTIAL
+    longer = render_song(seed=11, seconds=60.0, rate_hz=RATE_HZ)
+    longer_print = _fingerprint(longer)
+    assert relation(original, longer_print) is AudioRelation.PARTIAL  # its first 20 s: an excerpt
+    # every frame of the original is there, and it is still another recording
+    assert relation_of(reverse(song)) is AudioRelation.NO_ALIGNMENT
+    for seed in range(3):  # 2-5 s pieces of a minute; a re-cut in a few long pieces is not caught (see match.py)
+        shuffled = _fingerprint(shuffle_segments(longer, rate_hz=RATE_HZ, seed=seed))
+        assert relation(shuffled, longer_print) is AudioRelation.NO_ALIGNMENT
+    other_take = render_song(seed=11, seconds=SECONDS, rate_hz=RATE_HZ, performance_seed=5)
+    assert relation_of(other_take) is AudioRelation.NO_ALIGNMENT
+
+
+def test_too_little_audio_to_judge_is_unusable_not_a_mismatch(song: np.ndarray, original: Fingerprint) -> None:
+    short = _fingerprint(song[: 4 * RATE_HZ])
+    assert is_usable(original) and not is_usable(short)
+    assert relation(short, original) is AudioRelation.UNUSABLE
+    tone = np.sin(2 * np.pi * 440.0 * np.arange(10 * RATE_HZ) / RATE_HZ).astype(np.float32)
+    drone = _fingerprint(tone)
+    assert drone.hashes_per_second < 10 and relation(drone, original) is AudioRelation.UNUSABLE
+
+
+def test_shuffled_segments_keep_every_sample_and_move_every_piece(song: np.ndarray) -> None:
+    shuffled = shuffle_segments(song, rate_hz=RATE_HZ, seed=4)
+    assert shuffled.shape == song.shape and np.isclose(np.sort(shuffled, axis=None), np.sort(song, axis=None)).all()
+    assert not np.array_equal(shuffled[: 2 * RATE_HZ], song[: 2 * RATE_HZ])
+    assert np.array_equal(reverse(reverse(song)), song)

@@ -101,6 +101,23 @@ def test_version_conflict_vetoes_whatever_else_agrees() -> None:
     assert model.probability(same_version)[0] > 0.9
 
 
+def test_audio_that_does_not_align_outweighs_identical_metadata() -> None:
+    model = _train(_simulated_candidates(seed=4)[0])
+    everything_agrees = dict(title=1.0, artist=1.0, isrc=1, duration=0, version=1, album=1, year=1)
+    levels = comparison_levels(_signals(3, **everything_agrees, audio=[0, 1, 2]), TRACK_COMPARISONS)
+    no_alignment, partial, aligned = model.probability(levels)
+    assert vetoed(levels, TRACK_COMPARISONS).tolist() == [True, False, False]
+    assert no_alignment < 1e-12 < 0.99 < partial <= aligned
+    # an aligned copy behind placeholder metadata ("Track 07" by "Various Artists") is still found
+    stripped = comparison_levels(_signals(2, title=np.nan, artist=0.1, isrc=-1, duration=np.nan, version=1,
+                                          audio=[-1, 2]), TRACK_COMPARISONS)
+    unknown, heard = model.probability(stripped)
+    assert unknown < 0.5 < heard
+    audio = TRACK_COMPARISONS[NAMES.index("audio")]
+    assert model.m[NAMES.index("audio")].tolist() == list(audio.fixed_m)  # the verifier's, not learned
+    assert model.u[NAMES.index("audio")].tolist() == list(audio.fixed_u)
+
+
 def test_match_weight_is_the_sum_of_level_weights() -> None:
     levels, _ = _simulated_candidates(seed=3)
     model = _train(levels)

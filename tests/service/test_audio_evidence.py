@@ -31,7 +31,7 @@ def test_catalog_evidence_finds_the_copy_and_verifies_only_rows_with_audio(print
     assert evidence.signature_rows.tolist() == [0, 2, 3] and evidence.signatures.shape[0] == 3
     assert (0, 2) in set(zip(evidence.candidate_left.tolist(), evidence.candidate_right.tolist(), strict=True))
     levels = evidence.match_levels(np.array([0, 0, 1, 2]), np.array([2, 3, 2, 4]))
-    assert levels.tolist() == [1, 0, -1, -1]  # copy, other song, then pairs where a side has no audio
+    assert levels.tolist() == [2, 0, -1, -1]  # aligned copy, no alignment, then pairs where a side has no audio
     with pytest.raises(ValueError, match="do not both have audio"):
         evidence.verify(np.array([0]), np.array([1]))
 
@@ -44,5 +44,5 @@ def test_look_up_evidence_pools_the_candidates_then_the_query(prints: dict[str, 
     evidence = stored.evidence(["t-live", "t-none", "t-song"], prints["quieter copy"])
     assert evidence is not None and evidence.has_audio.tolist() == [True, False, True, True]
     query = np.full(3, 3)
-    assert evidence.match_levels(query, np.arange(3)).tolist() == [0, -1, 1]
+    assert evidence.match_levels(query, np.arange(3)).tolist() == [0, -1, 2]  # live take: no alignment
     assert TrackFingerprints({}).evidence(["t-song"], prints["song"]) is None

@@ -62,6 +62,30 @@ def test_audio_finds_what_metadata_missed_and_keeps_precision(audio_catalog: Pat
     assert pairs["audio_match"].null_count < pairs.num_rows
 
 
+def test_reversed_and_shuffled_copies_under_identical_metadata_stay_apart(audio_catalog: Path,
+                                                                          tmp_path: Path) -> None:
+    tracks = pq.read_table(audio_catalog / "tracks.parquet").to_pylist()
+    recording = {r["track_id"]: r["recording_id"]
+                 for r in pq.read_table(audio_catalog / "truth_tracks.parquet").to_pylist()}
+    by_metadata: dict[tuple, list[str]] = {}
+    for row in tracks:
+        if row["audio_path"] is not None:
+            by_metadata.setdefault((row["title"], row["artist"], row["album"], row["isrc"], row["duration_ms"]),
+                                   []).append(row["track_id"])
+    traps = [(a, b) for ids in by_metadata.values() for a in ids for b in ids
+             if a < b and recording[a] != recording[b]]
+    assert len(traps) >= 2, "the synthetic catalog re-cuts some originals under their exact metadata, ISRC included"
+    out = tmp_path / "out"
+    assert run_cli("resolve", "--tracks", str(audio_catalog / "tracks.parquet"), "--out", str(out),
+                   "-q").returncode == 0
+    group = {member: k for k, members in enumerate(pq.read_table(out / "proposals.parquet")["member_ids"].to_pylist())
+             for member in members}
+    merged = [(a, b) for a, b in traps if a in group and group.get(a) == group.get(b)]
+    assert merged == []
+    evidence = [json.loads(e) for e in pq.read_table(out / "proposals.parquet")["evidence"].to_pylist()]
+    assert any(pair["signals"]["audio"].startswith("aligned copy") for e in evidence for pair in e["pairs"])
+
+
 def test_rerun_uses_the_fingerprint_cache(audio_catalog: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = run_cli("-v", "resolve", "--tracks", str(audio_catalog / "tracks.parquet"), "--out", str(out), "-q")
