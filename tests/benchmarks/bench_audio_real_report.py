@@ -47,12 +47,19 @@ def false_match_lines(results: dict) -> list[str]:
              f"(max share {ours['max_share']:.3f}, max score {ours['max_score']}) | {peer_cell} |",
              f"| every delivery vs every other song | {cross['pairs']:,} | {cross['catalog_er']['matches']} "
              f"(max share {cross['catalog_er']['max_share']:.3f}) | {cross_peer} |"]
-    named = [f"{a} ~ {b}" for a, b in distinct["matched_pairs"]]
-    named += [f"{song} ({distortion}, {fmt}) ~ {other}" for song, distortion, fmt, other in
-              cross["catalog_er"]["examples"]]
-    if named:
-        lines += ["", f"catalog-er's matches between distinct songs: {'; '.join(named)}."]
+    if distinct["matched_pairs"]:
+        lines += ["", "catalog-er's matched pairs of distinct shipped songs: "
+                  f"{'; '.join(f'{a} ~ {b}' for a, b in distinct['matched_pairs'])}."]
+    by_pair = cross["catalog_er"].get("by_song_pair", {})
+    if by_pair:
+        lines += ["", "catalog-er's delivery-vs-other-song matches, deliveries per song pair: "
+                  f"{'; '.join(f'{pair}: {count}' for pair, count in by_pair.items())}."]
     return lines
+
+
+def miss_lines(results: dict) -> list[str]:
+    """Which songs each distortion × format missed (catalog-er)."""
+    return [f"- {label.replace('|', ' in ')}: {', '.join(songs)}" for label, songs in results.get("misses", {}).items()]
 
 
 def speed_table(results: dict) -> list[str]:
@@ -99,6 +106,9 @@ def markdown(results: dict) -> str:
     parts += ["", "Hard negatives (must not match; stems are other recordings of the same song, time-aligned):",
               "", *negatives_table(results), "", *false_match_lines(results), "",
               "Cost per CPU second (audio seconds per CPU second, one worker process):", "", *speed_table(results)]
+    misses = miss_lines(results)
+    if misses:
+        parts += ["", "Deliveries catalog-er missed:", "", *misses]
     errors = error_lines(results)
     if errors:
         parts += ["", "Decoding errors (counted as misses):", "", *errors]

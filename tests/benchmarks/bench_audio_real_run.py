@@ -259,9 +259,27 @@ def _cross(outcomes: list[DeliveryOutcome], chromaprint: bool) -> dict:
     pairs = sum(o.cross_pairs for o in outcomes)
     ours = [(o.song_id, o.distortion, o.format, other) for o in outcomes for other in o.cross_matches]
     peer = [(o.song_id, o.distortion, o.format, other) for o in outcomes for other in o.cross_chromaprint_matches]
+
+    def by_song_pair(matches: list[tuple[str, str, str, str]]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for song, _, _, other in matches:
+            counts[f"{song} ~ {other}"] = counts.get(f"{song} ~ {other}", 0) + 1
+        return counts
+
     return {"pairs": pairs, "catalog_er": {"matches": len(ours), "examples": ours[:20],
+                                           "by_song_pair": by_song_pair(ours),
                                            "max_share": max((o.cross_max_share for o in outcomes), default=0.0)},
-            "chromaprint": {"matches": len(peer), "examples": peer[:20]} if chromaprint else None}
+            "chromaprint": {"matches": len(peer), "examples": peer[:20], "by_song_pair": by_song_pair(peer)}
+            if chromaprint else None}
+
+
+def _misses(outcomes: list[DeliveryOutcome]) -> dict[str, list[str]]:
+    """``{"distortion|format": [song ids]}`` of the deliveries catalog-er did not verify (decode errors included)."""
+    misses: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.distortion in DISTORTIONS and not o.row.is_match:
+            misses.setdefault(o.row.label, []).append(o.song_id)
+    return misses
 
 
 def _named_pair_matches(pairs: dict[str, np.ndarray], ids: list[str], key: str, matched: Callable) -> list[list[str]]:
@@ -346,6 +364,7 @@ def run(args: argparse.Namespace) -> int:
                                    pairs, ids, "chromaprint_score", chromaprint_peer.is_match) if chromaprint else []},
             "delivery_vs_other_song": _cross(outcomes, chromaprint),
         },
+        "misses": _misses(outcomes),
         "decode_errors": _decode_errors(outcomes),
         "speed": _speed(outcomes, references, songs),
         "deliveries_from_cache": sum(o.from_cache for o in outcomes),
