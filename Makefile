@@ -13,7 +13,8 @@ TEST_MUSIC_PACKAGE := asc-music
 TEST_MUSIC_STAMP := $(VENV)/.test-music-installed
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-artists bench-service clean venv
+.PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-same-work \
+	bench-artists bench-service clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -83,6 +84,11 @@ bench-artists: $(VENV)/.bench-installed
 
 bench-service: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_service.py --out $(BENCH_DIR)
+
+# Issue 12: another recording of the same song (live, cover, other key/tempo, re-recording) vs unrelated songs in
+# the same key and tempo; plus Frets on Fire stems when the Debian fretsonfire-songs-* packages are installed.
+bench-same-work: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench_same_work.py --out $(BENCH_DIR)/same-work
 
 bench-audio: $(VENV)/.bench-installed
 	command -v fpcalc >/dev/null || (apt-get install -y -qq libchromaprint-tools >/dev/null 2>&1) || \

@@ -120,6 +120,16 @@ def show_proposals(out: Path, *, top: int = 10, min_confidence: float | None = N
         for member in row["member_ids"]:
             if member in titles:
                 print(f"      {member}: {titles[member]}")
+    versions_file = out / "versions.parquet"
+    if versions_file.is_file():
+        versions = pq.read_table(versions_file)
+        print(f"\n{versions.num_rows:,} pairs in {versions_file} are other recordings of one song (live, cover, "
+              f"re-recording: never merged); showing {min(top, versions.num_rows)}")
+        for pair in versions.slice(0, top).to_pylist():
+            left, right = pair["left_id"], pair["right_id"]
+            print(f"  same work {pair['work_similarity']:.2f}: {left}"
+                  f"{' (' + titles[left] + ')' if left in titles else ''} / {right}"
+                  f"{' (' + titles[right] + ')' if right in titles else ''}")
 
 
 _VERDICTS = {AudioRelation.ALIGNED: "SAME RECORDING (an aligned copy)",
