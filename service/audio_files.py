@@ -24,6 +24,12 @@ FINGERPRINT_FORMAT_VERSION = 1
 """Bump when landmark hashing changes: cached fingerprints of another version are ignored."""
 
 
+def audio_file(tracks_file: Path, audio_path: str) -> Path:
+    """Where a dump's ``audio_path`` points: itself when absolute, else relative to the dump's folder."""
+    path = Path(audio_path)
+    return path if path.is_absolute() else tracks_file.parent / path
+
+
 def fingerprint_file(source: str | Path | bytes) -> Fingerprint:
     """Decode ``source`` (path or bytes) and fingerprint it; raises ``InvalidAudioError``."""
     return fingerprint_samples(decode(source))
@@ -82,15 +88,13 @@ class TrackAudio:
 def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: FingerprintCache | None,
                        on_track: Callable[[], None] | None = None) -> TrackAudio:
     """Fingerprint every track with an ``audio_path`` (see the module docstring)."""
-    base = tracks_file.parent
     rows, fingerprints, problems = [], [], []
     decoded = cached = 0
     ids = tracks["track_id"].to_pylist()
     for row, audio_path in enumerate(tracks["audio_path"].to_pylist()):
         if audio_path is None:
             continue
-        path = Path(audio_path)
-        path = path if path.is_absolute() else base / path
+        path = audio_file(tracks_file, audio_path)
         try:
             fingerprint = cache.load(path) if cache is not None and path.is_file() else None
             if fingerprint is None:

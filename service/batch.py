@@ -2,7 +2,8 @@
 
 Reads and validates the dumps (bad rows go to the rejected report), fingerprints the audio files the tracks
 name, calls :func:`resolver.pipeline.resolve_catalog`, and writes into ``out/``: ``proposals.parquet``,
-``pairs.parquet``, ``candidates.parquet`` (when asked), ``rejected.parquet`` (when any row was rejected) and
+``pairs.parquet``, ``candidates.parquet`` (when asked), ``rejected.parquet`` (when any row was rejected),
+``versions.parquet`` (with audio: other recordings of one song, :mod:`service.work_versions`) and
 ``summary.json`` (counts, stage seconds, peak memory, blocking and model figures). A progress bar on stderr
 follows the audio files and the stages; one line on stdout sums the run up.
 """
@@ -26,6 +27,7 @@ from catalog_er.service.audio_files import FingerprintCache, fingerprint_tracks
 from catalog_er.service.errors import EmptyInputError
 from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
 from catalog_er.service.io.parquet import write_rejected, write_table
+from catalog_er.service.work_versions import files_to_decode, other_recordings
 
 log = logging.getLogger("catalog_er")
 
@@ -95,8 +97,17 @@ def run_batch(tracks_path: str | Path, *, out: Path, artists_path: str | Path | 
             if bar.n < bar.total and name != stages[0]:
                 bar.update(1)
 
-        result = resolve_catalog(tracks.table, artists, engagement, config=config, on_stage=on_stage, audio=audio)
+        result = resolve_catalog(tracks.table, artists, engagement, config=config, on_stage=on_stage, audio=audio,
+                                 keep_scored=audio is not None)
         bar.update(bar.total - bar.n)
+    versions_file = out / "versions.parquet"
+    versions_file.unlink(missing_ok=True)
+    if result.scored is not None:
+        with tqdm(total=files_to_decode(result.scored), desc="versions", unit="file",
+                  disable=not show_progress) as bar:
+            versions = other_recordings(result.scored, tracks_file=Path(tracks_path), on_file=bar.update)
+        write_table(versions, versions_file)
+        result.tracks.counts["version_pairs"] = versions.num_rows
     write_table(result.proposals(), out / "proposals.parquet")
     write_table(result.pairs(), out / "pairs.parquet")
     candidates_file = out / "candidates.parquet"

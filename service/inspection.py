@@ -120,6 +120,16 @@ def show_proposals(out: Path, *, top: int = 10, min_confidence: float | None = N
         for member in row["member_ids"]:
             if member in titles:
                 print(f"      {member}: {titles[member]}")
+    versions_file = out / "versions.parquet"
+    if versions_file.is_file():
+        versions = pq.read_table(versions_file)
+        print(f"\n{versions.num_rows:,} pairs in {versions_file} are other recordings of one song (live, cover, "
+              f"re-recording: never merged); showing {min(top, versions.num_rows)}")
+        for pair in versions.slice(0, top).to_pylist():
+            left, right = pair["left_id"], pair["right_id"]
+            print(f"  same work {pair['work_similarity']:.2f}: {left}"
+                  f"{' (' + titles[left] + ')' if left in titles else ''} / {right}"
+                  f"{' (' + titles[right] + ')' if right in titles else ''}")
 
 
 _VERDICTS = {AudioRelation.ALIGNED: "SAME RECORDING (an aligned copy)",
@@ -135,9 +145,10 @@ def describe_fingerprints(file: str, other: str | None = None) -> None:
         first = fingerprint_file(file)
         if other is None:
             info = probe(file)
-            print(f"{file}: {info.format} {info.subtype}, {info.channels} ch, {info.rate_hz} Hz, "
-                  f"{first.seconds:.1f} s analysed\n  {first.peak_count:,} peaks, {len(first.hashes):,} hashes "
-                  f"({first.hashes_per_second:.0f}/s), {first.storage_bytes():,} bytes "
+            print(f"{file}: {info.subtype} in {info.format} (FFmpeg's codec and container names), "
+                  f"{info.channels} ch, {info.rate_hz} Hz, {first.seconds:.1f} s analysed\n"
+                  f"  {first.peak_count:,} peaks, {len(first.hashes):,} hashes ({first.hashes_per_second:.0f}/s), "
+                  f"{first.storage_bytes():,} bytes "
                   f"({first.storage_bytes() / max(first.seconds, 1e-9) * 3600 / 1e6:.1f} MB per hour)")
             return
         second = fingerprint_file(other)

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import soundfile as sf
 
 from catalog_er.fingerprint.synthetic import render_song
-from catalog_er.fingerprint.synthetic.distort import DISTORTIONS
+from catalog_er.fingerprint.synthetic.distort import DISTORTIONS, encode
 from catalog_er.fingerprint.synthetic.negatives import reverse, shuffle_segments
 from catalog_er.resolver.synthetic import SyntheticCatalog
 
@@ -104,7 +103,7 @@ def _write(path: Path, audio: np.ndarray | bytes, rate_hz: int) -> None:
     if isinstance(audio, bytes):
         path.write_bytes(audio)
     else:
-        sf.write(path, np.asarray(audio, dtype=np.float32), rate_hz, format="FLAC", subtype="PCM_16")
+        path.write_bytes(encode(np.asarray(audio, dtype=np.float32), rate_hz=rate_hz, format="flac"))
 
 
 def _extension(distortion: str, audio: np.ndarray | bytes) -> str:

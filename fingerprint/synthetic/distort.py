@@ -3,23 +3,23 @@
 Each distortion is a small function over a float signal with keyword-only parameters, seeded where random.
 :data:`DISTORTIONS` lists exactly what the fingerprint benchmark tests, as one data table.
 
-Encoding (libsndfile 1.2.2 through soundfile), measured on this build:
-- MP3: with ``bitrate_mode="CONSTANT"`` libsndfile maps ``compression_level`` linearly onto LAME's CBR
-  bitrate — MPEG-1 (rate ≥ 32 kHz): ``kbps = 320 − 288·level``; MPEG-2 (16–32 kHz): ``160 − 152·level``;
-  MPEG-2.5: ``64 − 56·level`` — so a target bitrate is exact. Measured (file size incl. headers) on a 30 s
-  rendered song: 64 → 64.1, 96 → 96.2, 128 → 128.3 kbps at 44.1 kHz, 64 → 64.2, 128 → 128.4 at 22.05 kHz;
-  the rate is the total for mono or stereo. ``level = 1.0`` is rejected, so the lowest rate is unreachable.
-  Without ``bitrate_mode`` the level drives LAME's VBR quality instead (~125 kbps at level 0).
-- Opus: ``compression_level`` maps linearly onto the target bitrate *per channel*,
-  ``kbps_per_channel ≈ 256 − 250·level`` (6–256); ``bitrate_mode`` is rejected. Measured on a rendered song:
-  mono 32 → 33.3, 64 → 65.3, 128 → 129.7 kbps; stereo doubles. ``bitrate_kbps`` here is the total, split
-  over channels. Opus only runs at 48 kHz, so input is resampled to 48 kHz first.
-- Vorbis is quality-based VBR (``quality = 1 − level``); there is no bitrate target, so ``ogg_vorbis``
-  takes no ``bitrate_kbps``. libsndfile's default quality gives, on rendered songs at 44.1 kHz, ~67 kbps
-  mono and ~88 kbps stereo (~40/50 kbps at 22.05 kHz).
-- Writing OGG/Vorbis with one large ``sf.write`` has segfaulted libsndfile 1.2.2 on long signals; every
-  format here is written in blocks of 4096 frames through ``sf.SoundFile`` (checked: every format and
-  bitrate above, mono and stereo, 22.05/44.1/48 kHz, 5–300 s).
+Encoding is FFmpeg's, through PyAV, in memory (FFmpeg 8.1 as bundled in the PyAV 18 wheel), measured on this
+build (file size incl. headers over the decoded duration, rendered songs, 44.1 kHz unless said):
+- ``wav``/``aiff``: 16-bit PCM; ``flac``: 16-bit FLAC; ``alac``: 16-bit ALAC in an ``.m4a`` (FFmpeg's "ipod"
+  muxer, the one it picks for ``.m4a``: moov atom after the audio, as FFmpeg writes by default).
+- ``mp3``: libmp3lame CBR; the bitrate is exact (64 → 64.2, 128 → 128.3 kbps, mono or stereo, also at 22.05 kHz).
+  The LAME/Info header carries the encoder delay and padding, so FFmpeg decodes the exact length and alignment.
+- ``aac``: FFmpeg's native AAC-LC encoder in an ``.m4a``; 64 → 66, 128 → 138–140 kbps (at 22.05 kHz mono it tops
+  out near 92). The edit list trims the 1024 priming samples; the last frame's padding (< 1024 samples) is not
+  trimmed, so the decoded length runs up to one frame long.
+- ``ogg_vorbis``: FFmpeg's native Vorbis encoder (experimental; ~100 kbps at 44.1 kHz, ~62 at 22.05 kHz). It
+  writes two channels only: mono input becomes two equal channels (which decode back to the same mono).
+- ``ogg_opus``: libopus, constrained VBR (mono 32 → 33.1, 64 → 65.1 kbps; stereo doubles). ``bitrate_kbps`` is the
+  total, split over channels. Opus only runs at 48 kHz, so input is resampled to 48 kHz first. Pre-skip and
+  end trimming are in the Ogg stream: exact length and alignment.
+- ``wma``: FFmpeg's wmav2 in ASF; bitrates come in coarse steps (64 → 69, 128 → 138 kbps). FFmpeg's wmav2
+  decoder drops the first frame (2048 samples at 32–48 kHz) that its encoder writes, so one frame of silence
+  is prepended: the decoded audio is then aligned, and up to one frame long.
 """
 
 from __future__ import annotations
@@ -28,30 +28,66 @@ import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
+import av
 import numpy as np
-import soundfile as sf
 import soxr
+from av.audio.stream import AudioStream
 
 from catalog_er.fingerprint.synthetic.stretch import time_stretch
 
-EncodeFormat = Literal["wav", "flac", "mp3", "ogg_vorbis", "ogg_opus"]
+EncodeFormat = Literal["wav", "aiff", "flac", "alac", "mp3", "aac", "ogg_vorbis", "ogg_opus", "wma"]
 DistortionResult = tuple[np.ndarray | bytes, int]
 
 OPUS_RATE_HZ: Final = 48000
-_WRITE_BLOCK_FRAMES: Final = 4096
-# format → (container, subtype)
-_CONTAINERS: Final = {
-    "wav": ("WAV", "PCM_16"),
-    "flac": ("FLAC", "PCM_16"),
-    "mp3": ("MP3", "MPEG_LAYER_III"),
-    "ogg_vorbis": ("OGG", "VORBIS"),
-    "ogg_opus": ("OGG", "OPUS"),
-}
-_OPUS_KBPS_PER_CHANNEL: Final = (6, 256)
-_MP3_RATES_HZ: Final = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
+_ENCODE_BLOCK_FRAMES: Final = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Encoder:
+    """How :func:`encode` writes one format with FFmpeg.
+
+    Attributes:
+        muxer: FFmpeg's muxer (container) name.
+        codec: FFmpeg's encoder name.
+        sample_format: the encoder's input sample format (PyAV converts the float input to it).
+        rates_hz: the sample rates the encoder takes, when limited.
+        stereo_only: the encoder takes two channels only; mono input is written as two equal channels.
+        lead_in_frame: prepend one encoder frame of silence, which FFmpeg's own decoder drops again.
+        options: encoder options.
+    """
+
+    muxer: str
+    codec: str
+    sample_format: str
+    rates_hz: frozenset[int] | None = None
+    stereo_only: bool = False
+    lead_in_frame: bool = False
+    options: tuple[tuple[str, str], ...] = ()
+
+
+_MPEG_RATES_HZ: Final = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
+_ENCODERS: Final[Mapping[str, _Encoder]] = MappingProxyType(
+    {
+        "wav": _Encoder("wav", "pcm_s16le", "s16"),
+        "aiff": _Encoder("aiff", "pcm_s16be", "s16"),
+        "flac": _Encoder("flac", "flac", "s16"),
+        "alac": _Encoder("ipod", "alac", "s16p"),  # the "ipod" muxer is FFmpeg's choice for .m4a
+        "mp3": _Encoder("mp3", "libmp3lame", "fltp", rates_hz=_MPEG_RATES_HZ),
+        "aac": _Encoder("ipod", "aac", "fltp"),
+        "ogg_vorbis": _Encoder("ogg", "vorbis", "fltp", stereo_only=True, options=(("strict", "experimental"),)),
+        "ogg_opus": _Encoder("ogg", "libopus", "flt", options=(("vbr", "constrained"),)),
+        "wma": _Encoder("asf", "wmav2", "fltp", rates_hz=_MPEG_RATES_HZ, lead_in_frame=True),
+    }
+)
+# format → (default, lowest, highest kbps, whether those are per channel); mp3's range depends on the rate
+_KBPS: Final[Mapping[str, tuple[int, int, int, bool]]] = MappingProxyType(
+    {"mp3": (128, 32, 320, False), "aac": (128, 16, 320, False), "wma": (128, 24, 320, False),
+     "ogg_opus": (64, 6, 256, True)}
+)  # fmt: skip
 
 
 def pink_noise(rng: np.random.Generator, n_samples: int) -> np.ndarray:
@@ -170,58 +206,67 @@ def change_tempo(x: np.ndarray, *, rate_hz: int, factor: float) -> np.ndarray:
 def encode(x: np.ndarray, *, rate_hz: int, format: EncodeFormat, bitrate_kbps: int | None = None) -> bytes:
     """Encode ``x`` (``(n,)`` or ``(n, channels)``, clipped to [-1, 1]) to the bytes of a file in ``format``.
 
-    ``bitrate_kbps`` (total over channels) applies to ``mp3`` (CBR, default 128) and ``ogg_opus`` (default 64
-    per channel; input resampled to 48 kHz); lossless formats and ``ogg_vorbis`` reject it.
-    See the module docstring for how libsndfile maps it.
+    ``bitrate_kbps`` (total over channels) applies to the lossy formats with a bitrate target: ``mp3`` (CBR,
+    default 128), ``aac`` (default 128), ``wma`` (default 128) and ``ogg_opus`` (default 64 per channel; input
+    resampled to 48 kHz); lossless formats and ``ogg_vorbis`` reject it. Written by FFmpeg's encoders and muxers
+    (PyAV), in memory; see the module docstring for the encoders, their bitrates and codec delays.
     """
-    if format not in _CONTAINERS:
-        raise ValueError(f"format must be one of {sorted(_CONTAINERS)}, got {format!r}")
-    if format == "mp3" and rate_hz not in _MP3_RATES_HZ:
-        raise ValueError(f"mp3 needs rate_hz in {sorted(_MP3_RATES_HZ)}, got {rate_hz!r}; resample first")
+    if format not in _ENCODERS:
+        raise ValueError(f"format must be one of {sorted(_ENCODERS)}, got {format!r}")
     if isinstance(rate_hz, bool) or not isinstance(rate_hz, int) or not 1000 <= rate_hz <= 384_000:
         raise ValueError(f"rate_hz must be an int in [1000, 384000], got {rate_hz!r}")
+    spec = _ENCODERS[format]
+    if spec.rates_hz is not None and rate_hz not in spec.rates_hz:
+        raise ValueError(f"{format} needs rate_hz in {sorted(spec.rates_hz)}, got {rate_hz!r}; resample first")
     x = np.clip(_signal(x), -1.0, 1.0).astype(np.float32)
-    level, mode = None, None
-    if format == "mp3":
-        level, mode = _mp3_level(128 if bitrate_kbps is None else bitrate_kbps, rate_hz), "CONSTANT"
-    elif format == "ogg_opus":
-        channels = 1 if x.ndim == 1 else x.shape[1]
-        kbps = 64 * channels if bitrate_kbps is None else bitrate_kbps
-        low, high = (bound * channels for bound in _OPUS_KBPS_PER_CHANNEL)
-        if isinstance(kbps, bool) or not isinstance(kbps, int) or not low <= kbps <= high:
-            raise ValueError(
-                f"opus bitrate_kbps for {channels} channel(s) must be an int in [{low}, {high}], got {kbps!r}"
-            )
-        level = (256 - kbps / channels) / 250
-        if rate_hz != OPUS_RATE_HZ:
-            x = resample(x, from_hz=rate_hz, to_hz=OPUS_RATE_HZ)
-            rate_hz = OPUS_RATE_HZ
-    elif bitrate_kbps is not None:
-        raise ValueError(f"{format} takes no bitrate_kbps (got {bitrate_kbps!r})")
-    container, subtype = _CONTAINERS[format]
-    buffer = io.BytesIO()
     frames = x if x.ndim == 2 else x[:, None]
-    with sf.SoundFile(
-        buffer,
-        mode="w",
-        samplerate=int(rate_hz),
-        channels=frames.shape[1],
-        format=container,
-        subtype=subtype,
-        compression_level=level,
-        bitrate_mode=mode,
-    ) as handle:
-        for start in range(0, frames.shape[0], _WRITE_BLOCK_FRAMES):  # one big write segfaults Vorbis
-            handle.write(frames[start : start + _WRITE_BLOCK_FRAMES])
+    if frames.shape[1] > 2:
+        raise ValueError(f"encode writes mono or stereo, got {frames.shape[1]} channels")
+    kbps = _bitrate_kbps(format, bitrate_kbps, channels=frames.shape[1], rate_hz=rate_hz)
+    if format == "ogg_opus" and rate_hz != OPUS_RATE_HZ:
+        frames, rate_hz = resample(frames, from_hz=rate_hz, to_hz=OPUS_RATE_HZ), OPUS_RATE_HZ
+    if spec.stereo_only and frames.shape[1] == 1:
+        frames = np.repeat(frames, 2, axis=1)
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, mode="w", format=spec.muxer) as container:
+            stream = cast(AudioStream, container.add_stream(spec.codec, rate=rate_hz))
+            stream.layout = "mono" if frames.shape[1] == 1 else "stereo"
+            stream.format = spec.sample_format
+            if kbps is not None:
+                stream.bit_rate = kbps * 1000
+            stream.codec_context.options = dict(spec.options)
+            stream.codec_context.open()
+            if spec.lead_in_frame:  # FFmpeg's wmav2 decoder drops the first frame its encoder writes
+                silence = np.zeros((stream.codec_context.frame_size, frames.shape[1]), np.float32)
+                frames = np.concatenate([silence, frames])
+            for start in range(0, frames.shape[0], _ENCODE_BLOCK_FRAMES):
+                block = np.ascontiguousarray(frames[start : start + _ENCODE_BLOCK_FRAMES].T)
+                frame = av.AudioFrame.from_ndarray(block, format="fltp", layout=stream.layout)
+                frame.sample_rate, frame.pts, frame.time_base = rate_hz, start, Fraction(1, rate_hz)
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+    except av.FFmpegError as error:
+        raise ValueError(f"FFmpeg cannot encode {format} at {rate_hz} Hz, {kbps} kbps: {error}") from error
     return buffer.getvalue()
 
 
-def _mp3_level(kbps: int, rate_hz: int) -> float:
-    """libsndfile's CBR ``compression_level`` for ``kbps`` at ``rate_hz`` (see the module docstring)."""
-    top, bottom = (320, 32) if rate_hz >= 32000 else (160, 8) if rate_hz >= 16000 else (64, 8)
-    if not (isinstance(kbps, int) and bottom < kbps <= top):
-        raise ValueError(f"mp3 bitrate_kbps at {rate_hz} Hz must be an int in ({bottom}, {top}], got {kbps!r}")
-    return (top - kbps) / (top - bottom)
+def _bitrate_kbps(format: str, kbps: int | None, *, channels: int, rate_hz: int) -> int | None:
+    """The total bitrate to ask ``format``'s encoder for, validated; ``None`` for formats without a target."""
+    limits = _KBPS.get(format)
+    if limits is None:
+        if kbps is not None:
+            raise ValueError(f"{format} takes no bitrate_kbps (got {kbps!r})")
+        return None
+    default, low, high, per_channel = limits
+    if format == "mp3":  # LAME's CBR bitrates depend on the MPEG version the rate selects
+        low, high = (32, 320) if rate_hz >= 32000 else (8, 160) if rate_hz >= 16000 else (8, 64)
+    scale = channels if per_channel else 1
+    kbps = default * scale if kbps is None else kbps
+    if isinstance(kbps, bool) or not isinstance(kbps, int) or not low * scale <= kbps <= high * scale:
+        unit = f" for {channels} channel(s)" if per_channel else ""
+        raise ValueError(f"{format} bitrate_kbps{unit} must be an int in [{low * scale}, {high * scale}], got {kbps!r}")
+    return kbps
 
 
 def _signal(x: np.ndarray) -> np.ndarray:

@@ -204,8 +204,8 @@ def test_import_checks_engagement_against_every_stored_track(catalog_dir: Path, 
     assert "Traceback" not in nothing.stderr
 
 
-HEAVY_LIBRARIES = ("numpy", "pyarrow", "scipy", "soundfile", "soxr", "grpc", "google", "rapidfuzz", "datasketch",
-                   "networkx", "tqdm", "prometheus_client")
+HEAVY_LIBRARIES = ("numpy", "pyarrow", "scipy", "av", "soxr", "grpc", "google", "rapidfuzz", "datasketch",
+                   "networkx", "tqdm", "prometheus_client", "librosa", "numba")
 """What the command handlers need and argument parsing must not load (each costs tens to hundreds of ms)."""
 COMMANDS = ("resolve", "serve", "import", "synth", "evaluate", "fingerprint", "show")
 

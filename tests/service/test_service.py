@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import sqlite3
@@ -18,11 +17,10 @@ import grpc
 import numpy as np
 import pyarrow as pa
 import pytest
-import soundfile
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from catalog_er.fingerprint.synthetic import render_song
+from catalog_er.fingerprint.synthetic import encode, render_song
 from catalog_er.resolver.synthetic import SyntheticCatalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
@@ -47,9 +45,7 @@ def _requests(rows: list[dict]) -> Iterator[pb.IngestTracksRequest]:
 
 def _wav(seconds: float = 12.0, seed: int = 5) -> bytes:
     samples = render_song(seed=seed, seconds=seconds, rate_hz=22_050)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, samples, 22_050, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+    return encode(samples, rate_hz=22_050, format="wav")
 
 
 @pytest.fixture(scope="module")
