@@ -406,6 +406,8 @@ class _MonoResampler:
         self._pending: list[list[np.ndarray]] = []  # per frame: one array per plane
         self._pending_samples = 0
         self._pieces: list[np.ndarray] = []
+        self._shapes: dict[tuple[str, str], tuple[tuple[str, int], bool]] = {}
+        """(sample format, channel layout) names → ((packed format, channels), planar)."""
 
     def _new_resampler(self, native_hz: int) -> soxr.ResampleStream | None:
         if native_hz == self.rate_hz:
@@ -417,16 +419,20 @@ class _MonoResampler:
         samples = frame.samples
         if samples <= 0:
             return
-        audio_format, channels = frame.format, frame.layout.nb_channels
-        layout = (audio_format.packed.name, channels)
+        names = (frame.format.name, frame.layout.name)  # two short strings: cheap to read per frame
+        shape = self._shapes.get(names)
+        if shape is None:  # the layout's objects cost ~5 µs a frame to read: once per distinct layout
+            audio_format, channels = frame.format, frame.layout.nb_channels
+            shape = self._shapes[names] = ((audio_format.packed.name, channels), audio_format.is_planar)
+        layout, planar = shape
         if frame.sample_rate != self.native_hz:
             self._restart(frame.sample_rate)
         if layout != self._layout:
             self._flush_block()
             self._layout = layout
-        dtype = _SAMPLE_FORMATS[layout[0]][0]
+        dtype, channels = _SAMPLE_FORMATS[layout[0]][0], layout[1]
         planes = [memoryview(plane) for plane in frame.planes]
-        if audio_format.is_planar:
+        if planar:
             self._pending.append([np.frombuffer(plane, dtype, count=samples) for plane in planes[:channels]])
         else:
             self._pending.append([np.frombuffer(planes[0], dtype, count=samples * channels)])
