@@ -207,14 +207,19 @@ def _overlap_coverage(query_frames: np.ndarray, start: float, stop: float) -> fl
     return float(min(covered_seconds / max(np.ceil(stop - start), 1.0), 1.0))
 
 
-def _displaced_share(query_frames: np.ndarray, residual: np.ndarray, aligned: np.ndarray) -> float:
+def _displaced_share(query_frames: np.ndarray, residual: np.ndarray, aligned: np.ndarray, start: float,
+                     stop: float) -> float:
     """Share of the query's :data:`SEGMENT_SECONDS` pieces with evidence whose shared hashes line up at another
     offset rather than on the line (see :data:`MIN_SEGMENT_PAIRS`); ``residual``: each shared pair's distance
-    from the line in frames, ``aligned``: the pairs on it."""
-    segment = np.floor(query_frames * (FRAME_SECONDS / SEGMENT_SECONDS)).astype(np.int64)
-    n_segments = int(segment.max(initial=0)) + 1
-    on_line = np.bincount(segment[aligned], minlength=n_segments)
-    away = np.abs(residual) > RUNNER_UP_EXCLUSION_BINS * OFFSET_BIN_FRAMES
+    from the line in frames, ``aligned``: the pairs on it; ``start``/``stop``: the query seconds the reference
+    also covers on the line — only pieces inside it are judged (beyond a trimmed copy's end, a song's repeated
+    section rightly lines up elsewhere)."""
+    seconds = query_frames * FRAME_SECONDS
+    inside = (seconds >= start) & (seconds < stop)
+    segment = np.floor((seconds - start) / SEGMENT_SECONDS).astype(np.int64)
+    n_segments = int(segment[inside].max(initial=0)) + 1
+    on_line = np.bincount(segment[aligned & inside], minlength=n_segments)
+    away = inside & (np.abs(residual) > RUNNER_UP_EXCLUSION_BINS * OFFSET_BIN_FRAMES)
     if not away.any():
         return 0.0
     offset_bin = np.floor(residual[away] / OFFSET_BIN_FRAMES).astype(np.int64)
@@ -272,7 +277,7 @@ def verify(query: Fingerprint, reference: Fingerprint) -> MatchResult:
     start, stop = _overlap(query, reference, scale, intercept)
     overlap_coverage = _overlap_coverage(query_frames[aligned], start, stop)
     longer = max(query.seconds, reference.seconds / scale, 1e-9)
-    displaced_share = _displaced_share(query_frames, residual, aligned)
+    displaced_share = _displaced_share(query_frames, residual, aligned, start, stop)
     return MatchResult(
         is_match=is_match(score, share, distinctiveness, scale, overlap_coverage, displaced_share),
         score=score,

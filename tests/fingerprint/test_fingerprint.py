@@ -124,6 +124,7 @@ def test_relation_levels_tell_copies_from_partial_alignments_and_hard_negatives(
     longer = render_song(seed=11, seconds=60.0, rate_hz=RATE_HZ)
     longer_print = _fingerprint(longer)
     assert relation(original, longer_print) is AudioRelation.PARTIAL  # its first 20 s: an excerpt
+    assert relation(longer_print, original) is AudioRelation.PARTIAL  # either way round (repeats beyond it)
     # every frame of the original is there, and it is still another recording
     assert relation_of(reverse(song)) is AudioRelation.NO_ALIGNMENT
     for seed in range(3):  # 2-5 s pieces of a minute; a re-cut in a few long pieces is not caught (see match.py)
