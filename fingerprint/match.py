@@ -145,12 +145,13 @@ class MatchResult:
 _NO_MATCH = MatchResult(False, 0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-def relation(query: Fingerprint, reference: Fingerprint) -> AudioRelation:
+def relation(query: Fingerprint, reference: Fingerprint, *, result: MatchResult | None = None) -> AudioRelation:
     """The :class:`AudioRelation` of two fingerprints: unusable, else the verdict of :func:`verify` and, for a
-    match, whether it is an aligned copy or a partial / time-scaled one."""
+    match, whether it is an aligned copy or a partial / time-scaled one; ``result``: ``verify(query, reference)``
+    when the caller has it already."""
     if not (is_usable(query) and is_usable(reference)):
         return AudioRelation.UNUSABLE
-    result = verify(query, reference)
+    result = result if result is not None else verify(query, reference)
     if not result.is_match:
         return AudioRelation.NO_ALIGNMENT
     if result.unit_scale and result.overlap_span >= ALIGNED_MIN_SPAN:

@@ -138,7 +138,8 @@ class Comparison:
     agrees."""
     fixed_u: tuple[float, ...] | None = None
     """u-probabilities set by definition (a property of the measuring instrument, e.g. how often the fingerprint
-    verifier aligns two different recordings), for levels too rare among different recordings for EM to count."""
+    verifier aligns two different recordings), for levels too rare among different recordings for EM to count;
+    only together with ``fixed_m``."""
     monotone_groups: tuple[tuple[int, ...], ...] = ()
     """Runs of levels ordered by strength of agreement, whose weights must not decrease along the run: after
     EM, adjacent levels that violate that are pooled (pool-adjacent-violators). A top level too rare in
@@ -161,6 +162,8 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.scales) not in (1, 2):
             raise ValueError(f"comparison {self.name!r} combines {len(self.scales)} scales; expected 1 or 2")
+        if self.fixed_u is not None and self.fixed_m is None:
+            raise ValueError(f"comparison {self.name!r}: fixed u needs fixed m (an instrument's rates come as a pair)")
         for kind, given in (("fixed", self.fixed_m), ("fixed u", self.fixed_u), ("default", self.default_m)):
             if given is not None and len(given) != len(self.level_labels):
                 raise ValueError(f"comparison {self.name!r}: {len(given)} {kind} m for "

@@ -211,12 +211,11 @@ def _initial_parameters(candidate_levels: np.ndarray, all_levels: np.ndarray, ra
     m, u, held_m, held_u = [], [], set(), set()
     for i, c in enumerate(comparisons):
         n = len(c.level_labels)
-        if c.fixed_u is not None:
-            m.append(np.asarray(c.fixed_m if c.fixed_m is not None else random_u[i], dtype=np.float64))
+        if c.fixed_m is not None and c.fixed_u is not None:
+            m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(np.asarray(c.fixed_u, dtype=np.float64))
+            held_m.add(i)
             held_u.add(i)
-            if c.fixed_m is not None:
-                held_m.add(i)
         elif c.fixed_m is not None and min(c.fixed_m) <= VETO_M:
             m.append(np.asarray(c.fixed_m, dtype=np.float64))
             u.append(share(all_levels[:, i], n))

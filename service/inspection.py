@@ -155,7 +155,7 @@ def describe_fingerprints(file: str, other: str | None = None) -> None:
     except InvalidAudioError as error:
         raise InputFileError(str(error)) from error
     result = verify(first, second)
-    verdict = _VERDICTS[relation(first, second)]
+    verdict = _VERDICTS[relation(first, second, result=result)]
     print(f"{verdict}: score {result.score} aligned hashes ({result.share:.1%} of the shorter), "
           f"offset {result.offset_seconds:+.2f} s, time scale {result.time_scale:.4f}, coverage "
           f"{result.query_coverage:.0%} of {file} / {result.reference_coverage:.0%} of {other}")
