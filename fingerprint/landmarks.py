@@ -82,7 +82,7 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
         raise ValueError(f"samples must be one-dimensional (mono), got shape {samples.shape}")
     if len(samples) < FFT_SIZE:
         return np.zeros((0, 1), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32), FFT_SIZE)[::HOP_SIZE]
+    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(samples, np.float32), FFT_SIZE)[::HOP_SIZE]
     first_fft_bin, log_bins, group_starts = _log_groups(ANALYSIS_RATE_HZ, FFT_SIZE)
     in_band, filled = slice(first_fft_bin, first_fft_bin + len(log_bins)), log_bins[group_starts]
     window = _window(FFT_SIZE)
@@ -115,30 +115,64 @@ def _log_groups(sample_rate_hz: int, fft_size: int) -> tuple[int, np.ndarray, np
     return int(fft_bins[0]), log_bins, np.flatnonzero(np.r_[True, np.diff(log_bins) > 0])
 
 
-def find_peaks(spectrogram: np.ndarray) -> Peaks:
-    """Local maxima that stand out from their neighbourhood, at most :data:`PEAKS_PER_SECOND` a second."""
+PEAK_CHUNK_SECONDS = 64
+"""Seconds of frames whose peaks are found at once (~2.8 MB per working array; a whole hour at once held
+~1.2 GB of filter arrays)."""
+_FRAMES_PER_SECOND = round(1.0 / FRAME_SECONDS)
+"""The per-second peak budget counts frames in groups of this many (86)."""
+
+
+def find_peaks(spectrogram: np.ndarray, *, chunk_seconds: int = PEAK_CHUNK_SECONDS) -> Peaks:
+    """Local maxima that stand out from their neighbourhood, at most :data:`PEAKS_PER_SECOND` a second.
+
+    Args:
+        spectrogram: ``(n_frames, n_log_bins)`` from :func:`log_spectrogram`.
+        chunk_seconds: the filters run over this many whole seconds of frames at a time (plus their reach either
+            side), so the working memory is a few MB whatever the length; the peaks do not depend on it.
+
+    Returns:
+        The peaks, sorted by frame, then bin.
+    """
     if spectrogram.shape[0] == 0:
         return Peaks(np.empty(0, np.int32), np.empty(0, np.int32))
+    if chunk_seconds < 1:
+        raise ValueError(f"chunk_seconds must be >= 1, got {chunk_seconds}")
+    floor = float(spectrogram.max()) - 9.0  # peaks within 9 nepers of the loudest bin of the whole recording
+    chunk = chunk_seconds * _FRAMES_PER_SECOND  # whole seconds: the per-second budget never spans two chunks
+    found = [_chunk_peaks(spectrogram, start, min(start + chunk, len(spectrogram)), floor)
+             for start in range(0, len(spectrogram), chunk)]
+    frames = np.concatenate([f for f, _ in found])
+    bins = np.concatenate([b for _, b in found])
+    return Peaks(frames.astype(np.int32), bins.astype(np.int32))
+
+
+def _chunk_peaks(spectrogram: np.ndarray, start: int, stop: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(frames, bins)`` of the peaks in frames ``[start, stop)``, sorted by frame then bin. The filters read
+    :data:`PEAK_TIME_RADIUS` frames beyond either end, so the result equals that of one pass over everything."""
+    lo, hi = max(start - PEAK_TIME_RADIUS, 0), min(stop + PEAK_TIME_RADIUS, len(spectrogram))
+    part = spectrogram[lo:hi]
     # each running filter along the array's contiguous axis (2-5x faster than across it): the frequency maximum
     # on the spectrogram, then the time maximum and the time average on its transpose
-    time_major = np.ascontiguousarray(spectrogram.T)
+    time_major = np.ascontiguousarray(part.T)
     neighbourhood_max = maximum_filter1d(np.ascontiguousarray(maximum_filter1d(
-        spectrogram, 2 * PEAK_FREQUENCY_RADIUS + 1, axis=1, mode="constant", cval=-np.inf).T),
+        part, 2 * PEAK_FREQUENCY_RADIUS + 1, axis=1, mode="constant", cval=-np.inf).T),
         2 * PEAK_TIME_RADIUS + 1, axis=1, mode="constant", cval=-np.inf)
     background = uniform_filter1d(time_major, size=2 * PEAK_TIME_RADIUS + 1, axis=1, mode="nearest")
-    is_peak = ((neighbourhood_max == time_major) & (time_major - background > 0.5)
-               & (time_major > time_major.max() - 9.0))
+    inner = slice(start - lo, stop - lo)
+    time_major = time_major[:, inner]
+    is_peak = ((neighbourhood_max[:, inner] == time_major) & (time_major - background[:, inner] > 0.5)
+               & (time_major > floor))
     bins, frames = np.nonzero(is_peak)
+    frames += start
     strength = spectrogram[frames, bins]
-    frames_per_second = round(1.0 / FRAME_SECONDS)
-    second = frames // frames_per_second
+    second = frames // _FRAMES_PER_SECOND
     order = np.lexsort((-strength, second))
     frames, bins, second = frames[order], bins[order], second[order]
     rank = np.arange(len(second)) - np.searchsorted(second, second, side="left")
     keep = rank < PEAKS_PER_SECOND
     frames, bins = frames[keep], bins[keep]
     by_time = np.lexsort((bins, frames))
-    return Peaks(frames[by_time].astype(np.int32), bins[by_time].astype(np.int32))
+    return frames[by_time], bins[by_time]
 
 
 def _targets(peaks: Peaks, *, window: int = 24) -> np.ndarray:

@@ -45,11 +45,32 @@ _STATUS_ENUM = {name: value for value, name in _STATUS.items()}
 
 @dataclass(frozen=True)
 class ServiceLimits:
-    """Sizes a request may not exceed (RESOURCE_EXHAUSTED beyond them)."""
+    """Sizes a request may not exceed (RESOURCE_EXHAUSTED beyond them; audio over ``max_audio_seconds`` is
+    INVALID_ARGUMENT, reason ``too_long``), and how many audio files are decoded at once.
+
+    Attributes:
+        max_audio_bytes: largest audio file a call may send (UploadAudio, FindDuplicates), in bytes.
+        max_audio_seconds: longest audio a call may send, in seconds (checked on the header, then while decoding):
+            the cost of a call is its audio's length, not its byte size (an hour of silence is 0.5 MB of FLAC).
+        max_concurrent_audio: audio files decoded and fingerprinted at once; further audio calls wait their turn
+            without holding a worker thread, so look-ups without audio keep being answered. Each holds about
+            140 KB of memory per second of audio while it runs (~0.25 GB for 30 minutes).
+        max_page_size: largest page of ListMergeProposals.
+        max_candidates: largest ``limit`` of FindDuplicates.
+    """
 
     max_audio_bytes: int = 64 * 1024 * 1024
+    max_audio_seconds: float = 1800.0
+    max_concurrent_audio: int = 2
     max_page_size: int = 10_000
     max_candidates: int = 1_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_audio_bytes", "max_concurrent_audio", "max_page_size", "max_candidates"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ServiceLimits.{name} must be >= 1, got {getattr(self, name)!r}")
+        if not self.max_audio_seconds > 0:
+            raise ValueError(f"ServiceLimits.max_audio_seconds must be > 0, got {self.max_audio_seconds!r}")
 
 
 def _proto_rows(messages: list, *, schema: pa.Schema) -> pa.Table:
@@ -125,11 +146,26 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         self._on_ingest = on_ingest or (lambda kind, count: None)
         self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch)
         """Unsaved-track look-ups (metadata only) waiting together are answered in one pass."""
+        self._audio_slots = asyncio.Semaphore(self.limits.max_concurrent_audio)
+        self._audio_limits = AudioLimits(max_bytes=self.limits.max_audio_bytes,
+                                         max_seconds=self.limits.max_audio_seconds)
 
     async def _blocking(self, function: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result:
         """``function(*args, **kwargs)`` in the worker pool (database, resolution, audio: not on the loop)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor,
                                                                 functools.partial(function, *args, **kwargs))
+
+    async def _with_audio(self, data: bytes, then: Callable[[Fingerprint], _Result]) -> _Result:
+        """``then(fingerprint of data)`` in the worker pool, once one of the ``max_concurrent_audio`` slots is free.
+
+        Raises:
+            InvalidAudioError: ``data`` is not usable audio within the service's limits.
+        """
+        def fingerprint_then() -> _Result:
+            return then(fingerprint_samples(decode(data, limits=self._audio_limits)))
+
+        async with self._audio_slots:
+            return await self._blocking(fingerprint_then)
 
     # --- ingest ---------------------------------------------------------------------------------------------
     async def _ingest(self, requests: AsyncIterator, field: str, to_table: Callable, validate: Callable,
@@ -197,12 +233,11 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if not data:
             raise RequestError("chunk", "no audio bytes were sent")
 
-        def fingerprint_and_store() -> Fingerprint:
-            fingerprint = fingerprint_samples(decode(data, limits=AudioLimits(max_bytes=self.limits.max_audio_bytes)))
+        def store(fingerprint: Fingerprint) -> Fingerprint:
             self.store.put_fingerprint(header.track_id, fingerprint)
             return fingerprint
 
-        fingerprint = await self._blocking(fingerprint_and_store)
+        fingerprint = await self._with_audio(data, store)
         self.catalog.mark_stale()
         return pb.UploadAudioResponse(track_id=header.track_id, seconds=fingerprint.seconds,
                                       hashes=len(fingerprint.hashes), bytes_received=size)
@@ -239,11 +274,10 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             if errors:
                 raise errors[0]
 
-            def find_with_audio() -> tuple[list[tuple[str, Match]], int]:
-                fingerprint = fingerprint_samples(decode(request.unsaved.audio))
+            def find_with_audio(fingerprint: Fingerprint) -> tuple[list[tuple[str, Match]], int]:
                 return self.catalog.find_unsaved(track, fingerprint, limit, floor)
 
-            matches, scored = await self._blocking(find_with_audio)
+            matches, scored = await self._with_audio(request.unsaved.audio, find_with_audio)
         else:
             raise RequestError("query", "give track_id or unsaved")
         return pb.FindDuplicatesResponse(candidates=[

@@ -8,6 +8,7 @@ import soxr
 
 from catalog_er.fingerprint.audio import ANALYSIS_RATE_HZ, decode
 from catalog_er.fingerprint.index import FingerprintIndex
+from catalog_er.fingerprint.landmarks import find_peaks, log_spectrogram
 from catalog_er.fingerprint.match import AudioRelation, _refit, is_match, is_usable, relation, verify
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples, signatures
 from catalog_er.fingerprint.synthetic import render_song
@@ -148,3 +149,16 @@ def test_shuffled_segments_keep_every_sample_and_move_every_piece(song: np.ndarr
     assert shuffled.shape == song.shape and np.isclose(np.sort(shuffled, axis=None), np.sort(song, axis=None)).all()
     assert not np.array_equal(shuffled[: 2 * RATE_HZ], song[: 2 * RATE_HZ])
     assert np.array_equal(reverse(reverse(song)), song)
+
+
+def test_peaks_found_a_chunk_at_a_time_equal_those_of_one_pass() -> None:
+    """find_peaks filters whole seconds at a time to bound its memory: the chunking must not change a peak."""
+    spectrogram = log_spectrogram(render_song(seed=11, seconds=40.0, rate_hz=ANALYSIS_RATE_HZ))
+    whole = find_peaks(spectrogram, chunk_seconds=10_000)
+    assert len(whole.frames) > 500
+    for chunk_seconds in (1, 3, 7):
+        chunked = find_peaks(spectrogram, chunk_seconds=chunk_seconds)
+        np.testing.assert_array_equal(chunked.frames, whole.frames)
+        np.testing.assert_array_equal(chunked.bins, whole.bins)
+    with pytest.raises(ValueError, match="chunk_seconds"):
+        find_peaks(spectrogram, chunk_seconds=0)

@@ -359,6 +359,37 @@ def test_oversized_messages_are_refused_and_the_server_survives(tmp_path: Path) 
         running.stop(1)
 
 
+def test_audio_is_bounded_by_its_length_and_decoded_a_few_at_a_time(tmp_path: Path) -> None:
+    """An hour of near-silence is a few hundred KB of FLAC: the byte limit does not bound its cost, its length
+    does. Audio calls beyond the concurrent slots wait their turn and are all answered."""
+    limits = ServiceLimits(max_audio_seconds=20.0, max_concurrent_audio=1)
+    running = start_server(ServerSettings(db_path=tmp_path / "audio.sqlite", port=0, limits=limits))
+    long_but_small = encode(render_song(seed=3, seconds=45.0, rate_hz=8_000) * 0.01, rate_hz=8_000, format="flac")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            request = pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(track=pb.Track(title="x"), audio=long_but_small))
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.FindDuplicates(request)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "the limit is 20 s" in refused.value.details()
+            stub.IngestTracks(iter([pb.IngestTracksRequest(track=pb.Track(track_id=i, title="A")) for i in "ab"]))
+            stub.Resolve(pb.ResolveRequest(full=True))
+            within = pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(
+                track=pb.Track(title="x"), audio=_wav(seconds=8.0)))
+            calls = [stub.FindDuplicates.future(within) for _ in range(5)]
+            assert [call.result(timeout=120).pairs_scored >= 0 for call in calls] == [True] * 5
+    finally:
+        running.stop(1)
+
+
+def test_service_limits_refuse_impossible_values() -> None:
+    with pytest.raises(ValueError, match="max_concurrent_audio"):
+        ServiceLimits(max_concurrent_audio=0)
+    with pytest.raises(ValueError, match="max_audio_seconds"):
+        ServiceLimits(max_audio_seconds=float("nan"))
+
+
 def test_store_writes_batches_whole(tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
     store = Store(tmp_path / "s.sqlite")
     store.upsert_tracks(small_catalog.tracks.slice(0, 10))
