@@ -96,6 +96,10 @@ class LiveCatalog:
         """Whether the snapshot includes every announced store change (then :meth:`refresh` reads nothing)."""
         return self._have == self._wanted
 
+    def knows(self, track_id: str) -> bool:
+        """Whether the published snapshot holds ``track_id`` (a track ingested since may not be in it yet)."""
+        return track_id in self._view.row_of
+
     def refresh(self) -> _View:
         """Bring the snapshot up to date with the store: only tracks written since the snapshot are read,
         normalized and indexed (cheap when nothing changed)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
 _STATUS = {pb.PROPOSAL_STATUS_OPEN: OPEN, pb.PROPOSAL_STATUS_ACCEPTED: ACCEPTED,
            pb.PROPOSAL_STATUS_REJECTED: REJECTED, pb.PROPOSAL_STATUS_SUPERSEDED: SUPERSEDED}
 _STATUS_ENUM = {name: value for value, name in _STATUS.items()}
+
+log = logging.getLogger("catalog_er.service")
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,12 @@ def _parse_page_token(token: str) -> tuple[float, str] | None:
         raise RequestError("page_token", f"{token[:40]!r} is not a token this service issued") from error
 
 
+def _log_failed_refresh(refresh: asyncio.Future) -> None:
+    """A background refresh that failed is logged (the next look-up starts another); readers keep the old snapshot."""
+    if not refresh.cancelled() and refresh.exception() is not None:
+        log.error("refreshing the catalog snapshot failed", exc_info=refresh.exception())
+
+
 class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
 
@@ -146,6 +155,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         self._on_ingest = on_ingest or (lambda kind, count: None)
         self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch)
         """Unsaved-track look-ups (metadata only) waiting together are answered in one pass."""
+        self._refreshing: asyncio.Future | None = None
+        """The snapshot refresh running in the worker pool, if any (:meth:`_refreshed_for`)."""
         self._audio_slots = asyncio.Semaphore(self.limits.max_concurrent_audio)
         self._audio_limits = AudioLimits(max_bytes=self.limits.max_audio_bytes,
                                          max_seconds=self.limits.max_audio_seconds)
@@ -154,6 +165,19 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         """``function(*args, **kwargs)`` in the worker pool (database, resolution, audio: not on the loop)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor,
                                                                 functools.partial(function, *args, **kwargs))
+
+    async def _refreshed_for(self, track_id: str | None) -> None:
+        """Start bringing the catalog's snapshot up to date when the store changed, without waiting for it: reads
+        answer from the last published snapshot while the next one is built (one refresh at a time). Only a
+        look-up of a stored track the snapshot does not hold yet (ingested since), or one before anything was
+        indexed, waits for the refresh."""
+        if self.catalog.is_current():
+            return
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._blocking(self.catalog.refresh))
+            self._refreshing.add_done_callback(_log_failed_refresh)
+        if self.catalog.indexed_tracks() == 0 or (track_id is not None and not self.catalog.knows(track_id)):
+            await asyncio.shield(self._refreshing)
 
     async def _with_audio(self, data: bytes, then: Callable[[Fingerprint], _Result]) -> _Result:
         """``then(fingerprint of data)`` in the worker pool, once one of the ``max_concurrent_audio`` slots is free.
@@ -258,9 +282,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
 
     async def FindDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
-        if not self.catalog.is_current():  # include what was ingested before this call (reads the database)
-            await self._blocking(self.catalog.refresh)
         query = request.WhichOneof("query")
+        await self._refreshed_for(request.track_id if query == "track_id" else None)
         if query == "track_id" and not self.catalog.verifies_audio(request.track_id):
             matches, scored = self.catalog.find_stored(request.track_id, limit, floor)  # in memory: on the loop
         elif query == "track_id":  # audio verification of the candidates: milliseconds, off the loop

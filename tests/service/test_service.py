@@ -383,6 +383,33 @@ def test_audio_is_bounded_by_its_length_and_decoded_a_few_at_a_time(tmp_path: Pa
         running.stop(1)
 
 
+def test_look_ups_answer_from_the_last_snapshot_while_the_next_is_built(tmp_path: Path) -> None:
+    """After an ingest, look-ups do not wait for the index refresh: they answer from the published snapshot. Only a
+    look-up of a track the snapshot does not hold yet waits for it. The catalog's refresh lock, held here by the
+    test, stands in for a long refresh."""
+    running = start_server(ServerSettings(db_path=tmp_path / "fresh.sqlite", port=0))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            tracks = [pb.Track(track_id=f"t{i}", title=f"Harbour Lights {i}", artist="Nina Vale") for i in range(3)]
+            stub.IngestTracks(iter([pb.IngestTracksRequest(track=track) for track in tracks]))
+            stub.Resolve(pb.ResolveRequest(full=True))
+            with running.catalog._lock:  # a refresh started now cannot finish until the block ends
+                stub.IngestTracks(iter([pb.IngestTracksRequest(track=pb.Track(track_id="new", title="Harbour"))]))
+                assert not running.catalog.is_current()
+                stored = stub.FindDuplicates(pb.FindDuplicatesRequest(track_id="t0", limit=5), timeout=20)
+                unsaved = stub.FindDuplicates(pb.FindDuplicatesRequest(
+                    unsaved=pb.UnsavedTrack(track=pb.Track(title="Harbour Lights 1", artist="Nina Vale"))), timeout=20)
+                waiting = stub.FindDuplicates.future(pb.FindDuplicatesRequest(track_id="new", limit=5), timeout=20)
+                assert "new" not in {c.id for c in stored.candidates} | {c.id for c in unsaved.candidates}
+                assert not running.catalog.knows("new")
+                assert not waiting.done()
+            waiting.result(timeout=60)
+            assert running.catalog.knows("new") and running.catalog.is_current()
+    finally:
+        running.stop(1)
+
+
 def test_service_limits_refuse_impossible_values() -> None:
     with pytest.raises(ValueError, match="max_concurrent_audio"):
         ServiceLimits(max_concurrent_audio=0)
