@@ -37,6 +37,7 @@ CREATE INDEX IF NOT EXISTS proposals_order ON proposals (confidence DESC, propos
 CREATE TABLE IF NOT EXISTS proposal_members (
     proposal_id TEXT NOT NULL, entity_type TEXT NOT NULL, member_id TEXT NOT NULL,
     PRIMARY KEY (entity_type, member_id, proposal_id));
+CREATE INDEX IF NOT EXISTS proposal_members_by_proposal ON proposal_members (proposal_id);
 CREATE TABLE IF NOT EXISTS reviews (
     review_id INTEGER PRIMARY KEY AUTOINCREMENT, proposal_id TEXT NOT NULL, decision TEXT NOT NULL,
     member_id TEXT, reviewer TEXT NOT NULL, note TEXT, decided_at TEXT NOT NULL);
