@@ -14,7 +14,7 @@ TEST_MUSIC_STAMP := $(VENV)/.test-music-installed
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-same-work \
-	bench-artists bench-service clean venv
+	bench-artists bench-service fuzz clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -102,6 +102,13 @@ bench-audio-real: $(STAMP)
 	mkdir -p $(BENCH_DIR)/audio-real
 	$(BIN)/python tests/benchmarks/real_music.py --install --out $(BENCH_DIR)/audio-real/corpus.json
 	$(BIN)/python tests/benchmarks/bench_audio_real.py --out $(BENCH_DIR)/audio-real $(BENCH_AUDIO_REAL_ARGS)
+
+# Issue 13: hostile requests over every RPC of a served catalog (the fast part, 25 per RPC, runs in `make test`).
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	CATALOG_ER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CATALOG_ER_FUZZ_RANDOM=1 CATALOG_ER_FUZZ_REPORT=$(BENCH_DIR)/fuzz/report.json \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
+	$(BIN)/python -c "import json; r = json.load(open('$(BENCH_DIR)/fuzz/report.json')); print(json.dumps({k: v for k, v in r.items() if k != 'slowest'}, indent=1))"
 
 clean:
 	rm -rf $(DEMO_DIR) $(BENCH_DIR)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -46,23 +48,49 @@ def read_delimited_part(file: PartFile, schema: pa.Schema, required: Sequence[st
         return "skip"
 
     try:
-        reader = pcsv.open_csv(
+        with _undecodable_malformed_rows() as undecodable:
+            reader = pcsv.open_csv(
             file.path,
-            read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                            invalid_row_handler=skip_malformed),
-            convert_options=pcsv.ConvertOptions(include_columns=present,
-                                                column_types={name: pa.binary() for name in present}),
-        )
-        table = reader.read_all()
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
+                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                invalid_row_handler=skip_malformed),
+                convert_options=pcsv.ConvertOptions(include_columns=present,
+                                                    column_types={name: pa.binary() for name in present}),
+            )
+            table = reader.read_all()
     except (pa.ArrowException, OSError) as error:
-        raise InputFileError(f"{file.label}: cannot be read ({error})", path=file.path) from error
+        detail = " (that row also holds bytes that are not UTF-8)" if undecodable else ""
+        raise InputFileError(f"{file.label}: cannot be read ({error}){detail}", path=file.path) from error
     records = table.num_rows + len(malformed)
     bad_rows = np.array([row for row, _, _ in malformed], dtype=np.int64)
     rows = np.delete(np.arange(records, dtype=np.int64), bad_rows)
     rejected = malformed_rows(file, bad_rows.tolist(), [problem for _, problem, _ in malformed],
                               [text for _, _, text in malformed])
     return RawPart(table, rows, rejected)
+
+
+@contextmanager
+def _undecodable_malformed_rows() -> Iterator[list[BaseException]]:
+    """Collect, instead of printing, the error pyarrow (26) hits when a malformed row holds bytes that are not UTF-8.
+
+    pyarrow decodes such a row's text for the invalid-row handler before calling it; the decoding fails inside
+    pyarrow, which prints "Exception ignored in ..." with a traceback and then fails the read. The read's own
+    error still says which row; this keeps the traceback off the user's terminal and lets the message say why.
+    """
+    caught: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            caught.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous
 
 
 def _header(file: PartFile, delimiter: str) -> list[str]:

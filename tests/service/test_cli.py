@@ -383,3 +383,14 @@ def test_proposals_name_the_repairs_of_their_members(messy_runs: MessyRuns) -> N
         assert all(kinds and set(kinds) <= set(REPAIR_KINDS) for kinds in notes.values())
         named += any("scraped_fields" in kinds and source_of[member] in scraped for member, kinds in notes.items())
     assert named > 50, "scraped records are merged, and their proposals say they were repaired"
+
+
+def test_a_malformed_csv_row_with_bytes_not_utf8_is_an_error_naming_the_file_not_a_traceback(tmp_path: Path) -> None:
+    """pyarrow cannot hand such a row to the invalid-row handler (it decodes the text first, fails, and printed
+    "Exception ignored in ..." with a traceback); found by tests/fuzz/test_fuzz_cli.py."""
+    dump = tmp_path / "tracks.csv"
+    dump.write_bytes(b"track_id,title\n1,ok\n2,a,b,\x8c\n3,fine\n")
+    imported = run_cli("import", "--db", str(tmp_path / "c.sqlite"), "--tracks", str(dump))
+    assert imported.returncode == 2
+    assert "tracks.csv" in imported.stderr and "not UTF-8" in imported.stderr
+    assert "Traceback" not in imported.stderr and "Exception ignored" not in imported.stderr
