@@ -14,7 +14,7 @@ TEST_MUSIC_STAMP := $(VENV)/.test-music-installed
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-same-work \
-	bench-artists bench-service fuzz clean venv
+	bench-artists bench-service fuzz soak clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -109,6 +109,11 @@ fuzz: $(STAMP)
 	CATALOG_ER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CATALOG_ER_FUZZ_RANDOM=1 CATALOG_ER_FUZZ_REPORT=$(BENCH_DIR)/fuzz/report.json \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 	$(BIN)/python -c "import json; r = json.load(open('$(BENCH_DIR)/fuzz/report.json')); print(json.dumps({k: v for k, v in r.items() if k != 'slowest'}, indent=1))"
+
+# Issue 13: 32 clients for 10 minutes on a served 20k-track catalog (the fast part runs in `make test`).
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.soak_service --seconds $(SOAK_SECONDS) --out $(BENCH_DIR)/soak
 
 clean:
 	rm -rf $(DEMO_DIR) $(BENCH_DIR)
