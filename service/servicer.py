@@ -11,6 +11,7 @@ what was acknowledged batch by batch, and a bad record is a rejection in the sum
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -29,12 +30,10 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
 from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
-from catalog_er.service.io.validation import validate_artists, validate_engagement, validate_tracks
+from catalog_er.service.ingest import RecordStream, ingest
+from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
-
-BATCH_RECORDS = 2_000
-"""Records validated and committed together in an ingest stream."""
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
 _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
@@ -76,24 +75,6 @@ _engagement_rows = functools.partial(_proto_rows, schema=service_schema(ENGAGEME
 _Result = TypeVar("_Result")
 
 
-async def _batches(items: AsyncIterator, field: str) -> AsyncIterator[list]:
-    """``field`` of each streamed request, in lists of up to :data:`BATCH_RECORDS`."""
-    batch = []
-    async for request in items:
-        batch.append(getattr(request, field))
-        if len(batch) == BATCH_RECORDS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _rejections(rejected: pa.Table, offset: int) -> list[pb.Rejection]:
-    """Rejected-report rows as proto rejections; positions shift by the batch's ``offset`` in the stream."""
-    return [pb.Rejection(index=offset + (r["row"] or 0), id=r["id"] or "", field=r["field"] or "",
-                         reason=r["reason"]) for r in rejected.to_pylist() if r["action"] == "row dropped"]
-
-
 def _proposal_message(proposal: StoredProposal) -> pb.MergeProposal:
     return pb.MergeProposal(proposal_id=proposal.proposal_id, entity_type=_ENTITY_ENUM[proposal.entity_type],
                             canonical_id=proposal.canonical_id, member_ids=proposal.member_ids,
@@ -132,45 +113,34 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                                                                 functools.partial(function, *args, **kwargs))
 
     # --- ingest ---------------------------------------------------------------------------------------------
-    async def _ingest(self, requests: AsyncIterator, field: str, to_table: Callable, validate: Callable,
-                      write: Callable, kind: str) -> pb.IngestSummary:
-        accepted, rejections, offset = 0, [], 0
+    async def _ingest(self, stream: RecordStream, requests: AsyncIterator, kind: str) -> pb.IngestSummary:
+        """Store an ingest stream's records (see ``service.ingest``); ``kind`` labels the ingest metric."""
+        def write(records: pa.Table) -> None:
+            stream.write(records)
+            self._on_ingest(kind, records.num_rows)
 
-        def commit(batch: list) -> tuple[int, pa.Table]:
-            loaded = validate(to_table(batch))
-            if loaded.table.num_rows:
-                write(loaded.table)
-                self._on_ingest(kind, loaded.table.num_rows)
-            return loaded.table.num_rows, loaded.rejected
-
-        async for batch in _batches(requests, field):
-            stored, rejected = await self._blocking(commit, batch)
-            accepted += stored
-            rejections.extend(_rejections(rejected, offset))
-            offset += len(batch)
-        if accepted:
+        summary = await ingest(dataclasses.replace(stream, write=write), requests, self._blocking)
+        if summary.accepted:
             self.catalog.mark_stale()
-        return pb.IngestSummary(accepted=accepted, rejected=len(rejections), rejections=rejections)
+        return summary
 
     async def IngestTracks(self, request_iterator, context):
-        summary = await self._ingest(request_iterator, "track", _track_rows,
-                                     lambda t: validate_tracks(t, "IngestTracks"), self.store.upsert_tracks, "tracks")
-        return pb.IngestTracksResponse(summary=summary)
+        stream = RecordStream("track", _track_rows, lambda t: validate_tracks(t, "IngestTracks"),
+                              self.store.upsert_tracks)
+        return pb.IngestTracksResponse(summary=await self._ingest(stream, request_iterator, "tracks"))
 
     async def IngestArtists(self, request_iterator, context):
-        summary = await self._ingest(request_iterator, "artist", _artist_rows,
-                                     lambda t: validate_artists(t, "IngestArtists"), self.store.upsert_artists,
-                                     "artists")
-        return pb.IngestArtistsResponse(summary=summary)
+        stream = RecordStream("artist", _artist_rows, lambda t: validate_artists(t, "IngestArtists"),
+                              self.store.upsert_artists)
+        return pb.IngestArtistsResponse(summary=await self._ingest(stream, request_iterator, "artists"))
 
     async def IngestEngagement(self, request_iterator, context):
-        def validate(table: pa.Table):
+        def validate(table: pa.Table) -> LoadedTable:
             known = list(self.store.existing_track_ids(set(table["track_id"].drop_null().to_pylist())))
             return validate_engagement(table, "IngestEngagement", known_track_ids=pa.array(known, pa.string()))
 
-        summary = await self._ingest(request_iterator, "event", _engagement_rows, validate,
-                                     self.store.upsert_engagement, "engagement")
-        return pb.IngestEngagementResponse(summary=summary)
+        stream = RecordStream("event", _engagement_rows, validate, self.store.upsert_engagement)
+        return pb.IngestEngagementResponse(summary=await self._ingest(stream, request_iterator, "engagement"))
 
     async def UploadAudio(self, request_iterator, context):
         header, chunks, size = None, [], 0

@@ -24,8 +24,9 @@ from catalog_er.fingerprint.synthetic import encode, render_song
 from catalog_er.resolver.synthetic import SyntheticCatalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.ingest import BATCH_RECORDS
 from catalog_er.service.server import RunningServer, ServerSettings, start_server
-from catalog_er.service.servicer import BATCH_RECORDS, ServiceLimits
+from catalog_er.service.servicer import ServiceLimits
 from catalog_er.service.store import Store
 
 TOKEN = "s3cret-token"

@@ -1,0 +1,107 @@
+"""Ingest streams (``IngestTracks``, ``IngestArtists``, ``IngestEngagement``): request messages → validated
+batches → the store, and the summary the caller gets back.
+
+Records are validated in batches of :data:`BATCH_RECORDS` by the same code as the files
+(``service.io.validation``) and each batch is committed before the next is read, so a broken stream keeps
+what was acknowledged batch by batch. A bad record is a rejection in the summary, never a failed call; so is
+a message that cannot be decoded (``service.grpc_errors.UndecodableMessage``): the records around it are
+kept. A rejection's ``index`` is the 0-based position of its message in the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.grpc_errors import UndecodableMessage
+from catalog_er.service.io.validation import ROW_DROPPED, LoadedTable
+
+BATCH_RECORDS = 2_000
+"""Records validated and committed together in an ingest stream (one SQLite transaction)."""
+
+
+@dataclass(frozen=True)
+class RecordStream:
+    """How one ingest RPC stores its records: ``field`` is the record's field in each request message,
+    ``to_table`` turns a list of records into a raw table, ``validate`` checks it and ``write`` stores the
+    usable rows (one transaction)."""
+
+    field: str
+    to_table: Callable[[list], pa.Table]
+    validate: Callable[[pa.Table], LoadedTable]
+    write: Callable[[pa.Table], object]
+
+
+@dataclass
+class _Batch:
+    """Messages read from a stream: the records, with the 0-based position of each one's message in the
+    stream, and a rejection for each message that could not be decoded."""
+
+    records: list = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    undecodable: list[pb.Rejection] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.undecodable)
+
+
+@dataclass
+class _Tally:
+    """What a stream has stored and rejected so far."""
+
+    accepted: int = 0
+    rejections: list[pb.Rejection] = field(default_factory=list)
+
+    def reject(self, rejections: list[pb.Rejection]) -> None:
+        self.rejections.extend(rejections)
+
+    def summary(self) -> pb.IngestSummary:
+        return pb.IngestSummary(accepted=self.accepted, rejected=len(self.rejections), rejections=self.rejections)
+
+
+async def ingest(stream: RecordStream, requests: AsyncIterator[Any],
+                 blocking: Callable[..., Awaitable[Any]]) -> pb.IngestSummary:
+    """Store the records of ``requests`` batch by batch (each batch committed through ``blocking``, which runs
+    a function off the event loop) and return the summary of the whole stream."""
+    tally = _Tally()
+    async for batch in _batches(requests, stream.field):
+        stored, rejections = await blocking(_commit, stream, batch)
+        tally.accepted += stored
+        tally.reject(rejections)
+    return tally.summary()
+
+
+async def _batches(requests: AsyncIterator[Any], record_field: str) -> AsyncIterator[_Batch]:
+    """The ``record_field`` of each streamed request, in batches of up to :data:`BATCH_RECORDS` messages."""
+    batch, position = _Batch(), 0
+    async for request in requests:
+        if isinstance(request, UndecodableMessage):
+            batch.undecodable.append(pb.Rejection(index=position, field="request", reason=request.describe()))
+        else:
+            batch.records.append(getattr(request, record_field))
+            batch.positions.append(position)
+        position += 1
+        if len(batch) == BATCH_RECORDS:
+            yield batch
+            batch = _Batch()
+    if len(batch):
+        yield batch
+
+
+def _commit(stream: RecordStream, batch: _Batch) -> tuple[int, list[pb.Rejection]]:
+    """Validate and store one batch: the records stored and the rejections, in stream order."""
+    if not batch.records:
+        return 0, batch.undecodable
+    loaded = stream.validate(stream.to_table(batch.records))
+    if loaded.table.num_rows:
+        stream.write(loaded.table)
+    positions = np.asarray(batch.positions, dtype=np.int64)
+    rejections = batch.undecodable + [
+        pb.Rejection(index=int(positions[r["row"]]), id=r["id"] or "", field=r["field"] or "", reason=r["reason"])
+        for r in loaded.rejected.to_pylist() if r["action"] == ROW_DROPPED]
+    return loaded.table.num_rows, sorted(rejections, key=lambda rejection: rejection.index)

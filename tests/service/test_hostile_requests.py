@@ -1,0 +1,142 @@
+"""Requests a careless or hostile client sends get the right status, and no good record is lost: a real server on
+127.0.0.1 (port 0) with a real SQLite file, real channels sending raw bytes where the stubs would not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2
+
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.ingest import BATCH_RECORDS
+from catalog_er.service.server import SERVICE_NAME, RunningServer, ServerSettings, start_server
+
+TOKEN = "hostile-test-token"
+AUTH = (("authorization", f"Bearer {TOKEN}"),)
+Code = grpc.StatusCode
+
+
+@dataclass
+class Client:
+    """A channel to the server, with the generated stub and raw-bytes calls."""
+
+    server: RunningServer
+    channel: grpc.Channel
+    stub: pb_grpc.CatalogErServiceStub
+
+    def raw(self, method: str, request: bytes | Iterator[bytes], service: str = SERVICE_NAME) -> bytes | list[bytes]:
+        """Call ``method`` with undecoded request bytes (a stream of them for a streaming request) and return
+        the undecoded response (a list of them for a streaming response)."""
+        kind = _KINDS[method]
+        call = getattr(self.channel, kind)(f"/{service}/{method}", request_serializer=None,
+                                           response_deserializer=None)
+        result = call(request, metadata=AUTH, timeout=60)
+        return list(result) if kind.endswith("_stream") else result
+
+    def stored_track_ids(self, ids: list[str]) -> set[str]:
+        return self.server.catalog.store.existing_track_ids(ids)
+
+
+_KINDS = {"IngestTracks": "stream_unary", "IngestArtists": "stream_unary", "IngestEngagement": "stream_unary",
+          "UploadAudio": "stream_unary", "FindDuplicates": "unary_unary", "FindArtistDuplicates": "unary_unary",
+          "Resolve": "unary_unary", "ListMergeProposals": "unary_stream", "GetMergeProposal": "unary_unary",
+          "ReviewMergeProposal": "unary_unary", "ExportDecisions": "unary_stream", "Check": "unary_unary"}
+"""Every RPC of the service (and the health check) by its streaming kind."""
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    running = start_server(ServerSettings(db_path=tmp_path_factory.mktemp("hostile") / "catalog.sqlite", port=0,
+                                          token=TOKEN))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield Client(running, channel, pb_grpc.CatalogErServiceStub(channel))
+    finally:
+        running.stop(1)
+
+
+def _failure(call, *args, **kwargs) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+def _tracks(prefix: str, count: int) -> list[bytes]:
+    return [pb.IngestTracksRequest(track=pb.Track(track_id=f"{prefix}{k}", title=f"Song {k}")).SerializeToString()
+            for k in range(count)]
+
+
+CORRUPT = b"\xff\xff\xff\xff"
+"""Not protobuf: a field tag whose varint never ends."""
+
+
+def _bad_utf8(message: bytes, text: str) -> bytes:
+    """``message`` with the string field value ``text`` replaced by as many bytes that are not UTF-8."""
+    assert message.count(text.encode()) == 1
+    return message.replace(text.encode(), b"\xff" * len(text.encode()))
+
+
+# --- undecodable requests ----------------------------------------------------------------------------------
+
+
+WITH_TEXT = {"UploadAudio": pb.UploadAudioRequest(header=pb.AudioHeader(track_id="abc")),
+             "FindDuplicates": pb.FindDuplicatesRequest(track_id="abc"),
+             "FindArtistDuplicates": pb.FindArtistDuplicatesRequest(artist_id="abc"),
+             "ListMergeProposals": pb.ListMergeProposalsRequest(page_token="abc"),
+             "GetMergeProposal": pb.GetMergeProposalRequest(proposal_id="abc"),
+             "ReviewMergeProposal": pb.ReviewMergeProposalRequest(proposal_id="abc", reviewer="r"),
+             "Check": health_pb2.HealthCheckRequest(service="abc")}
+"""A request with a string field holding "abc", for each method but the ingest streams that has one."""
+
+UNDECODABLE = [(method, CORRUPT) for method in sorted(set(_KINDS) - {"IngestTracks", "IngestArtists",
+                                                                        "IngestEngagement"})] + [
+    (method, _bad_utf8(message.SerializeToString(), "abc")) for method, message in sorted(WITH_TEXT.items())]
+
+
+@pytest.mark.parametrize(("method", "request_bytes"), UNDECODABLE)
+def test_an_undecodable_request_is_invalid_argument_with_an_access_log_line(
+        client: Client, method: str, request_bytes: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    request = request_bytes
+    service = "grpc.health.v1.Health" if method == "Check" else SERVICE_NAME
+    caplog.set_level(logging.INFO, logger="catalog_er")
+    sent = iter([request]) if method == "UploadAudio" else request
+    failure = _failure(client.raw, method, sent, service=service)
+    assert failure.code() == Code.INVALID_ARGUMENT, failure.details()
+    assert failure.details().startswith("request")
+    assert "cannot be decoded" in failure.details() and "Traceback" not in failure.details()
+    assert list(client.stub.ExportDecisions(pb.ExportDecisionsRequest())) == []  # the server answers on
+    logged = [r for r in caplog.records if r.getMessage() == "call" and r.method == method]
+    assert [r.status for r in logged] == ["INVALID_ARGUMENT"]
+
+
+def test_an_undecodable_message_mid_stream_is_a_rejection_and_the_records_around_it_are_kept(client: Client) -> None:
+    before = _tracks("around-a", BATCH_RECORDS + 5)  # a whole batch and a few more before the bad ones
+    after = _tracks("around-b", 3)
+    bad_title = _bad_utf8(pb.IngestTracksRequest(track=pb.Track(track_id="x", title="bad title")).SerializeToString(),
+                          "bad title")
+    answer = client.raw("IngestTracks", iter([*before, bad_title, CORRUPT, *after]))
+    summary = pb.IngestTracksResponse.FromString(answer).summary
+    assert (summary.accepted, summary.rejected) == (len(before) + len(after), 2)
+    assert [(r.index, r.field) for r in summary.rejections] == [(len(before), "request"), (len(before) + 1, "request")]
+    assert "String field had bad UTF-8" in summary.rejections[0].reason
+    wanted = [f"around-a{k}" for k in range(len(before))] + [f"around-b{k}" for k in range(len(after))]
+    assert client.stored_track_ids(wanted) == set(wanted)
+
+
+def test_an_undecodable_upload_chunk_ends_the_upload_naming_its_position(client: Client) -> None:
+    client.stub.IngestTracks(iter([pb.IngestTracksRequest(track=pb.Track(track_id="upload-1", title="S"))]),
+                             metadata=AUTH)
+    header = pb.UploadAudioRequest(header=pb.AudioHeader(track_id="upload-1")).SerializeToString()
+    chunk = pb.UploadAudioRequest(chunk=b"RIFF").SerializeToString()
+    failure = _failure(client.raw, "UploadAudio", iter([header, chunk, CORRUPT]))
+    assert failure.code() == Code.INVALID_ARGUMENT and failure.details().startswith("request[2]: ")
+
+
+def test_a_token_check_comes_before_decoding(client: Client) -> None:
+    call = client.channel.unary_unary(f"/{SERVICE_NAME}/Resolve", request_serializer=None, response_deserializer=None)
+    assert _failure(call, CORRUPT, timeout=30).code() == Code.UNAUTHENTICATED
