@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import json
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedErr
 from catalog_er.service.ingest import RecordStream, ingest
 from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
+from catalog_er.service.page_tokens import page_token, parse_page_token
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
@@ -80,20 +80,6 @@ def _proposal_message(proposal: StoredProposal) -> pb.MergeProposal:
                             canonical_id=proposal.canonical_id, member_ids=proposal.member_ids,
                             confidence=proposal.confidence, evidence_json=proposal.evidence,
                             status=_STATUS_ENUM[proposal.status])
-
-
-def _page_token(proposal: StoredProposal) -> str:
-    return json.dumps([proposal.confidence, proposal.proposal_id])
-
-
-def _parse_page_token(token: str) -> tuple[float, str] | None:
-    if not token:
-        return None
-    try:
-        confidence, proposal_id = json.loads(token)
-        return float(confidence), str(proposal_id)
-    except (ValueError, TypeError) as error:
-        raise RequestError("page_token", f"{token[:40]!r} is not a token this service issued") from error
 
 
 class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
@@ -254,14 +240,14 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     async def ListMergeProposals(self, request, context):
         if request.page_size < 0 or request.page_size > self.limits.max_page_size:
             raise RequestError("page_size", f"{request.page_size} is outside 0..{self.limits.max_page_size}")
-        after = _parse_page_token(request.page_token)
+        after = parse_page_token(request.page_token)
         proposals = await self._blocking(
             self.store.list_proposals, entity_type=_ENTITY.get(request.entity_type),
             min_confidence=self._confidence(request.min_confidence), status=_STATUS.get(request.status),
             after=after, limit=request.page_size or None)
         for proposal in proposals:
-            yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal),
-                                                next_page_token=_page_token(proposal))
+            token = page_token(proposal.confidence, proposal.proposal_id)
+            yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal), next_page_token=token)
 
     async def GetMergeProposal(self, request, context):
         proposal = await self._blocking(self._proposal, request.proposal_id)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import math
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +17,7 @@ from grpc_health.v1 import health_pb2
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.ingest import BATCH_RECORDS
+from catalog_er.service.page_tokens import MAX_PAGE_TOKEN_CHARS, TOKEN_FORMAT, page_token, parse_page_token
 from catalog_er.service.server import SERVICE_NAME, RunningServer, ServerSettings, start_server
 
 TOKEN = "hostile-test-token"
@@ -140,3 +144,42 @@ def test_an_undecodable_upload_chunk_ends_the_upload_naming_its_position(client:
 def test_a_token_check_comes_before_decoding(client: Client) -> None:
     call = client.channel.unary_unary(f"/{SERVICE_NAME}/Resolve", request_serializer=None, response_deserializer=None)
     assert _failure(call, CORRUPT, timeout=30).code() == Code.UNAUTHENTICATED
+
+
+# --- page tokens ------------------------------------------------------------------------------------------
+
+
+def _raw_token(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+HOSTILE_TOKENS = {
+    "deeply_nested": "[" * 100_000,
+    "over_the_length_limit": "A" * (MAX_PAGE_TOKEN_CHARS + 4),
+    "nested_within_the_limit": "[" * 200,
+    "the_old_json_tokens": '[0.9, "track-0123456789abcdef"]',
+    "not_base64": "not-a-token!",
+    "base64_padding_only": "====",
+    "too_short": _raw_token(bytes([TOKEN_FORMAT]) + b"\x00" * 8),
+    "another_format": _raw_token(b"\x02" + struct.pack(">d", 0.5) + b"track-1"),
+    "nan_confidence": _raw_token(bytes([TOKEN_FORMAT]) + struct.pack(">d", math.nan) + b"track-1"),
+    "confidence_over_one": _raw_token(bytes([TOKEN_FORMAT]) + struct.pack(">d", 7.0) + b"track-1"),
+    "id_not_utf8": _raw_token(bytes([TOKEN_FORMAT]) + struct.pack(">d", 0.5) + b"\xff\xfe"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_TOKENS))
+def test_a_page_token_the_service_did_not_issue_is_invalid_argument(client: Client, case: str) -> None:
+    request = pb.ListMergeProposalsRequest(page_token=HOSTILE_TOKENS[case])
+    failure = _failure(lambda: list(client.stub.ListMergeProposals(request, timeout=30)))
+    assert failure.code() == Code.INVALID_ARGUMENT, failure.details()
+    assert failure.details().startswith("page_token: ") and len(failure.details()) < 200
+
+
+def test_issued_page_tokens_round_trip_and_resume_a_listing(client: Client) -> None:
+    for confidence, proposal_id in [(0.0, "track-1"), (1.0, "artist-ffff"), (0.1 + 0.2, "é-✓")]:
+        token = page_token(confidence, proposal_id)
+        assert parse_page_token(token) == (confidence, proposal_id) and len(token) <= MAX_PAGE_TOKEN_CHARS
+    assert parse_page_token("") is None
+    resumed = client.stub.ListMergeProposals(pb.ListMergeProposalsRequest(page_token=page_token(0.5, "track-1")))
+    assert list(resumed) == []  # a well-formed token past the (empty) listing's end
