@@ -5,7 +5,10 @@ Records are validated in batches of :data:`BATCH_RECORDS` by the same code as th
 (``service.io.validation``) and each batch is committed before the next is read, so a broken stream keeps
 what was acknowledged batch by batch. A bad record is a rejection in the summary, never a failed call; so is
 a message that cannot be decoded (``service.grpc_errors.UndecodableMessage``): the records around it are
-kept. A rejection's ``index`` is the 0-based position of its message in the stream.
+kept. A rejection's ``index`` is the 0-based position of its message in the stream. The summary counts every
+rejected record but lists only the first ones (:data:`MAX_LISTED_REJECTIONS`, :data:`MAX_LISTED_REJECTION_BYTES`),
+so it always reaches the client: a stream of 300,000 bad records once made a summary over 10 MB, past the
+4 MB a client accepts by default, and the client never learned what was stored.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from catalog_er.service.io.validation import ROW_DROPPED, LoadedTable
 
 BATCH_RECORDS = 2_000
 """Records validated and committed together in an ingest stream (one SQLite transaction)."""
+MAX_LISTED_REJECTIONS = 1_000
+"""Most rejections listed in an ingest summary, in entries; the rest are counted (``unlisted_rejections``)."""
+MAX_LISTED_REJECTION_BYTES = 1024 * 1024
+"""Most bytes of encoded rejections listed in an ingest summary (well under a client's default 4 MB receive
+limit, whatever the ids and reasons hold); the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -52,16 +60,31 @@ class _Batch:
 
 @dataclass
 class _Tally:
-    """What a stream has stored and rejected so far."""
+    """What a stream has stored and rejected so far: every rejection is counted, and the first ones are listed
+    while they fit in :data:`MAX_LISTED_REJECTIONS` entries and :data:`MAX_LISTED_REJECTION_BYTES` (the
+    listed ones are always the first ones in stream order: after the first that does not fit, none is)."""
 
     accepted: int = 0
-    rejections: list[pb.Rejection] = field(default_factory=list)
+    rejected: int = 0
+    listed: list[pb.Rejection] = field(default_factory=list)
+    listed_bytes: int = 0
+    full: bool = False
 
     def reject(self, rejections: list[pb.Rejection]) -> None:
-        self.rejections.extend(rejections)
+        self.rejected += len(rejections)
+        for rejection in rejections:
+            if self.full:
+                return
+            size = rejection.ByteSize()
+            self.full = (len(self.listed) == MAX_LISTED_REJECTIONS
+                         or self.listed_bytes + size > MAX_LISTED_REJECTION_BYTES)
+            if not self.full:
+                self.listed.append(rejection)
+                self.listed_bytes += size
 
     def summary(self) -> pb.IngestSummary:
-        return pb.IngestSummary(accepted=self.accepted, rejected=len(self.rejections), rejections=self.rejections)
+        return pb.IngestSummary(accepted=self.accepted, rejected=self.rejected, rejections=self.listed,
+                                unlisted_rejections=self.rejected - len(self.listed))
 
 
 async def ingest(stream: RecordStream, requests: AsyncIterator[Any],

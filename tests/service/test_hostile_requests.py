@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2
 
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
-from catalog_er.service.ingest import BATCH_RECORDS
+from catalog_er.service.ingest import BATCH_RECORDS, MAX_LISTED_REJECTION_BYTES, MAX_LISTED_REJECTIONS
 from catalog_er.service.page_tokens import MAX_PAGE_TOKEN_CHARS, TOKEN_FORMAT, page_token, parse_page_token
 from catalog_er.service.server import SERVICE_NAME, RunningServer, ServerSettings, start_server
 
@@ -183,3 +183,30 @@ def test_issued_page_tokens_round_trip_and_resume_a_listing(client: Client) -> N
     assert parse_page_token("") is None
     resumed = client.stub.ListMergeProposals(pb.ListMergeProposalsRequest(page_token=page_token(0.5, "track-1")))
     assert list(resumed) == []  # a well-formed token past the (empty) listing's end
+
+
+# --- summaries of many rejections ---------------------------------------------------------------------------
+
+
+def test_a_summary_lists_the_first_rejections_and_counts_the_rest(client: Client) -> None:
+    bad, good = 5 * MAX_LISTED_REJECTIONS, 10
+    requests = [pb.IngestTracksRequest(track=pb.Track(track_id=f"many-bad-{k}")) for k in range(bad)]  # no title
+    requests[1234:1234] = [pb.IngestTracksRequest(track=pb.Track(track_id=f"many-good-{k}", title="S"))
+                           for k in range(good)]
+    summary = client.stub.IngestTracks(iter(requests), metadata=AUTH, timeout=120).summary
+    assert (summary.accepted, summary.rejected) == (good, bad)
+    assert len(summary.rejections) == MAX_LISTED_REJECTIONS
+    assert summary.unlisted_rejections == bad - MAX_LISTED_REJECTIONS
+    assert [r.index for r in summary.rejections] == list(range(MAX_LISTED_REJECTIONS))  # the first ones, in order
+
+
+def test_a_summary_of_rejections_with_huge_values_stays_small(client: Client) -> None:
+    """Rejected records with 200,000-character ids: the summary stays under the listing's byte limit (a client's
+    default 4 MB receive limit would refuse it otherwise) and lists a prefix of the rejections."""
+    count = 30
+    requests = iter(pb.IngestTracksRequest(track=pb.Track(track_id=f"{k:03d}" + "x" * 200_000)) for k in range(count))
+    summary = client.stub.IngestTracks(requests, metadata=AUTH, timeout=120).summary
+    assert summary.rejected == count and summary.accepted == 0
+    assert len(summary.rejections) + summary.unlisted_rejections == count
+    assert [r.index for r in summary.rejections] == list(range(len(summary.rejections)))
+    assert summary.ByteSize() <= MAX_LISTED_REJECTION_BYTES + 100
