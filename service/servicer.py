@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 import grpc
 import pyarrow as pa
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
-from catalog_er.fingerprint.audio import AudioLimits, decode
+from catalog_er.fingerprint.audio import AudioInfo, AudioLimits, decode, probe
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.online import Match
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA, service_schema
@@ -40,6 +41,38 @@ _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
 _STATUS = {pb.PROPOSAL_STATUS_OPEN: OPEN, pb.PROPOSAL_STATUS_ACCEPTED: ACCEPTED,
            pb.PROPOSAL_STATUS_REJECTED: REJECTED, pb.PROPOSAL_STATUS_SUPERSEDED: SUPERSEDED}
 _STATUS_ENUM = {name: value for value, name in _STATUS.items()}
+
+
+def _filter(enum: EnumTypeWrapper, names: dict[int, str], value: int, field: str) -> str | None:
+    """The stored name (from ``names``) that a request's ``field`` of type ``enum`` filters by; None (no filter)
+    for 0, the UNSPECIFIED value. proto3 hands on numbers it does not know, so a number that is none of the
+    enum's is a RequestError, never "no filter"."""
+    if value == 0:
+        return None
+    if value not in names:
+        known = ", ".join(f"{enum.Name(number)} ({number})" for number in sorted(names))
+        raise RequestError(field, f"{value} is not a {enum.DESCRIPTOR.name}: give {known} or 0 (any)")
+    return names[value]
+
+
+_DECLARED_AUDIO: dict[int, Callable[[AudioInfo], bool]] = {
+    pb.AUDIO_FORMAT_WAV: lambda info: info.format == "wav",
+    pb.AUDIO_FORMAT_FLAC: lambda info: info.subtype == "flac",
+    pb.AUDIO_FORMAT_OGG_VORBIS: lambda info: (info.format, info.subtype) == ("ogg", "vorbis"),
+    pb.AUDIO_FORMAT_OPUS: lambda info: (info.format, info.subtype) == ("ogg", "opus"),
+    pb.AUDIO_FORMAT_MP3: lambda info: info.subtype == "mp3",
+}
+"""Whether probed audio (FFmpeg's container and codec names) is what an ``AudioHeader.format`` declares."""
+
+
+def _check_declared_format(declared: int, data: bytes) -> None:
+    """RequestError on ``header.format`` when ``data`` is not in the ``declared`` format (UNSPECIFIED: any)."""
+    if declared == pb.AUDIO_FORMAT_UNSPECIFIED:
+        return
+    info = probe(data)
+    if not _DECLARED_AUDIO[declared](info):
+        raise RequestError("header.format", f"is {pb.AudioFormat.Name(declared)} but the bytes are "
+                           f"{info.format} ({info.subtype})")
 
 
 @dataclass(frozen=True)
@@ -138,6 +171,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                 header = request.header
                 if not header.track_id:
                     raise RequestError("header.track_id", "is required")
+                if header.format not in pb.AudioFormat.values():
+                    raise RequestError("header.format", f"{header.format} is not an AudioFormat")
                 if not await self._blocking(self.store.existing_track_ids, [header.track_id]):
                     raise NotFoundError(f"track_id {header.track_id!r} is not stored")
                 continue
@@ -154,6 +189,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             raise RequestError("chunk", "no audio bytes were sent")
 
         def fingerprint_and_store() -> Fingerprint:
+            _check_declared_format(header.format, data)
             fingerprint = fingerprint_samples(decode(data, limits=AudioLimits(max_bytes=self.limits.max_audio_bytes)))
             self.store.put_fingerprint(header.track_id, fingerprint)
             return fingerprint
@@ -242,8 +278,9 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             raise RequestError("page_size", f"{request.page_size} is outside 0..{self.limits.max_page_size}")
         after = parse_page_token(request.page_token)
         proposals = await self._blocking(
-            self.store.list_proposals, entity_type=_ENTITY.get(request.entity_type),
-            min_confidence=self._confidence(request.min_confidence), status=_STATUS.get(request.status),
+            self.store.list_proposals, entity_type=_filter(pb.EntityType, _ENTITY, request.entity_type, "entity_type"),
+            min_confidence=self._confidence(request.min_confidence),
+            status=_filter(pb.ProposalStatus, _STATUS, request.status, "status"),
             after=after, limit=request.page_size or None)
         for proposal in proposals:
             token = page_token(proposal.confidence, proposal.proposal_id)
@@ -281,7 +318,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
 
     async def ExportDecisions(self, request, context):
-        for pair in await self._blocking(self.store.labeled_pairs, _ENTITY.get(request.entity_type)):
+        entity_type = _filter(pb.EntityType, _ENTITY, request.entity_type, "entity_type")
+        for pair in await self._blocking(self.store.labeled_pairs, entity_type):
             yield pb.ExportDecisionsResponse(entity_type=_ENTITY_ENUM[pair.entity_type], left_id=pair.left_id,
                                              right_id=pair.right_id, is_duplicate=pair.is_duplicate,
                                              reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,

@@ -14,6 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from catalog_er.fingerprint.synthetic import encode, render_song
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.ingest import BATCH_RECORDS, MAX_LISTED_REJECTION_BYTES, MAX_LISTED_REJECTIONS
@@ -210,3 +211,42 @@ def test_a_summary_of_rejections_with_huge_values_stays_small(client: Client) ->
     assert len(summary.rejections) + summary.unlisted_rejections == count
     assert [r.index for r in summary.rejections] == list(range(len(summary.rejections)))
     assert summary.ByteSize() <= MAX_LISTED_REJECTION_BYTES + 100
+
+
+# --- enums ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "request_message", "field"), [
+    ("ExportDecisions", pb.ExportDecisionsRequest(entity_type=99), "entity_type"),
+    ("ListMergeProposals", pb.ListMergeProposalsRequest(entity_type=99), "entity_type"),
+    ("ListMergeProposals", pb.ListMergeProposalsRequest(status=-1), "status"),
+    ("ListMergeProposals", pb.ListMergeProposalsRequest(status=5), "status"),
+])
+def test_an_enum_number_the_proto_does_not_define_is_invalid_argument_not_all(
+        client: Client, call: str, request_message, field: str) -> None:
+    failure = _failure(lambda: list(getattr(client.stub, call)(request_message, timeout=30)))
+    assert failure.code() == Code.INVALID_ARGUMENT
+    assert failure.details().startswith(f"{field}: ") and "or 0 (any)" in failure.details()
+
+
+def _wav() -> bytes:
+    return encode(render_song(seed=3, seconds=6.0, rate_hz=22_050), rate_hz=22_050, format="wav")
+
+
+def _upload(client: Client, track_id: str, audio_format: int, data: bytes) -> pb.UploadAudioResponse:
+    client.stub.IngestTracks(iter([pb.IngestTracksRequest(track=pb.Track(track_id=track_id, title="Sung"))]),
+                             metadata=AUTH)
+    requests = [pb.UploadAudioRequest(header=pb.AudioHeader(track_id=track_id, format=audio_format)),
+                pb.UploadAudioRequest(chunk=data)]
+    return client.stub.UploadAudio(iter(requests), metadata=AUTH, timeout=60)
+
+
+def test_the_declared_audio_format_is_checked_against_the_bytes(client: Client) -> None:
+    wav = _wav()
+    assert _upload(client, "audio-wav", pb.AUDIO_FORMAT_WAV, wav).hashes > 0
+    assert _upload(client, "audio-any", pb.AUDIO_FORMAT_UNSPECIFIED, wav).hashes > 0
+    failure = _failure(_upload, client, "audio-flac", pb.AUDIO_FORMAT_FLAC, wav)
+    assert failure.code() == Code.INVALID_ARGUMENT
+    assert failure.details() == "header.format: is AUDIO_FORMAT_FLAC but the bytes are wav (pcm_s16le)"
+    failure = _failure(_upload, client, "audio-99", 99, wav)
+    assert (failure.code(), failure.details()) == (Code.INVALID_ARGUMENT, "header.format: 99 is not an AudioFormat")
