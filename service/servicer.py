@@ -335,20 +335,24 @@ def _check_deadline(context: grpc.aio.ServicerContext) -> None:
 
 def _validated_unsaved(tracks: list[pb.Track]) -> tuple[pa.Table, list[int], dict[int, RequestError]]:
     """The usable ones of ``tracks`` as one ``TRACK_SCHEMA`` table, their positions in ``tracks``, and for each
-    unusable one the error naming its bad field (validation runs once over all of them)."""
-    loaded = validate_tracks(_track_rows([_with_id(track, k) for k, track in enumerate(tracks)]),
+    unusable one the error naming its bad field (validation runs once over all of them).
+
+    An unsaved track needs an id: it is validated under a placeholder unique in the batch, then given an id no
+    stored track can have (ids with control characters are refused at ingest), so no curator's decision on a
+    stored track's pairs ever applies to it."""
+    loaded = validate_tracks(_track_rows([_with_id(track, f"unsaved-{k}") for k, track in enumerate(tracks)]),
                              "FindDuplicates")
     errors = {r["row"]: RequestError(f"unsaved.track.{r['field']}", r["reason"])
               for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
-    return loaded.table, [k for k in range(len(tracks)) if k not in errors], errors
+    valid = [k for k in range(len(tracks)) if k not in errors]
+    ids = pa.array([f"\x00unsaved-{k}" for k in valid], pa.string())
+    table = loaded.table.set_column(loaded.table.schema.get_field_index("track_id"), "track_id", ids)
+    return table, valid, errors
 
 
-def _with_id(track: pb.Track, position: int) -> pb.Track:
-    """An unsaved track needs an id for validation; it gets a placeholder that no stored track uses (and no
-    other track of the same batch)."""
+def _with_id(track: pb.Track, track_id: str) -> pb.Track:
+    """A copy of ``track`` with ``track_id``."""
     copy = pb.Track()
     copy.CopyFrom(track)
-    copy.track_id = f"\x00unsaved-{position}"
+    copy.track_id = track_id
     return copy
-
-

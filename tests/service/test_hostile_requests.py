@@ -250,3 +250,19 @@ def test_the_declared_audio_format_is_checked_against_the_bytes(client: Client) 
     assert failure.details() == "header.format: is AUDIO_FORMAT_FLAC but the bytes are wav (pcm_s16le)"
     failure = _failure(_upload, client, "audio-99", 99, wav)
     assert (failure.code(), failure.details()) == (Code.INVALID_ARGUMENT, "header.format: 99 is not an AudioFormat")
+
+
+# --- what an ingest stream stores -----------------------------------------------------------------------------
+
+
+def _ingest_tracks(client: Client, tracks: list[pb.Track]) -> pb.IngestSummary:
+    return client.stub.IngestTracks(iter(pb.IngestTracksRequest(track=t) for t in tracks), metadata=AUTH,
+                                    timeout=120).summary
+
+
+def test_ids_of_control_characters_are_rejected(client: Client) -> None:
+    ids = ["\x00", "\x00\x01\x1f", "ctl-ok", "ctl\nid"]
+    summary = _ingest_tracks(client, [pb.Track(track_id=track_id, title="S") for track_id in ids])
+    assert (summary.accepted, summary.rejected) == (1, 3)
+    assert [(r.index, r.field) for r in summary.rejections] == [(0, "track_id"), (1, "track_id"), (3, "track_id")]
+    assert client.stored_track_ids(ids) == {"ctl-ok"}
