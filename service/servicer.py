@@ -34,6 +34,7 @@ from catalog_er.service.ingest import RecordStream, ingest
 from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
 from catalog_er.service.page_tokens import page_token, parse_page_token
+from catalog_er.service.record_tables import ARTISTS, TRACKS
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
@@ -51,7 +52,7 @@ def _filter(enum: EnumTypeWrapper, names: dict[int, str], value: int, field: str
         return None
     if value not in names:
         known = ", ".join(f"{enum.Name(number)} ({number})" for number in sorted(names))
-        raise RequestError(field, f"{value} is not a {enum.DESCRIPTOR.name}: give {known} or 0 (any)")
+        raise RequestError(field, f"{value} is none of the {enum.DESCRIPTOR.name} values: give {known} or 0 (any)")
     return names[value]
 
 
@@ -134,9 +135,10 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     # --- ingest ---------------------------------------------------------------------------------------------
     async def _ingest(self, stream: RecordStream, requests: AsyncIterator, kind: str) -> pb.IngestSummary:
         """Store an ingest stream's records (see ``service.ingest``); ``kind`` labels the ingest metric."""
-        def write(records: pa.Table) -> None:
-            stream.write(records)
+        def write(records: pa.Table) -> int:
+            version = stream.write(records)
             self._on_ingest(kind, records.num_rows)
+            return version
 
         summary = await ingest(dataclasses.replace(stream, write=write), requests, self._blocking)
         if summary.accepted:
@@ -145,12 +147,14 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
 
     async def IngestTracks(self, request_iterator, context):
         stream = RecordStream("track", _track_rows, lambda t: validate_tracks(t, "IngestTracks"),
-                              self.store.upsert_tracks)
+                              self.store.upsert_tracks, "track_id",
+                              functools.partial(self.store.stored_versions, TRACKS))
         return pb.IngestTracksResponse(summary=await self._ingest(stream, request_iterator, "tracks"))
 
     async def IngestArtists(self, request_iterator, context):
         stream = RecordStream("artist", _artist_rows, lambda t: validate_artists(t, "IngestArtists"),
-                              self.store.upsert_artists)
+                              self.store.upsert_artists, "artist_id",
+                              functools.partial(self.store.stored_versions, ARTISTS))
         return pb.IngestArtistsResponse(summary=await self._ingest(stream, request_iterator, "artists"))
 
     async def IngestEngagement(self, request_iterator, context):

@@ -152,10 +152,10 @@ class Store:
         """Insert or update validated ``ARTIST_SCHEMA`` rows in one transaction; returns the batch version."""
         return self._upsert(ARTISTS, artists)
 
-    def upsert_engagement(self, engagement: pa.Table) -> None:
+    def upsert_engagement(self, engagement: pa.Table) -> int:
         """Insert or update validated ``ENGAGEMENT_SCHEMA`` rows (one per user and track: a repeated pair
-        replaces its plays) in one transaction."""
-        self._upsert(ENGAGEMENT, engagement)
+        replaces its plays) in one transaction; returns the batch version (engagement rows do not keep it)."""
+        return self._upsert(ENGAGEMENT, engagement)
 
     def _read(self, table: RecordTable, order_by: str, where: str = "", args: tuple = ()) -> dict[str, list]:
         """Every SQLite column of ``table`` by name, rows ordered by ``order_by``."""
@@ -186,14 +186,20 @@ class Store:
 
     def existing_track_ids(self, track_ids: Iterable[str]) -> set[str]:
         """Those of ``track_ids`` that are stored."""
-        wanted = list(track_ids)
-        found: set[str] = set()
+        return set(self.stored_versions(TRACKS, track_ids))
+
+    def stored_versions(self, table: RecordTable, ids: Iterable[str]) -> dict[str, int]:
+        """The version (ingest batch) that last wrote each of ``ids`` that is stored in ``table``, a versioned
+        record table with a one-column key."""
+        (key,) = table.key
+        wanted = list(ids)
+        found: dict[str, int] = {}
         with self._lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in self._db.execute(
-                    f"SELECT track_id FROM tracks WHERE track_id IN ({marks})", chunk))
+                found.update(self._db.execute(
+                    f"SELECT {key}, {VERSION_COLUMN} FROM {table.name} WHERE {key} IN ({marks})", chunk).fetchall())
         return found
 
     def track_ids(self) -> pa.Array:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import grpc
+import pyarrow.compute as pc
 import pytest
 from grpc_health.v1 import health_pb2
 
@@ -266,3 +267,48 @@ def test_ids_of_control_characters_are_rejected(client: Client) -> None:
     assert (summary.accepted, summary.rejected) == (1, 3)
     assert [(r.index, r.field) for r in summary.rejections] == [(0, "track_id"), (1, "track_id"), (3, "track_id")]
     assert client.stored_track_ids(ids) == {"ctl-ok"}
+
+
+def test_out_of_range_durations_reject_the_record_and_are_listed(client: Client) -> None:
+    tracks = [pb.Track(track_id="dur-negative", title="S", duration_ms=-5),
+              pb.Track(track_id="dur-ok", title="S", duration_ms=215_000),
+              pb.Track(track_id="dur-huge", title="S", duration_ms=10**12),
+              pb.Track(track_id="dur-unknown", title="S", duration_ms=0)]  # 0 is "unknown" in proto3
+    summary = _ingest_tracks(client, tracks)
+    assert (summary.accepted, summary.rejected) == (2, 2)
+    assert [(r.index, r.id, r.field) for r in summary.rejections] == [(0, "dur-negative", "duration_ms"),
+                                                                       (2, "dur-huge", "duration_ms")]
+    assert summary.rejections[1].reason == "duration_ms 1000000000000 is outside 1..86400000 ms (24 h)"
+    assert client.stored_track_ids([t.track_id for t in tracks]) == {"dur-ok", "dur-unknown"}
+
+
+def _title_of(client: Client, track_id: str) -> str:
+    tracks, _ = client.server.catalog.store.tracks()
+    return tracks.filter(pc.equal(tracks["track_id"], track_id))["title"][0].as_py()
+
+
+def test_a_later_copy_of_an_id_in_the_same_stream_is_a_duplicate_in_any_batch(client: Client) -> None:
+    tracks = [pb.Track(track_id=f"dup-{k}", title="first") for k in range(BATCH_RECORDS + 10)]
+    tracks += [pb.Track(track_id="dup-3", title="same batch"),  # in the second batch, copy of the first
+               pb.Track(track_id=f"dup-{BATCH_RECORDS + 1}", title="second batch")]  # copy within the second
+    summary = _ingest_tracks(client, tracks)
+    assert (summary.accepted, summary.rejected) == (BATCH_RECORDS + 10, 2)
+    assert [(r.index, r.id) for r in summary.rejections] == [(BATCH_RECORDS + 10, "dup-3"),
+                                                             (BATCH_RECORDS + 11, f"dup-{BATCH_RECORDS + 1}")]
+    assert summary.rejections[0].reason == "duplicate track_id 'dup-3': stored earlier in this stream (the first " \
+                                           "copy is kept)"
+    assert summary.rejections[1].reason.startswith(f"duplicate track_id 'dup-{BATCH_RECORDS + 1}': first seen at")
+    assert _title_of(client, "dup-3") == "first" and _title_of(client, f"dup-{BATCH_RECORDS + 1}") == "first"
+    replaced = _ingest_tracks(client, [pb.Track(track_id="dup-3", title="a new stream")])  # an upsert
+    assert (replaced.accepted, replaced.rejected) == (1, 0) and _title_of(client, "dup-3") == "a new stream"
+
+
+def test_a_later_copy_of_an_artist_in_the_same_stream_is_a_duplicate(client: Client) -> None:
+    artists = [pb.Artist(artist_id=f"art-{k}", name="First") for k in range(BATCH_RECORDS)]
+    artists.append(pb.Artist(artist_id="art-0", name="Second"))
+    requests = iter(pb.IngestArtistsRequest(artist=a) for a in artists)
+    summary = client.stub.IngestArtists(requests, metadata=AUTH, timeout=120).summary
+    assert (summary.accepted, summary.rejected) == (BATCH_RECORDS, 1)
+    assert (summary.rejections[0].index, summary.rejections[0].field) == (BATCH_RECORDS, "artist_id")
+    stored = client.server.catalog.store.artists()
+    assert stored.filter(pc.equal(stored["artist_id"], "art-0"))["name"].to_pylist() == ["First"]
