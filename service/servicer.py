@@ -35,7 +35,7 @@ from catalog_er.service.io.validation import LoadedTable, validate_artists, vali
 from catalog_er.service.live import LiveCatalog, NotFoundError
 from catalog_er.service.page_tokens import page_token, parse_page_token
 from catalog_er.service.record_tables import ARTISTS, TRACKS
-from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
+from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, AlreadyDecidedError, StoredProposal
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
 _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
@@ -314,11 +314,11 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if request.member_id and request.member_id not in proposal.member_ids:
             raise RequestError("member_id", f"{request.member_id!r} is not a member of {proposal.proposal_id}")
         decision = ACCEPTED if request.decision == pb.DECISION_ACCEPT else REJECTED
-        if not request.member_id and proposal.status in (ACCEPTED, REJECTED):
-            raise AlreadyExistsError("proposal_id", f"{proposal.proposal_id} was already {proposal.status}; "
-                                     "review one member to change part of it")
-        updated, labeled = self.store.record_review(proposal, decision, request.member_id, request.reviewer.strip(),
-                                                    request.note)
+        try:
+            updated, labeled = self.store.record_review(proposal, decision, request.member_id,
+                                                        request.reviewer.strip(), request.note)
+        except AlreadyDecidedError as error:
+            raise AlreadyExistsError("proposal_id", f"{error}; review one member to change part of it") from error
         return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
 
     async def ExportDecisions(self, request, context):

@@ -53,6 +53,14 @@ OPEN, ACCEPTED, REJECTED, SUPERSEDED = "open", "accepted", "rejected", "supersed
 """Proposal statuses as stored."""
 
 
+class AlreadyDecidedError(ValueError):
+    """A whole-proposal review of a proposal already accepted or rejected (``status``)."""
+
+    def __init__(self, proposal_id: str, status: str) -> None:
+        super().__init__(f"{proposal_id} was already {status}")
+        self.proposal_id, self.status = proposal_id, status
+
+
 @dataclass(frozen=True)
 class StoredProposal:
     """A proposal row (``PROPOSAL_SCHEMA`` fields) and its status."""
@@ -355,9 +363,11 @@ class Store:
                       ) -> tuple[StoredProposal, int]:
         """Store a review and the labeled pairs it implies; update the proposal's status.
 
-        Whole proposal: ACCEPT labels every member pair a duplicate, REJECT every member pair not one.
-        One member: REJECT labels that member against each other member not a duplicate (the rest stay
-        open); ACCEPT labels it a duplicate of each other member.
+        Whole proposal: ACCEPT labels every member pair a duplicate, REJECT every member pair not one; a
+        proposal already accepted or rejected raises :class:`AlreadyDecidedError` (checked in the transaction
+        that writes, so of two concurrent whole reviews exactly one is recorded). One member: REJECT labels that
+        member against each other member not a duplicate (the rest stay open); ACCEPT labels it a duplicate of
+        each other member; the proposal's status is left as it is.
         """
         members = sorted(proposal.member_ids)
         if member_id:
@@ -368,16 +378,18 @@ class Store:
         is_duplicate = decision == ACCEPTED
         decided_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with self._transaction() as db:
+            (status,) = db.execute("SELECT status FROM proposals WHERE proposal_id = ?",
+                                   (proposal.proposal_id,)).fetchone()
+            if not member_id and status in (ACCEPTED, REJECTED):  # checked in the write's transaction: atomic
+                raise AlreadyDecidedError(proposal.proposal_id, status)
             cursor = db.execute("INSERT INTO reviews (proposal_id, decision, member_id, reviewer, note, decided_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?)",
                                 (proposal.proposal_id, decision, member_id or None, reviewer, note, decided_at))
             review_id = cursor.lastrowid
             db.executemany("INSERT OR REPLACE INTO labeled_pairs VALUES (?, ?, ?, ?, ?)",
                            [(proposal.entity_type, a, b, int(is_duplicate), review_id) for a, b in pairs])
-            status = proposal.status
             if not member_id:
-                status = decision
-            db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (status, proposal.proposal_id))
+                db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (decision, proposal.proposal_id))
             updated = db.execute("SELECT * FROM proposals WHERE proposal_id = ?", (proposal.proposal_id,)).fetchone()
         return _proposal(updated), len(pairs)
 

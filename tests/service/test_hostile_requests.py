@@ -6,9 +6,14 @@ from __future__ import annotations
 import base64
 import logging
 import math
+import sqlite3
 import struct
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import pyarrow.compute as pc
@@ -16,6 +21,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from catalog_er.fingerprint.synthetic import encode, render_song
+from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.ingest import BATCH_RECORDS, MAX_LISTED_REJECTION_BYTES, MAX_LISTED_REJECTIONS
@@ -312,3 +318,53 @@ def test_a_later_copy_of_an_artist_in_the_same_stream_is_a_duplicate(client: Cli
     assert (summary.rejections[0].index, summary.rejections[0].field) == (BATCH_RECORDS, "artist_id")
     stored = client.server.catalog.store.artists()
     assert stored.filter(pc.equal(stored["artist_id"], "art-0"))["name"].to_pylist() == ["First"]
+
+
+# --- concurrent reviews -----------------------------------------------------------------------------------------
+
+
+def _review_at_once(stub: pb_grpc.CatalogErServiceStub, proposal_id: str) -> dict[int, str]:
+    """ACCEPT and REJECT of the whole proposal from two threads released together: each decision's outcome."""
+    barrier = threading.Barrier(2)
+
+    def review(decision: int) -> str:
+        barrier.wait(timeout=30)
+        try:
+            stub.ReviewMergeProposal(pb.ReviewMergeProposalRequest(proposal_id=proposal_id, decision=decision,
+                                                                   reviewer=f"curator-{decision}"), timeout=60)
+        except grpc.RpcError as error:
+            return error.code().name
+        return "OK"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        decisions = (pb.DECISION_ACCEPT, pb.DECISION_REJECT)
+        return dict(zip(decisions, pool.map(review, decisions), strict=True))
+
+
+def test_of_two_concurrent_whole_reviews_exactly_one_is_acknowledged(tmp_path: Path) -> None:
+    catalog = generate_catalog(n_tracks=600, seed=11)
+    db = tmp_path / "reviews.sqlite"
+    running = start_server(ServerSettings(db_path=db, port=0, workers=4))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            stub.IngestTracks(iter(pb.IngestTracksRequest(track=pb.Track(
+                track_id=r["track_id"], title=r["title"], artist=r["artist"] or "", album=r["album"] or "",
+                duration_ms=r["duration_ms"] or 0, isrc=r["isrc"] or "")) for r in catalog.tracks.to_pylist()))
+            stub.Resolve(pb.ResolveRequest(full=True), timeout=300)
+            proposals = [m.proposal.proposal_id for m in stub.ListMergeProposals(
+                pb.ListMergeProposalsRequest(status=pb.PROPOSAL_STATUS_OPEN, page_size=20))]
+            assert len(proposals) == 20
+            outcomes = {proposal_id: _review_at_once(stub, proposal_id) for proposal_id in proposals}
+            statuses = {proposal_id: stub.GetMergeProposal(pb.GetMergeProposalRequest(proposal_id=proposal_id)
+                                                           ).proposal.status for proposal_id in proposals}
+    finally:
+        running.stop(1)
+    won = {pb.DECISION_ACCEPT: pb.PROPOSAL_STATUS_ACCEPTED, pb.DECISION_REJECT: pb.PROPOSAL_STATUS_REJECTED}
+    with closing(sqlite3.connect(db)) as database:
+        for proposal_id, outcome in outcomes.items():
+            assert sorted(outcome.values()) == ["ALREADY_EXISTS", "OK"], (proposal_id, outcome)
+            (winner,) = [decision for decision, code in outcome.items() if code == "OK"]
+            assert statuses[proposal_id] == won[winner]  # the stored status is the acknowledged decision
+            reviews = database.execute("SELECT reviewer FROM reviews WHERE proposal_id = ?", (proposal_id,)).fetchall()
+            assert reviews == [(f"curator-{winner}",)]  # and the other review left no trace
