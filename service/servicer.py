@@ -3,9 +3,8 @@
 Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
 long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
 Ingest streams become raw tables column by column, derived from the record schemas (``resolver.records``;
-each proto field bears its column's name), are validated in batches by the same code as the Parquet reader
-(``service.io.validation``), and each batch is committed before the next is read, so a broken stream keeps
-what was acknowledged batch by batch, and a bad record is a rejection in the summary, never a failed call.
+each proto field bears its column's name), and are then validated and committed batch by batch by
+``service.ingest``: a bad record is a rejection in the summary, never a failed call.
 """
 
 from __future__ import annotations
