@@ -4,6 +4,14 @@ Servicer code raises ordinary exceptions; the interceptor turns each into a stat
 names the field or value, and logs anything unexpected with the request id. A bad request never takes
 the process down: every exception ends as a status on that one call.
 
+Request messages that cannot be decoded (corrupt protobuf, invalid UTF-8 in a string field) are the caller's
+fault, so they end as INVALID_ARGUMENT like any bad field, with an access-log line, instead of the UNKNOWN or
+INTERNAL grpc answers when the decoder raises before any handler runs: the interceptor installs a lenient
+request deserializer that hands an :class:`UndecodableMessage` on to the handler in place of the message.
+Methods named in ``ErrorInterceptor(keep_undecodable=...)`` receive those in their request stream (an ingest
+stream reports each as a rejection and keeps the good records around it); for every other method the first
+one ends the call with INVALID_ARGUMENT.
+
 Also here: the base of every interceptor of the server (:class:`MethodCachedInterceptor`) and the one way
 they wrap a handler's behaviour (:func:`rewrap_handler`).
 """
@@ -13,9 +21,10 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -103,6 +112,47 @@ def call_scope(context: grpc.ServicerContext) -> Iterator[str]:
         _current_request_id.reset(token)
 
 
+@dataclass(frozen=True)
+class UndecodableMessage:
+    """A request message the method's deserializer refused: ``problem`` is the decoder's message (it names the
+    message type), ``size_bytes`` the size of the encoded message."""
+
+    problem: str
+    size_bytes: int
+
+    def describe(self) -> str:
+        """What is wrong, for a status message or a rejection reason."""
+        return f"a message of {self.size_bytes:,} bytes that cannot be decoded ({self.problem})"
+
+
+def lenient(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """``deserializer`` returning an :class:`UndecodableMessage` instead of raising on bytes it cannot decode."""
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as error:  # the decoder's error type is its own (DecodeError, UnicodeDecodeError ...)
+            return UndecodableMessage(str(error), len(data))
+
+    return deserialize
+
+
+def _decoded(message: Any, position: int | None = None) -> Any:
+    """``message`` itself, or RequestError when it is an :class:`UndecodableMessage` (``position``: its 0-based
+    place in a request stream)."""
+    if isinstance(message, UndecodableMessage):
+        where = "request" if position is None else f"request[{position}]"
+        raise RequestError(where, message.describe())
+    return message
+
+
+async def _decoded_stream(messages: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The request stream ``messages``, ending the call with RequestError at its first undecodable message."""
+    position = 0
+    async for message in messages:
+        yield _decoded(message, position)
+        position += 1
+
+
 class MethodCachedInterceptor(grpc.aio.ServerInterceptor):
     """An interceptor whose wrapping depends on the method alone: each method's handler is wrapped once and
     reused, instead of a new wrapper per call. Every interceptor of the server must be one (a cached handler
@@ -129,40 +179,61 @@ class MethodCachedInterceptor(grpc.aio.ServerInterceptor):
 
 
 class ErrorInterceptor(MethodCachedInterceptor):
-    """Wraps every handler: exceptions become statuses (see :func:`status_of`)."""
+    """Wraps every handler: exceptions become statuses (see :func:`status_of`), and so do undecodable request
+    messages, except in the request streams of the methods in ``keep_undecodable`` (full
+    ``/package.Service/Method`` names), which receive them as :class:`UndecodableMessage` items."""
+
+    def __init__(self, keep_undecodable: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.keep_undecodable = keep_undecodable
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """``handler`` with every exception it raises turned into a status."""
+        check: Callable[[Any], Any]
+        if handler.request_deserializer is None:  # bytes in, nothing to decode
+            check = _no_check
+        elif handler.request_streaming:
+            check = _no_check if method in self.keep_undecodable else _decoded_stream
+        else:
+            check = _decoded
+
         def guard(behaviour: Callable, streaming_response: bool) -> Callable:
             async def unary(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    return await behaviour(request_or_iterator, context)
+                    return await behaviour(check(request_or_iterator), context)
                 except Exception as error:
                     await _abort(context, method, error)
 
             async def streaming(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    async for response in behaviour(request_or_iterator, context):
+                    async for response in behaviour(check(request_or_iterator), context):
                         yield response
                 except Exception as error:
                     await _abort(context, method, error)
 
             return streaming if streaming_response else unary
 
-        return rewrap_handler(handler, guard)
+        deserializer = handler.request_deserializer and lenient(handler.request_deserializer)
+        return rewrap_handler(handler, guard, request_deserializer=deserializer)
 
 
-def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable]
-                   ) -> grpc.RpcMethodHandler:
+def _no_check(request_or_iterator: Any) -> Any:
+    return request_or_iterator
+
+
+def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable], *,
+                   request_deserializer: Callable[[bytes], Any] | None = None) -> grpc.RpcMethodHandler:
     """``handler`` with its behaviour replaced by ``wrap(behaviour, streaming_response)`` (the interceptors'
-    one way to wrap a call, whatever its streaming kind). Behaviours are coroutine functions, or async
-    generator functions when the response streams."""
+    one way to wrap a call, whatever its streaming kind), and its request deserializer by
+    ``request_deserializer`` when one is given. Behaviours are coroutine functions, or async generator
+    functions when the response streams."""
     kinds = (("unary_unary", False), ("unary_stream", True), ("stream_unary", False), ("stream_stream", True))
     for attribute, streaming_response in kinds:
         behaviour = getattr(handler, attribute)
         if behaviour is not None:
             factory = getattr(grpc, f"{attribute}_rpc_method_handler")
-            return factory(wrap(behaviour, streaming_response), request_deserializer=handler.request_deserializer,
+            return factory(wrap(behaviour, streaming_response),
+                           request_deserializer=request_deserializer or handler.request_deserializer,
                            response_serializer=handler.response_serializer)
     return handler
 

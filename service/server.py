@@ -41,6 +41,8 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CatalogErService"].full_name
 MUTATING_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in (
     "IngestTracks", "IngestArtists", "IngestEngagement", "UploadAudio", "Resolve", "ReviewMergeProposal"))
 """Calls that change state: they need the bearer token when one is configured."""
+INGEST_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in ("IngestTracks", "IngestArtists", "IngestEngagement"))
+"""Record streams: an undecodable message in them is a rejection in the summary, the records around it are kept."""
 
 log = logging.getLogger("catalog_er.server")
 
@@ -242,7 +244,7 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
         ObservabilityInterceptor(metrics, settings.log_reads, settings.slow_call_seconds)]
     if settings.token:
         interceptors.append(AuthInterceptor(settings.token))
-    interceptors.append(ErrorInterceptor())
+    interceptors.append(ErrorInterceptor(keep_undecodable=INGEST_METHODS))
     options = [("grpc.max_receive_message_length", settings.max_message_bytes),
                ("grpc.max_send_message_length", settings.max_message_bytes)]
     server = grpc.aio.server(interceptors=interceptors, options=options)

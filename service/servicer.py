@@ -3,16 +3,15 @@
 Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
 long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
 Ingest streams become raw tables column by column, derived from the record schemas (``resolver.records``;
-each proto field bears its column's name), are validated in batches by the same code as the Parquet reader
-(``service.io.validation``), and each batch is committed before the next is read, so a broken stream keeps
-what was acknowledged batch by batch, and a bad record is a rejection in the summary, never a failed call.
+each proto field bears its column's name), and are then validated and committed batch by batch by
+``service.ingest``: a bad record is a rejection in the summary, never a failed call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -21,8 +20,9 @@ from typing import Any, TypeVar
 
 import grpc
 import pyarrow as pa
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
-from catalog_er.fingerprint.audio import AudioLimits, decode
+from catalog_er.fingerprint.audio import AudioInfo, AudioLimits, decode, probe
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.online import Match
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA, service_schema
@@ -30,12 +30,12 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
 from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
-from catalog_er.service.io.validation import validate_artists, validate_engagement, validate_tracks
+from catalog_er.service.ingest import RecordStream, ingest
+from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
 from catalog_er.service.live import LiveCatalog, NotFoundError
-from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, StoredProposal
-
-BATCH_RECORDS = 2_000
-"""Records validated and committed together in an ingest stream."""
+from catalog_er.service.page_tokens import page_token, parse_page_token
+from catalog_er.service.record_tables import ARTISTS, TRACKS
+from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, AlreadyDecidedError, StoredProposal
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
 _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
@@ -44,6 +44,38 @@ _STATUS = {pb.PROPOSAL_STATUS_OPEN: OPEN, pb.PROPOSAL_STATUS_ACCEPTED: ACCEPTED,
 _STATUS_ENUM = {name: value for value, name in _STATUS.items()}
 
 log = logging.getLogger("catalog_er.service")
+
+
+def _filter(enum: EnumTypeWrapper, names: dict[int, str], value: int, field: str) -> str | None:
+    """The stored name (from ``names``) that a request's ``field`` of type ``enum`` filters by; None (no filter)
+    for 0, the UNSPECIFIED value. proto3 hands on numbers it does not know, so a number that is none of the
+    enum's is a RequestError, never "no filter"."""
+    if value == 0:
+        return None
+    if value not in names:
+        known = ", ".join(f"{enum.Name(number)} ({number})" for number in sorted(names))
+        raise RequestError(field, f"{value} is none of the {enum.DESCRIPTOR.name} values: give {known} or 0 (any)")
+    return names[value]
+
+
+_DECLARED_AUDIO: dict[int, Callable[[AudioInfo], bool]] = {
+    pb.AUDIO_FORMAT_WAV: lambda info: info.format == "wav",
+    pb.AUDIO_FORMAT_FLAC: lambda info: info.subtype == "flac",
+    pb.AUDIO_FORMAT_OGG_VORBIS: lambda info: (info.format, info.subtype) == ("ogg", "vorbis"),
+    pb.AUDIO_FORMAT_OPUS: lambda info: (info.format, info.subtype) == ("ogg", "opus"),
+    pb.AUDIO_FORMAT_MP3: lambda info: info.subtype == "mp3",
+}
+"""Whether probed audio (FFmpeg's container and codec names) is what an ``AudioHeader.format`` declares."""
+
+
+def _check_declared_format(declared: int, data: bytes) -> None:
+    """RequestError on ``header.format`` when ``data`` is not in the ``declared`` format (UNSPECIFIED: any)."""
+    if declared == pb.AUDIO_FORMAT_UNSPECIFIED:
+        return
+    info = probe(data)
+    if not _DECLARED_AUDIO[declared](info):
+        raise RequestError("header.format", f"is {pb.AudioFormat.Name(declared)} but the bytes are "
+                           f"{info.format} ({info.subtype})")
 
 
 @dataclass(frozen=True)
@@ -100,43 +132,11 @@ _engagement_rows = functools.partial(_proto_rows, schema=service_schema(ENGAGEME
 _Result = TypeVar("_Result")
 
 
-async def _batches(items: AsyncIterator, field: str) -> AsyncIterator[list]:
-    """``field`` of each streamed request, in lists of up to :data:`BATCH_RECORDS`."""
-    batch = []
-    async for request in items:
-        batch.append(getattr(request, field))
-        if len(batch) == BATCH_RECORDS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _rejections(rejected: pa.Table, offset: int) -> list[pb.Rejection]:
-    """Rejected-report rows as proto rejections; positions shift by the batch's ``offset`` in the stream."""
-    return [pb.Rejection(index=offset + (r["row"] or 0), id=r["id"] or "", field=r["field"] or "",
-                         reason=r["reason"]) for r in rejected.to_pylist() if r["action"] == "row dropped"]
-
-
 def _proposal_message(proposal: StoredProposal) -> pb.MergeProposal:
     return pb.MergeProposal(proposal_id=proposal.proposal_id, entity_type=_ENTITY_ENUM[proposal.entity_type],
                             canonical_id=proposal.canonical_id, member_ids=proposal.member_ids,
                             confidence=proposal.confidence, evidence_json=proposal.evidence,
                             status=_STATUS_ENUM[proposal.status])
-
-
-def _page_token(proposal: StoredProposal) -> str:
-    return json.dumps([proposal.confidence, proposal.proposal_id])
-
-
-def _parse_page_token(token: str) -> tuple[float, str] | None:
-    if not token:
-        return None
-    try:
-        confidence, proposal_id = json.loads(token)
-        return float(confidence), str(proposal_id)
-    except (ValueError, TypeError) as error:
-        raise RequestError("page_token", f"{token[:40]!r} is not a token this service issued") from error
 
 
 def _log_failed_refresh(refresh: asyncio.Future) -> None:
@@ -192,45 +192,37 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             return await self._blocking(fingerprint_then)
 
     # --- ingest ---------------------------------------------------------------------------------------------
-    async def _ingest(self, requests: AsyncIterator, field: str, to_table: Callable, validate: Callable,
-                      write: Callable, kind: str) -> pb.IngestSummary:
-        accepted, rejections, offset = 0, [], 0
+    async def _ingest(self, stream: RecordStream, requests: AsyncIterator, kind: str) -> pb.IngestSummary:
+        """Store an ingest stream's records (see ``service.ingest``); ``kind`` labels the ingest metric."""
+        def write(records: pa.Table) -> int:
+            version = stream.write(records)
+            self._on_ingest(kind, records.num_rows)
+            return version
 
-        def commit(batch: list) -> tuple[int, pa.Table]:
-            loaded = validate(to_table(batch))
-            if loaded.table.num_rows:
-                write(loaded.table)
-                self._on_ingest(kind, loaded.table.num_rows)
-            return loaded.table.num_rows, loaded.rejected
-
-        async for batch in _batches(requests, field):
-            stored, rejected = await self._blocking(commit, batch)
-            accepted += stored
-            rejections.extend(_rejections(rejected, offset))
-            offset += len(batch)
-        if accepted:
+        summary = await ingest(dataclasses.replace(stream, write=write), requests, self._blocking)
+        if summary.accepted:
             self.catalog.mark_stale()
-        return pb.IngestSummary(accepted=accepted, rejected=len(rejections), rejections=rejections)
+        return summary
 
     async def IngestTracks(self, request_iterator, context):
-        summary = await self._ingest(request_iterator, "track", _track_rows,
-                                     lambda t: validate_tracks(t, "IngestTracks"), self.store.upsert_tracks, "tracks")
-        return pb.IngestTracksResponse(summary=summary)
+        stream = RecordStream("track", _track_rows, lambda t: validate_tracks(t, "IngestTracks"),
+                              self.store.upsert_tracks, "track_id",
+                              functools.partial(self.store.stored_versions, TRACKS))
+        return pb.IngestTracksResponse(summary=await self._ingest(stream, request_iterator, "tracks"))
 
     async def IngestArtists(self, request_iterator, context):
-        summary = await self._ingest(request_iterator, "artist", _artist_rows,
-                                     lambda t: validate_artists(t, "IngestArtists"), self.store.upsert_artists,
-                                     "artists")
-        return pb.IngestArtistsResponse(summary=summary)
+        stream = RecordStream("artist", _artist_rows, lambda t: validate_artists(t, "IngestArtists"),
+                              self.store.upsert_artists, "artist_id",
+                              functools.partial(self.store.stored_versions, ARTISTS))
+        return pb.IngestArtistsResponse(summary=await self._ingest(stream, request_iterator, "artists"))
 
     async def IngestEngagement(self, request_iterator, context):
-        def validate(table: pa.Table):
+        def validate(table: pa.Table) -> LoadedTable:
             known = list(self.store.existing_track_ids(set(table["track_id"].drop_null().to_pylist())))
             return validate_engagement(table, "IngestEngagement", known_track_ids=pa.array(known, pa.string()))
 
-        summary = await self._ingest(request_iterator, "event", _engagement_rows, validate,
-                                     self.store.upsert_engagement, "engagement")
-        return pb.IngestEngagementResponse(summary=summary)
+        stream = RecordStream("event", _engagement_rows, validate, self.store.upsert_engagement)
+        return pb.IngestEngagementResponse(summary=await self._ingest(stream, request_iterator, "engagement"))
 
     async def UploadAudio(self, request_iterator, context):
         header, chunks, size = None, [], 0
@@ -242,6 +234,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                 header = request.header
                 if not header.track_id:
                     raise RequestError("header.track_id", "is required")
+                if header.format not in pb.AudioFormat.values():
+                    raise RequestError("header.format", f"{header.format} is not an AudioFormat")
                 if not await self._blocking(self.store.existing_track_ids, [header.track_id]):
                     raise NotFoundError(f"track_id {header.track_id!r} is not stored")
                 continue
@@ -256,6 +250,8 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         data = b"".join(chunks)
         if not data:
             raise RequestError("chunk", "no audio bytes were sent")
+
+        await self._blocking(_check_declared_format, header.format, data)
 
         def store(fingerprint: Fingerprint) -> Fingerprint:
             self.store.put_fingerprint(header.track_id, fingerprint)
@@ -341,14 +337,15 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     async def ListMergeProposals(self, request, context):
         if request.page_size < 0 or request.page_size > self.limits.max_page_size:
             raise RequestError("page_size", f"{request.page_size} is outside 0..{self.limits.max_page_size}")
-        after = _parse_page_token(request.page_token)
+        after = parse_page_token(request.page_token)
         proposals = await self._blocking(
-            self.store.list_proposals, entity_type=_ENTITY.get(request.entity_type),
-            min_confidence=self._confidence(request.min_confidence), status=_STATUS.get(request.status),
+            self.store.list_proposals, entity_type=_filter(pb.EntityType, _ENTITY, request.entity_type, "entity_type"),
+            min_confidence=self._confidence(request.min_confidence),
+            status=_filter(pb.ProposalStatus, _STATUS, request.status, "status"),
             after=after, limit=request.page_size or None)
         for proposal in proposals:
-            yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal),
-                                                next_page_token=_page_token(proposal))
+            token = page_token(proposal.confidence, proposal.proposal_id)
+            yield pb.ListMergeProposalsResponse(proposal=_proposal_message(proposal), next_page_token=token)
 
     async def GetMergeProposal(self, request, context):
         proposal = await self._blocking(self._proposal, request.proposal_id)
@@ -374,15 +371,16 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         if request.member_id and request.member_id not in proposal.member_ids:
             raise RequestError("member_id", f"{request.member_id!r} is not a member of {proposal.proposal_id}")
         decision = ACCEPTED if request.decision == pb.DECISION_ACCEPT else REJECTED
-        if not request.member_id and proposal.status in (ACCEPTED, REJECTED):
-            raise AlreadyExistsError("proposal_id", f"{proposal.proposal_id} was already {proposal.status}; "
-                                     "review one member to change part of it")
-        updated, labeled = self.store.record_review(proposal, decision, request.member_id, request.reviewer.strip(),
-                                                    request.note)
+        try:
+            updated, labeled = self.store.record_review(proposal, decision, request.member_id,
+                                                        request.reviewer.strip(), request.note)
+        except AlreadyDecidedError as error:
+            raise AlreadyExistsError("proposal_id", f"{error}; review one member to change part of it") from error
         return pb.ReviewMergeProposalResponse(proposal=_proposal_message(updated), pairs_labeled=labeled)
 
     async def ExportDecisions(self, request, context):
-        for pair in await self._blocking(self.store.labeled_pairs, _ENTITY.get(request.entity_type)):
+        entity_type = _filter(pb.EntityType, _ENTITY, request.entity_type, "entity_type")
+        for pair in await self._blocking(self.store.labeled_pairs, entity_type):
             yield pb.ExportDecisionsResponse(entity_type=_ENTITY_ENUM[pair.entity_type], left_id=pair.left_id,
                                              right_id=pair.right_id, is_duplicate=pair.is_duplicate,
                                              reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,
@@ -398,20 +396,24 @@ def _check_deadline(context: grpc.aio.ServicerContext) -> None:
 
 def _validated_unsaved(tracks: list[pb.Track]) -> tuple[pa.Table, list[int], dict[int, RequestError]]:
     """The usable ones of ``tracks`` as one ``TRACK_SCHEMA`` table, their positions in ``tracks``, and for each
-    unusable one the error naming its bad field (validation runs once over all of them)."""
-    loaded = validate_tracks(_track_rows([_with_id(track, k) for k, track in enumerate(tracks)]),
+    unusable one the error naming its bad field (validation runs once over all of them).
+
+    An unsaved track needs an id: it is validated under a placeholder unique in the batch, then given an id no
+    stored track can have (ids with control characters are refused at ingest), so no curator's decision on a
+    stored track's pairs ever applies to it."""
+    loaded = validate_tracks(_track_rows([_with_id(track, f"unsaved-{k}") for k, track in enumerate(tracks)]),
                              "FindDuplicates")
     errors = {r["row"]: RequestError(f"unsaved.track.{r['field']}", r["reason"])
               for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
-    return loaded.table, [k for k in range(len(tracks)) if k not in errors], errors
+    valid = [k for k in range(len(tracks)) if k not in errors]
+    ids = pa.array([f"\x00unsaved-{k}" for k in valid], pa.string())
+    table = loaded.table.set_column(loaded.table.schema.get_field_index("track_id"), "track_id", ids)
+    return table, valid, errors
 
 
-def _with_id(track: pb.Track, position: int) -> pb.Track:
-    """An unsaved track needs an id for validation; it gets a placeholder that no stored track uses (and no
-    other track of the same batch)."""
+def _with_id(track: pb.Track, track_id: str) -> pb.Track:
+    """A copy of ``track`` with ``track_id``."""
     copy = pb.Track()
     copy.CopyFrom(track)
-    copy.track_id = f"\x00unsaved-{position}"
+    copy.track_id = track_id
     return copy
-
-

@@ -54,6 +54,14 @@ OPEN, ACCEPTED, REJECTED, SUPERSEDED = "open", "accepted", "rejected", "supersed
 """Proposal statuses as stored."""
 
 
+class AlreadyDecidedError(ValueError):
+    """A whole-proposal review of a proposal already accepted or rejected (``status``)."""
+
+    def __init__(self, proposal_id: str, status: str) -> None:
+        super().__init__(f"{proposal_id} was already {status}")
+        self.proposal_id, self.status = proposal_id, status
+
+
 @dataclass(frozen=True)
 class StoredProposal:
     """A proposal row (``PROPOSAL_SCHEMA`` fields) and its status."""
@@ -153,10 +161,10 @@ class Store:
         """Insert or update validated ``ARTIST_SCHEMA`` rows in one transaction; returns the batch version."""
         return self._upsert(ARTISTS, artists)
 
-    def upsert_engagement(self, engagement: pa.Table) -> None:
+    def upsert_engagement(self, engagement: pa.Table) -> int:
         """Insert or update validated ``ENGAGEMENT_SCHEMA`` rows (one per user and track: a repeated pair
-        replaces its plays) in one transaction."""
-        self._upsert(ENGAGEMENT, engagement)
+        replaces its plays) in one transaction; returns the batch version (engagement rows do not keep it)."""
+        return self._upsert(ENGAGEMENT, engagement)
 
     def _read(self, table: RecordTable, order_by: str, where: str = "", args: tuple = ()) -> dict[str, list]:
         """Every SQLite column of ``table`` by name, rows ordered by ``order_by``."""
@@ -187,14 +195,20 @@ class Store:
 
     def existing_track_ids(self, track_ids: Iterable[str]) -> set[str]:
         """Those of ``track_ids`` that are stored."""
-        wanted = list(track_ids)
-        found: set[str] = set()
+        return set(self.stored_versions(TRACKS, track_ids))
+
+    def stored_versions(self, table: RecordTable, ids: Iterable[str]) -> dict[str, int]:
+        """The version (ingest batch) that last wrote each of ``ids`` that is stored in ``table``, a versioned
+        record table with a one-column key."""
+        (key,) = table.key
+        wanted = list(ids)
+        found: dict[str, int] = {}
         with self._lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in self._db.execute(
-                    f"SELECT track_id FROM tracks WHERE track_id IN ({marks})", chunk))
+                found.update(self._db.execute(
+                    f"SELECT {key}, {VERSION_COLUMN} FROM {table.name} WHERE {key} IN ({marks})", chunk).fetchall())
         return found
 
     def track_ids(self) -> pa.Array:
@@ -350,9 +364,11 @@ class Store:
                       ) -> tuple[StoredProposal, int]:
         """Store a review and the labeled pairs it implies; update the proposal's status.
 
-        Whole proposal: ACCEPT labels every member pair a duplicate, REJECT every member pair not one.
-        One member: REJECT labels that member against each other member not a duplicate (the rest stay
-        open); ACCEPT labels it a duplicate of each other member.
+        Whole proposal: ACCEPT labels every member pair a duplicate, REJECT every member pair not one; a
+        proposal already accepted or rejected raises :class:`AlreadyDecidedError` (checked in the transaction
+        that writes, so of two concurrent whole reviews exactly one is recorded). One member: REJECT labels that
+        member against each other member not a duplicate (the rest stay open); ACCEPT labels it a duplicate of
+        each other member; the proposal's status is left as it is.
         """
         members = sorted(proposal.member_ids)
         if member_id:
@@ -363,16 +379,18 @@ class Store:
         is_duplicate = decision == ACCEPTED
         decided_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with self._transaction() as db:
+            (status,) = db.execute("SELECT status FROM proposals WHERE proposal_id = ?",
+                                   (proposal.proposal_id,)).fetchone()
+            if not member_id and status in (ACCEPTED, REJECTED):  # checked in the write's transaction: atomic
+                raise AlreadyDecidedError(proposal.proposal_id, status)
             cursor = db.execute("INSERT INTO reviews (proposal_id, decision, member_id, reviewer, note, decided_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?)",
                                 (proposal.proposal_id, decision, member_id or None, reviewer, note, decided_at))
             review_id = cursor.lastrowid
             db.executemany("INSERT OR REPLACE INTO labeled_pairs VALUES (?, ?, ?, ?, ?)",
                            [(proposal.entity_type, a, b, int(is_duplicate), review_id) for a, b in pairs])
-            status = proposal.status
             if not member_id:
-                status = decision
-            db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (status, proposal.proposal_id))
+                db.execute("UPDATE proposals SET status = ? WHERE proposal_id = ?", (decision, proposal.proposal_id))
             updated = db.execute("SELECT * FROM proposals WHERE proposal_id = ?", (proposal.proposal_id,)).fetchone()
         return _proposal(updated), len(pairs)
 

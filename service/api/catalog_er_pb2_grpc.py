@@ -98,21 +98,23 @@ class CatalogErServiceServicer:
 
     def IngestTracks(self, request_iterator, context):
         """Upsert tracks by track_id. Acknowledged (the response) means durable: every accepted record is
-        committed to the database before the summary is sent.
+        committed to the database before the summary is sent. A record is stored as sent or rejected (a value
+        out of range rejects it); a track_id stored by an earlier stream is replaced, a second copy within one
+        stream is rejected as a duplicate (the first is kept).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def IngestArtists(self, request_iterator, context):
-        """Upsert artists by artist_id.
+        """Upsert artists by artist_id (duplicates within one stream as for tracks).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def IngestEngagement(self, request_iterator, context):
-        """Upsert listening rows by (user_id, track_id).
+        """Upsert listening rows by (user_id, track_id): the last plays sent for a pair count.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -62,6 +62,7 @@ MAX_SHOWN_CHARS = 80
 """Bad values quoted in rejected reasons are cut to this many characters."""
 
 _ONLY_UNPRINTABLE = r"^[\p{Cc}\p{Cf}\p{Z}\s]*$"  # control, format (zero-width) and space characters
+_UNFIT_ID = r"\p{Cc}|^[\p{Cf}\p{Z}\s]*$"  # a control character anywhere (NUL, line break, tab), or nothing visible
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, n
     frame = _Frame.of(rejections.origins, ids.values)
     kept = np.ones(table.num_rows, dtype=bool)
     kept = _drop_missing(rejections, frame, kept, ids, id_field)
+    kept = _drop_unfit_ids(rejections, frame, kept, ids, id_field)
     kept = _drop_missing(rejections, frame, kept, name, name_field)
     kept = _drop_bad_names(rejections, frame, kept, name, name_field, max_chars)
     kept = _drop_duplicates(rejections, frame, kept, id_field)
@@ -205,7 +207,8 @@ def validate_tracks(table: pa.Table, source: str | RowOrigins, *, max_title_char
     ``max_title_chars`` characters (after stripping), and a ``track_id`` seen before among the usable rows
     (the first occurrence is kept). ``duration_ms`` values that are neither whole numbers nor duration text
     (``"4:05"``, ``"4m 5s"``: read as milliseconds), or outside 1 ms .. 24 h, are nulled. A column of an
-    unusable type raises ``SchemaError``.
+    unusable type raises ``SchemaError``. Here and in the other validators, an id holding a control character
+    (NUL, a line break, a tab) or nothing visible drops its row.
     """
     rows = _keep_named_rows(table, source, "track_id", "title", max_title_chars, limit_name="max_title_chars")
     usable, frame, rejections = rows.usable, rows.frame, rows.rejections
@@ -264,7 +267,9 @@ def validate_engagement(table: pa.Table, source: str | RowOrigins, *,
     frame = _Frame.of(rejections.origins, track_id.values)
     kept = np.ones(table.num_rows, dtype=bool)
     kept = _drop_missing(rejections, frame, kept, user_id, "user_id")
+    kept = _drop_unfit_ids(rejections, frame, kept, user_id, "user_id")
     kept = _drop_missing(rejections, frame, kept, track_id, "track_id")
+    kept = _drop_unfit_ids(rejections, frame, kept, track_id, "track_id")
     kept = _drop_missing(rejections, frame, kept, plays, "plays")
     negative = numpy_mask(pc.less(plays.values, 0))
     kept = _drop(
@@ -322,6 +327,15 @@ def _drop_missing(
     kept = _drop(rejections, frame, kept, column.blank, field, lambda p: [f"{field} is blank"] * len(p))
     null = numpy_mask(column.values.is_null())
     return _drop(rejections, frame, kept, null, field, lambda p: [f"{field} is null"] * len(p))
+
+
+def _drop_unfit_ids(
+    rejections: _Rejections, frame: _Frame, kept: np.ndarray, column: Converted, field: str
+) -> np.ndarray:
+    """Drop ids holding a control character (NUL, a line break …) or nothing visible (zero-width characters)."""
+    unfit = numpy_mask(pc.match_substring_regex(column.values, _UNFIT_ID))
+    message = f"{field} {{}} holds a control character or nothing visible"
+    return _drop(rejections, frame, kept, unfit, field, lambda p: _quote(column.values, p, message))
 
 
 def _drop_bad_names(

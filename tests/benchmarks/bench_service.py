@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
-from catalog_er.service.servicer import BATCH_RECORDS
+from catalog_er.service.ingest import BATCH_RECORDS
 from catalog_er.service.store import Store
 
 BIN = Path(sys.executable).parent

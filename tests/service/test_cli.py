@@ -204,6 +204,26 @@ def test_import_checks_engagement_against_every_stored_track(catalog_dir: Path, 
     assert "Traceback" not in nothing.stderr
 
 
+
+def test_import_exits_2_when_every_row_of_a_dump_was_rejected(tmp_path: Path) -> None:
+    from catalog_er.service.store import Store
+
+    good, bad = tmp_path / "good.csv", tmp_path / "bad-artists.csv"
+    good.write_text("track_id,title\nt1,One\n")
+    bad.write_text("artist_id,name\n,No Id\na\x01,Control\na2,\n")
+    db, report = tmp_path / "service.sqlite", tmp_path / "rejected.parquet"
+    done = run_cli("import", "--db", str(db), "--tracks", str(good), "--artists", str(bad), "--rejected", str(report))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{bad}: no usable artist rows (3 rejected; reasons in {report})" in done.stderr
+    assert [r["field"] for r in pq.read_table(report).to_pylist()] == ["artist_id", "artist_id", "name"]
+    store = Store(db)
+    assert (store.counts()["tracks"], store.counts()["artists"]) == (1, 0)  # the dump before it stays imported
+    store.close()
+    (tmp_path / "bad-tracks.csv").write_text("track_id,title\n,x\n")
+    unreported = run_cli("import", "--db", str(db), "--tracks", str(tmp_path / "bad-tracks.csv"))
+    assert unreported.returncode == 2 and "give --rejected R.parquet to see why" in unreported.stderr
+
+
 HEAVY_LIBRARIES = ("numpy", "pyarrow", "scipy", "av", "soxr", "grpc", "google", "rapidfuzz", "datasketch",
                    "networkx", "tqdm", "prometheus_client", "librosa", "numba")
 """What the command handlers need and argument parsing must not load (each costs tens to hundreds of ms)."""

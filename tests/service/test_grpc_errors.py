@@ -22,6 +22,7 @@ from catalog_er.service.grpc_errors import (
     RequestError,
     TooLargeError,
     UnauthenticatedError,
+    UndecodableMessage,
     call_scope,
     request_id,
     status_of,
@@ -120,7 +121,24 @@ async def _fine(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     return b"ok:" + request
 
 
+def _utf8(data: bytes) -> str:
+    """A request deserializer that refuses bytes that are not UTF-8 (as protobuf refuses a corrupt message)."""
+    return data.decode("utf-8")
+
+
+async def _echo_text(request: str, context: grpc.aio.ServicerContext) -> bytes:
+    return request.encode()
+
+
+async def _describe_each(requests: AsyncIterator, context: grpc.aio.ServicerContext) -> bytes:
+    seen = [r.describe() if isinstance(r, UndecodableMessage) else r async for r in requests]
+    return "|".join(seen).encode()
+
+
 HANDLER = grpc.method_handlers_generic_handler(SERVICE, {
+    "Text": grpc.unary_unary_rpc_method_handler(_echo_text, request_deserializer=_utf8),
+    "TextStream": grpc.stream_unary_rpc_method_handler(_describe_each, request_deserializer=_utf8),
+    "KeptTextStream": grpc.stream_unary_rpc_method_handler(_describe_each, request_deserializer=_utf8),
     "Raise": grpc.unary_unary_rpc_method_handler(_raise),
     "RaiseAfterOne": grpc.unary_stream_rpc_method_handler(_raise_after_one),
     "CollectThenRaise": grpc.stream_unary_rpc_method_handler(_collect_then_raise),
@@ -157,7 +175,8 @@ def served() -> Iterator[Served]:
     thread.start()
 
     async def start() -> tuple[grpc.aio.Server, int]:
-        server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+        interceptor = ErrorInterceptor(keep_undecodable=frozenset({f"/{SERVICE}/KeptTextStream"}))
+        server = grpc.aio.server(interceptors=[interceptor])
         server.add_generic_rpc_handlers((HANDLER,))
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
@@ -252,3 +271,16 @@ def test_call_scope_fixes_the_request_id_for_the_call(served: Served) -> None:
     scoped, inside, after = served.unary("Ids", b"").decode().split(",")
     assert scoped == inside and re.fullmatch(r"[0-9a-f]{16}", scoped)
     assert after != scoped  # outside the scope, a call without x-request-id gets a fresh id
+
+
+def test_undecodable_requests_are_invalid_argument_or_kept_where_asked(served: Served) -> None:
+    assert served.unary("Text", "é".encode()) == "é".encode()
+    failure = served.failure(served.unary, "Text", b"\xff")
+    assert failure.code() == Code.INVALID_ARGUMENT
+    assert failure.details().startswith("request: a message of 1 bytes that cannot be decoded ('utf-8' codec")
+    stream = served.channel.stream_unary(f"/{SERVICE}/TextStream")
+    failure = served.failure(stream, iter([b"a", b"b", b"\xff", b"c"]), timeout=30)
+    assert failure.code() == Code.INVALID_ARGUMENT and failure.details().startswith("request[2]: a message of 1 ")
+    kept = served.channel.stream_unary(f"/{SERVICE}/KeptTextStream")(iter([b"a", b"\xff", b"c"]), timeout=30)
+    first, middle, last = kept.decode().split("|")
+    assert (first, last) == ("a", "c") and middle.startswith("a message of 1 bytes that cannot be decoded")

@@ -24,8 +24,9 @@ from catalog_er.fingerprint.synthetic import encode, render_song
 from catalog_er.resolver.synthetic import SyntheticCatalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from catalog_er.service.ingest import BATCH_RECORDS
 from catalog_er.service.server import RunningServer, ServerSettings, start_server
-from catalog_er.service.servicer import BATCH_RECORDS, ServiceLimits
+from catalog_er.service.servicer import ServiceLimits
 from catalog_er.service.store import Store
 
 TOKEN = "s3cret-token"
@@ -93,9 +94,10 @@ def test_ingest_keeps_good_records_and_names_the_bad_ones(stub: pb_grpc.CatalogE
             pb.Track(track_id="ok-3", title="Another Fine Song", duration_ms=-5),
             pb.Track(track_id="ok-4", title="x" * 2000)]
     summary = stub.IngestTracks(iter(pb.IngestTracksRequest(track=t) for t in rows), metadata=AUTH).summary
-    assert summary.accepted == 2 and summary.rejected == 3
+    assert summary.accepted == 1 and summary.rejected == 4
     by_index = {r.index: r for r in summary.rejections}
     assert by_index[1].field == "track_id" and by_index[2].field == "title" and by_index[2].id == "ok-2"
+    assert by_index[3].field == "duration_ms" and by_index[3].id == "ok-3"  # rejected, not stored with a null
     assert "1000" in by_index[4].reason.replace(",", "")
     events = [pb.EngagementEvent(user_id="u1", track_id="ok-1", plays=3),
               pb.EngagementEvent(user_id="u1", track_id="no-such-track", plays=1),

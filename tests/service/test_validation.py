@@ -61,3 +61,20 @@ def test_artists_and_engagement_in_memory_and_from_a_file_agree(tmp_path: Path) 
     validated_engagement = validate_engagement(engagement, "engagement", known_track_ids=known)
     _same_result(validated_engagement, read_engagement(tmp_path / "engagement.parquet", known_track_ids=known))
     assert validated_engagement.table.to_pylist() == [{"user_id": "u1", "track_id": "t1", "plays": 3}]
+
+
+def test_ids_with_control_characters_or_nothing_visible_drop_their_row() -> None:
+    unfit = ["\x00", "\x00\x01\x02", "a\x00b", "line\nbreak", "tab\there", "\x7f", "\u200b\u200d", "\x85"]
+    fit = ["t-1", "Tëst ✓ 7", "a b"]  # text, accents, symbols and inner spaces are ids like any
+    tracks = validate_tracks(pa.table({"track_id": unfit + fit, "title": ["T"] * (len(unfit) + len(fit))}), "t")
+    assert tracks.table["track_id"].to_pylist() == fit
+    report = tracks.rejected.to_pylist()
+    assert [r["row"] for r in report] == list(range(len(unfit)))
+    assert {(r["field"], r["action"]) for r in report} == {("track_id", ROW_DROPPED)}
+    assert report[2]["reason"] == "track_id 'a\\x00b' holds a control character or nothing visible"
+    artists = validate_artists(pa.table({"artist_id": ["ok", "a\x1fb"], "name": ["N", "N"]}), "a")
+    assert artists.table["artist_id"].to_pylist() == ["ok"]
+    engagement = validate_engagement(pa.table({"user_id": ["u\x00", "u", "u"], "track_id": ["t", "t\rt", "t"],
+                                               "plays": [1, 2, 3]}), "e")
+    assert engagement.table["plays"].to_pylist() == [3]
+    assert [r["field"] for r in engagement.rejected.to_pylist()] == ["user_id", "track_id"]
