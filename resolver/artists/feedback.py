@@ -48,8 +48,11 @@ def artist_adjuster(features: TrackFeatures, artists: ArtistResult) -> SignalAdj
         same[both] = artists.labels[a[both]] == artists.labels[b[both]]
         codes = np.minimum(a, b) * n_artists + np.maximum(a, b)
         position = np.clip(np.searchsorted(known_codes, codes), 0, max(len(known_codes) - 1, 0))
-        scored = both & (known_codes[position] == codes) if len(known_codes) else np.zeros(len(left), bool)
-        different = scored & ~same & (known_probability[position] < DIFFERENT_ARTIST_PROBABILITY)
+        if len(known_codes):
+            scored = both & (known_codes[position] == codes)
+            different = scored & ~same & (known_probability[position] < DIFFERENT_ARTIST_PROBABILITY)
+        else:  # no artist pair was compared (every name far from every other): nothing is known to differ
+            different = np.zeros(len(left), dtype=bool)
         if not (same.any() or different.any()):
             return signals
         artist_similarity = signals.artist_similarity.copy()

@@ -246,3 +246,18 @@ def test_correlation_clustering_splits_a_chain_through_one_weak_link() -> None:
     labels = clustering.labels.tolist()
     assert labels[0] == labels[1] != labels[2]
     assert clustering.split_components == 1
+
+
+def test_track_feedback_holds_when_no_artist_pair_was_compared() -> None:
+    """Artists whose names are all far apart give the artist stage no candidate pair; the feedback into track
+    scoring then knows nothing and must change nothing (it indexed an empty array: found by the RPC fuzz)."""
+    names = ["Nina Vale", "Qx Zephyr Orchestra", "Ülrich Brandt", "Tokyo Halcyon"]
+    artists = pa.Table.from_pylist([{"artist_id": f"a{k}", "name": name, "genres": None, "country": None}
+                                    for k, name in enumerate(names)], schema=ARTIST_SCHEMA)
+    tracks = pa.Table.from_pylist([
+        {"track_id": f"t{k}", "title": "Harbour Lights", "artist": names[k % 4], "artist_ids": [f"a{k % 4}"],
+         "album": None, "duration_ms": 215_000 + k, "isrc": None, "release_date": None, "label": None,
+         "source": None, "audio_path": None} for k in range(8)], schema=TRACK_SCHEMA)
+    result = resolve_catalog(tracks, artists)
+    same_artist_groups = [set(p["member_ids"]) for p in result.tracks.proposals.to_pylist()]
+    assert all(len({int(member[1:]) % 4 for member in group}) == 1 for group in same_artist_groups), same_artist_groups
