@@ -54,6 +54,10 @@ def write_report(running: ServedProcess, path: Path) -> None:
         return seconds[min(len(seconds) - 1, int(q * len(seconds)))] if seconds else 0.0
 
     slowest = sorted(outcomes, key=lambda o: -o.seconds)[:15]
+    reasons: dict[str, dict[str, int]] = {}  # what the refusals said, first 60 characters, by method
+    for outcome in outcomes:
+        said = reasons.setdefault(outcome.method, {})
+        said[outcome.details[:60]] = said.get(outcome.details[:60], 0) + 1
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "calls": len(outcomes),
@@ -62,7 +66,9 @@ def write_report(running: ServedProcess, path: Path) -> None:
         "deadline_exceeded": sum(o.code == "DEADLINE_EXCEEDED" for o in outcomes),
         "seconds": {"p50": quantile(0.5), "p99": quantile(0.99), "max": quantile(1.0)},
         "over_one_second": sum(s > 1.0 for s in seconds),
+        "over_one_second_except_resolve": sum(o.seconds > 1.0 and o.method != "Resolve" for o in outcomes),
         "slowest": [vars(o) for o in slowest],
+        "reasons": {method: dict(sorted(said.items(), key=lambda kv: -kv[1])[:12]) for method, said in reasons.items()},
         "server_alive": running.alive(),
         "server_peak_memory_mb": round(running.peak_memory_bytes() / 2**20, 1) if running.alive() else None,
     }, indent=2))
