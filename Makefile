@@ -14,7 +14,7 @@ TEST_MUSIC_STAMP := $(VENV)/.test-music-installed
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: demo test lint typecheck proto bench bench-small bench-messy bench-audio bench-audio-real bench-same-work \
-	bench-artists bench-service fuzz soak clean venv
+	bench-artists bench-service fuzz soak crash clean venv
 
 venv: $(STAMP) $(GRPCURL_STAMP)
 
@@ -114,6 +114,11 @@ fuzz: $(STAMP)
 SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.soak_service --seconds $(SOAK_SECONDS) --out $(BENCH_DIR)/soak
+
+# Issue 13: 100 rounds of kill -9 during ingest, full Resolve and review bursts, then restart and check the file.
+CRASH_ROUNDS ?= 100
+crash: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.crash_service --rounds $(CRASH_ROUNDS) --out $(BENCH_DIR)/crash
 
 clean:
 	rm -rf $(DEMO_DIR) $(BENCH_DIR)

@@ -1,0 +1,118 @@
+"""kill -9 at random points of ingest, Resolve and review bursts; restart; check nothing acknowledged was lost.
+
+Each round starts ``catalog-er serve`` on the same SQLite file, sets one kind of work going from a client thread
+(an ingest stream of new tracks, a full Resolve — whose track and artist results are committed one after the
+other — or a burst of reviews), kills the server with SIGKILL after a random delay, and then checks the file:
+``PRAGMA integrity_check`` is ``ok``, every write the server acknowledged before it died is there (ingested track
+ids; reviews as decided), and the next round's server starts on it.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from catalog_er.resolver.synthetic import generate_catalog
+from catalog_er.service.api import catalog_er_pb2 as pb
+from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
+from tests.fuzz.served import TOKEN, ServedProcess, serve
+
+AUTH = (("authorization", f"Bearer {TOKEN}"),)
+KINDS = ("ingest", "resolve", "review")
+
+
+@dataclass
+class Rounds:
+    """What happened: rounds run by kind, acknowledged writes, and every problem found (empty when all held)."""
+
+    by_kind: dict[str, int] = field(default_factory=dict)
+    acknowledged_tracks: set[str] = field(default_factory=set)
+    acknowledged_reviews: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _track(row: dict, track_id: str) -> pb.Track:
+    return pb.Track(track_id=track_id, title=row["title"] or "", artist=row["artist"] or "", album=row["album"] or "",
+                    duration_ms=row["duration_ms"] or 0, isrc=row["isrc"] or "")
+
+
+def _work(served: ServedProcess, kind: str, rows: list[dict], rounds: Rounds, number: int, stop: threading.Event,
+          rng: random.Random) -> None:
+    """Keep doing ``kind`` of work until the server dies, recording what it acknowledged."""
+    with served.channel() as channel:
+        stub = pb_grpc.CatalogErServiceStub(channel)
+        batch = 0
+        while not stop.is_set():
+            try:
+                if kind == "ingest":
+                    batch += 1
+                    ids = [f"crash-{number}-{batch}-{i}" for i in range(300)]
+                    stub.IngestTracks(iter([pb.IngestTracksRequest(track=_track(rows[rng.randrange(len(rows))], i))
+                                            for i in ids]), metadata=AUTH, timeout=60)
+                    rounds.acknowledged_tracks.update(ids)
+                elif kind == "resolve":
+                    stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH, timeout=300)
+                else:
+                    page = list(stub.ListMergeProposals(pb.ListMergeProposalsRequest(
+                        status=pb.PROPOSAL_STATUS_OPEN, page_size=10), timeout=30))
+                    for message in page:
+                        decision = rng.choice([pb.DECISION_ACCEPT, pb.DECISION_REJECT])
+                        stub.ReviewMergeProposal(pb.ReviewMergeProposalRequest(
+                            proposal_id=message.proposal.proposal_id, decision=decision, reviewer="crash"),
+                            metadata=AUTH, timeout=30)
+                        rounds.acknowledged_reviews[message.proposal.proposal_id] = (
+                            "accepted" if decision == pb.DECISION_ACCEPT else "rejected")
+            except grpc.RpcError:
+                return  # the server was killed (or refused: ALREADY_EXISTS is not an acknowledgement)
+
+
+def _check(db: Path, rounds: Rounds, number: int) -> None:
+    with closing(sqlite3.connect(db)) as connection:
+        integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        if integrity != "ok":
+            rounds.problems.append(f"round {number}: integrity_check says {integrity}")
+        stored = {r[0] for r in connection.execute("SELECT track_id FROM tracks WHERE track_id LIKE 'crash-%'")}
+        statuses = dict(connection.execute("SELECT proposal_id, status FROM proposals").fetchall())
+    lost = rounds.acknowledged_tracks - stored
+    if lost:
+        rounds.problems.append(f"round {number}: {len(lost)} acknowledged tracks lost, e.g. {sorted(lost)[:3]}")
+    changed = [p for p, status in rounds.acknowledged_reviews.items() if statuses.get(p) != status]
+    if changed:
+        rounds.problems.append(f"round {number}: {len(changed)} acknowledged reviews lost, e.g. {changed[:3]}")
+
+
+def run(work: Path, *, rounds_count: int, tracks: int = 2_000, seed: int = 21, max_delay_seconds: float = 4.0
+        ) -> Rounds:
+    """``rounds_count`` kill -9 rounds on one database (the first round's server ingests ``tracks`` and resolves)."""
+    rng = random.Random(seed)
+    rows = generate_catalog(n_tracks=tracks, seed=seed).tracks.to_pylist()
+    db, rounds = work / "crash.sqlite", Rounds()
+    for served in serve(db, log=work / "setup.log"):
+        with served.channel() as channel:
+            stub = pb_grpc.CatalogErServiceStub(channel)
+            stub.IngestTracks((pb.IngestTracksRequest(track=_track(r, r["track_id"])) for r in rows), metadata=AUTH)
+            stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH, timeout=600)
+    for number in range(rounds_count):
+        kind = KINDS[number % len(KINDS)]
+        rounds.by_kind[kind] = rounds.by_kind.get(kind, 0) + 1
+        try:
+            for served in serve(db, log=work / f"round{number}.log"):
+                stop = threading.Event()
+                worker = threading.Thread(target=_work, args=(served, kind, rows, rounds, number, stop, rng))
+                worker.start()
+                stop.wait(rng.uniform(0.05, max_delay_seconds))
+                served.process.kill()
+                served.process.wait(30)
+                stop.set()
+                worker.join(120)
+        except RuntimeError as error:  # serve() could not start the server on the file
+            rounds.problems.append(f"round {number}: the server did not start: {error}")
+            break
+        _check(db, rounds, number)
+    return rounds
