@@ -31,6 +31,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, small_catalog: SyntheticCat
                 track_id=r["track_id"], title=r["title"] or "", artist=r["artist"] or "", album=r["album"] or "",
                 duration_ms=r["duration_ms"] or 0, isrc=r["isrc"] or "")) for r in rows), metadata=auth)
             stub.Resolve(pb.ResolveRequest(full=True), metadata=auth)
+            running.stored_track_ids = [r["track_id"] for r in rows]
             for k, r in enumerate(rows[:3]):
                 audio = encode(render_song(seed=k, seconds=8.0, rate_hz=8_000), rate_hz=8_000, format="flac")
                 stub.UploadAudio(iter([pb.UploadAudioRequest(header=pb.AudioHeader(track_id=r["track_id"])),

@@ -72,8 +72,14 @@ def _parquet(rows: list[dict]) -> bytes:
             columns[name] = pa.array(values)
         except (pa.ArrowException, OverflowError, TypeError, ValueError):
             columns[name] = pa.array([None if v is None else _cell(v) for v in values], pa.string())
+    table = pa.table(columns) if columns else pa.table({"track_id": pa.array([], pa.string())})
     sink = io.BytesIO()
-    pq.write_table(pa.table(columns) if columns else pa.table({"track_id": pa.array([], pa.string())}), sink)
+    try:
+        pq.write_table(table, sink)
+    except pa.ArrowException:  # a type Parquet cannot hold (a struct without fields, from an empty object)
+        sink = io.BytesIO()
+        pq.write_table(pa.table({name: pa.array([None if v is None else _cell(v) for v in table[name].to_pylist()],
+                                                pa.string()) for name in table.column_names}), sink)
     return sink.getvalue()
 
 

@@ -49,6 +49,8 @@ class ServedProcess:
     address: str
     log_lines: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    stored_track_ids: list[str] = field(default_factory=list)
+    """Ids of tracks the fixture stored (so look-ups and uploads can name a real track)."""
 
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.address, options=[("grpc.max_receive_message_length", 64 << 20)])
