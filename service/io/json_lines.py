@@ -50,12 +50,22 @@ def read_json_lines_part(file: PartFile, schema: pa.Schema, required: Sequence[s
         return RawPart(pa.table({}), rows, rejected)  # blank lines only: the file has no rows
     if not tables:  # no line could be read: every one is in the report
         tables = [pa.table({name: pa.array([], pa.string()) for name in required})]
-    check_columns(file, list(dict.fromkeys(name for table in tables for name in table.column_names)),
+    names = [_column_names(file, table) for table in tables]
+    check_columns(file, list(dict.fromkeys(name for table_names in names for name in table_names)),
                   schema.names, required)
-    present = [name for name in schema.names if any(name in table.column_names for table in tables)]
-    pieces = [table.select([name for name in present if name in table.column_names]) for table in tables]
+    present = [name for name in schema.names if any(name in table_names for table_names in names)]
+    pieces = [table.select([name for name in present if name in table_names])
+              for table, table_names in zip(tables, names, strict=True)]
     table = join_parts(pieces, schema, label=file.label)
     return RawPart(pa.table({name: _invalid_utf8_as_binary(table[name]) for name in present}), rows, rejected)
+
+
+def _column_names(file: PartFile, table: pa.Table) -> list[str]:
+    """The keys pyarrow read; a key that is not valid UTF-8 makes the file unreadable (pyarrow cannot name it)."""
+    try:
+        return table.column_names
+    except UnicodeDecodeError as error:
+        raise InputFileError(f"{file.label}: a key is not valid UTF-8 ({error})", path=file.path) from error
 
 
 def _read_by_pieces(file: PartFile) -> tuple[list[pa.Table], np.ndarray, pa.Table]:

@@ -414,3 +414,13 @@ def test_a_malformed_csv_row_with_bytes_not_utf8_is_an_error_naming_the_file_not
     assert imported.returncode == 2
     assert "tracks.csv" in imported.stderr and "not UTF-8" in imported.stderr
     assert "Traceback" not in imported.stderr and "Exception ignored" not in imported.stderr
+
+
+def test_a_json_lines_key_that_is_not_utf8_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    """Found by tests/fuzz/test_fuzz_cli.py: pyarrow reads the key but cannot name it (UnicodeDecodeError)."""
+    dump = tmp_path / "tracks.jsonl"
+    dump.write_bytes(b'{"\x80":"","track_id":"1","title":"A"}\n')
+    imported = run_cli("import", "--db", str(tmp_path / "c.sqlite"), "--tracks", str(dump))
+    assert imported.returncode == 2
+    assert "tracks.jsonl" in imported.stderr and "not valid UTF-8" in imported.stderr
+    assert "Traceback" not in imported.stderr
