@@ -222,7 +222,7 @@ def _token(args: argparse.Namespace) -> str | None:
     """The bearer token from ``--token``, ``--token-file``, ``$CATALOG_ER_TOKEN`` or ``$CATALOG_ER_TOKEN_FILE``
     (a flag before a variable; two sources of one rank are refused); None when none is given. An empty or
     unsendable token, or a token file other users can read, raises ``SettingsError``."""
-    from catalog_er.service.security import check_token, read_token_file
+    from catalog_er.service.security import check_token, read_token_file  # the standard library alone
 
     if args.token is not None and args.token_file is not None:
         raise CatalogInputError("give --token or --token-file, not both")
@@ -252,14 +252,22 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise CatalogInputError(f"--tls-cert and --tls-key go together (or ${TLS_CERT_VARIABLE} and "
                                 f"${TLS_KEY_VARIABLE}); got {given}")
     from catalog_er.service.config_file import load_config
+    from catalog_er.service.security import Exposure, check_tls_files
+
+    # Settings and files are checked before the server's libraries load: a refusal comes in a fraction of a second.
+    token = _token(args)
+    Exposure(host=host, token=token, tls=tls_cert is not None, token_for_reads=args.token_for_reads,
+             metrics_port=args.metrics_port, metrics_host=args.metrics_host, insecure=args.insecure)
+    if tls_cert and tls_key:
+        check_tls_files(Path(tls_cert), Path(tls_key))
+    config = load_config(args.config)
     from catalog_er.service.server import JsonFormatter, ServerSettings, serve_forever
 
-    settings = ServerSettings(db_path=Path(args.db), port=port, host=host, token=_token(args),
+    settings = ServerSettings(db_path=Path(args.db), port=port, host=host, token=token,
                               token_for_reads=args.token_for_reads, tls_cert=Path(tls_cert) if tls_cert else None,
                               tls_key=Path(tls_key) if tls_key else None, metrics_port=args.metrics_port,
                               metrics_host=args.metrics_host, insecure=args.insecure, log_reads=args.log_reads,
                               workers=args.workers)
-    config = load_config(args.config)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.getLogger("catalog_er").handlers[:] = [handler]

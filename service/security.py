@@ -10,6 +10,7 @@ import ipaddress
 import re
 import ssl
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from catalog_er.service.errors import CatalogInputError
@@ -55,6 +56,54 @@ def check_token(token: str, origin: str) -> None:
         raise SettingsError(f"{origin} holds a space, a control character or a character beyond ASCII at position "
                             f"{position}: a token is printable ASCII without spaces (gRPC metadata carries nothing "
                             "else)")
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Who can reach a server and what they need: the settings the security rules are about, checked when built.
+
+    A token is checked (:func:`check_token`); ``token_for_reads`` needs one; a ``host`` beyond the loopback with
+    neither token nor ``tls``, or a ``metrics_port`` on a non-loopback ``metrics_host`` (plain HTTP, never
+    authenticated), raises ``SettingsError`` unless ``insecure``."""
+
+    host: str
+    token: str | None
+    tls: bool
+    token_for_reads: bool = False
+    metrics_port: int | None = None
+    metrics_host: str = LOOPBACK
+    insecure: bool = False
+
+    def __post_init__(self) -> None:
+        if self.token is not None:
+            check_token(self.token, "the bearer token")
+        if self.token_for_reads and self.token is None:
+            raise SettingsError("--token-for-reads needs a token ($CATALOG_ER_TOKEN, --token-file or --token)")
+        if self.insecure:
+            return
+        if not is_loopback(self.host) and self.token is None and not self.tls:
+            raise SettingsError(
+                f"--host {self.host} takes connections from other machines, and with neither a token nor TLS anyone "
+                "who reaches it could change the catalog: set $CATALOG_ER_TOKEN (or --token-file) and "
+                "--tls-cert/--tls-key, or add --insecure to serve it open anyway")
+        if self.metrics_port is not None and not is_loopback(self.metrics_host):
+            raise SettingsError(
+                f"--metrics-host {self.metrics_host} would serve metrics to other machines over plain HTTP with no "
+                f"authentication: add --insecure to allow it, or keep the metrics on {LOOPBACK} (the default)")
+
+    def warnings(self) -> list[str]:
+        """What a listener beyond the loopback leaves open (logged when the server starts)."""
+        warnings = []
+        if not is_loopback(self.host):
+            if self.token is None:
+                warnings.append(f"--host {self.host}: no token, so anyone who reaches the port can change the catalog")
+            elif not self.tls:
+                warnings.append(f"--host {self.host}: no TLS, so the bearer token crosses the network in clear text")
+            if self.token is not None and not self.token_for_reads:
+                warnings.append(f"--host {self.host}: look-ups need no token (add --token-for-reads to require it)")
+        if self.metrics_port is not None and not is_loopback(self.metrics_host):
+            warnings.append(f"--metrics-host {self.metrics_host}: metrics are served over plain HTTP to anyone")
+        return warnings
 
 
 def _read_small_file(path: Path, what: str) -> bytes:

@@ -41,7 +41,7 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
 from catalog_er.service.live import LiveCatalog
-from catalog_er.service.security import LOOPBACK, SettingsError, check_tls_files, check_token, is_loopback
+from catalog_er.service.security import LOOPBACK, Exposure, SettingsError, check_tls_files
 from catalog_er.service.servicer import CatalogErServicer, ServiceLimits
 from catalog_er.service.store import Store
 from catalog_er.service.store_file import UnusableDatabaseError
@@ -89,37 +89,15 @@ class ServerSettings:
     limits: ServiceLimits = field(default_factory=ServiceLimits)
 
     def __post_init__(self) -> None:
-        if self.token is not None:
-            check_token(self.token, "the bearer token")
-        if self.token_for_reads and self.token is None:
-            raise SettingsError("--token-for-reads needs a token ($CATALOG_ER_TOKEN, --token-file or --token)")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("a TLS certificate and its key go together (--tls-cert and --tls-key)")
-        if self.insecure:
-            return
-        if not is_loopback(self.host) and self.token is None and self.tls_cert is None:
-            raise SettingsError(
-                f"--host {self.host} takes connections from other machines, and with neither a token nor TLS anyone "
-                "who reaches it could change the catalog: set $CATALOG_ER_TOKEN (or --token-file) and "
-                "--tls-cert/--tls-key, or add --insecure to serve it open anyway")
-        if self.metrics_port is not None and not is_loopback(self.metrics_host):
-            raise SettingsError(
-                f"--metrics-host {self.metrics_host} would serve metrics to other machines over plain HTTP with no "
-                f"authentication: add --insecure to allow it, or keep the metrics on {LOOPBACK} (the default)")
+        self.exposure()  # refuses a token or an address that would leave the catalog open
 
-    def exposure_warnings(self) -> list[str]:
-        """What a listener beyond the loopback leaves open with these settings (logged at start)."""
-        warnings = []
-        if not is_loopback(self.host):
-            if self.token is None:
-                warnings.append(f"--host {self.host}: no token, so anyone who reaches the port can change the catalog")
-            elif self.tls_cert is None:
-                warnings.append(f"--host {self.host}: no TLS, so the bearer token crosses the network in clear text")
-            if self.token is not None and not self.token_for_reads:
-                warnings.append(f"--host {self.host}: look-ups need no token (add --token-for-reads to require it)")
-        if self.metrics_port is not None and not is_loopback(self.metrics_host):
-            warnings.append(f"--metrics-host {self.metrics_host}: metrics are served over plain HTTP to anyone")
-        return warnings
+    def exposure(self) -> Exposure:
+        """Who can reach this server and what they need (checked when built; ``warnings()`` for the log)."""
+        return Exposure(host=self.host, token=self.token, tls=self.tls_cert is not None,
+                        token_for_reads=self.token_for_reads, metrics_port=self.metrics_port,
+                        metrics_host=self.metrics_host, insecure=self.insecure)
 
 
 class JsonFormatter(logging.Formatter):
@@ -295,7 +273,7 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     if settings.metrics_port is not None:
         _serve_metrics(settings.metrics_host, settings.metrics_port, running)
     metrics.index_tracks.set_function(catalog.indexed_tracks)
-    for warning in settings.exposure_warnings():
+    for warning in settings.exposure().warnings():
         log.warning(warning)
     log.info("serving", extra={"address": f"{settings.host}:{running.port}", "db": str(settings.db_path),
                                "tls": bool(settings.tls_cert), "auth": settings.token is not None,

@@ -23,7 +23,7 @@ from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.security import SettingsError
 from catalog_er.service.server import ServerSettings, start_server
 from tests.service.test_bad_files_cli import assert_refused
-from tests.service.test_cli import _environment, run_cli
+from tests.service.test_cli import HEAVY_LIBRARIES, _environment, run_cli
 
 TOKEN = "s3cret-token_1"
 
@@ -73,6 +73,22 @@ def test_unsafe_settings_are_refused_before_the_database_is_touched(tmp_path: Pa
     assert_refused(done, expected.format(d=tmp_path))
     assert TOKEN not in done.stderr  # a token is never echoed
     assert not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.parametrize("name", ["empty --token", "world-readable token file", "all interfaces, no token, no TLS",
+                                  "metrics beyond the loopback"])
+def test_a_refusal_comes_before_the_server_libraries_load(tmp_path: Path, name: str) -> None:
+    """Settings are checked with the standard library alone, so a refusal takes a fraction of a second."""
+    arguments, environment = REFUSALS[name][0](tmp_path)
+    as_console_script = "import sys; from catalog_er.service.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", as_console_script, "serve", "--db",
+                           str(tmp_path / "s.sqlite"), *arguments], capture_output=True, text=True, timeout=60,
+                          env=_environment(**environment))
+    assert done.returncode == 2 and "catalog-er: error:" in done.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "catalog_er.service.security" in imported
+    assert sorted(name for name in imported if name.split(".")[0] in HEAVY_LIBRARIES) == []
 
 
 def test_help_says_the_token_flag_shows_in_ps_and_offers_the_alternatives() -> None:
