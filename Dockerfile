@@ -1,10 +1,14 @@
 # catalog-er image: the gRPC service by default (`docker run -p 50051:50051 -v catalog-data:/data IMAGE`),
 # the batch CLI on request (`docker run -v $PWD:/data IMAGE resolve --tracks /data/tracks.parquet --out /data/out`).
 # Settings come from the environment, read alike by `catalog-er serve` and the health check:
-#   CATALOG_ER_PORT (set below), CATALOG_ER_TOKEN (bearer token for mutating calls),
+#   CATALOG_ER_PORT (set below), CATALOG_ER_TOKEN or CATALOG_ER_TOKEN_FILE (bearer token for mutating calls; a
+#   file, e.g. a mounted secret, must not be readable by other users),
 #   CATALOG_ER_TLS_CERT and CATALOG_ER_TLS_KEY (serve TLS, e.g. from a read-only volume; the health check then
 #   trusts that certificate), CATALOG_ER_TLS_SERVER_NAME (the name the health check verifies, default the
 #   certificate's first name).
+# It serves on every interface, so it starts only with a token or TLS (or with --insecure added to the command).
+# Metrics stay off: add `--metrics-port 9100 --metrics-host 0.0.0.0 --insecure` to publish them (plain HTTP, no
+# authentication).
 # Never built on the project's machines (they have no Docker engine): tests/service/test_container.py checks the
 # layer order and .dockerignore, and runs the health check against real servers.
 FROM python:3.11-slim
@@ -30,8 +34,8 @@ USER 10001
 VOLUME /data
 WORKDIR /data
 ENV CATALOG_ER_PORT=50051
-EXPOSE 50051 9100
+EXPOSE 50051
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-m", "catalog_er.service.healthcheck"]
 ENTRYPOINT ["catalog-er"]
-CMD ["serve", "--db", "/data/catalog.sqlite", "--host", "0.0.0.0", "--metrics-port", "9100"]
+CMD ["serve", "--db", "/data/catalog.sqlite", "--host", "0.0.0.0"]

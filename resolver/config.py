@@ -6,6 +6,7 @@ Each default carries a one-line reason. Build a config with ``ResolverConfig()``
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -13,6 +14,16 @@ from typing import Any, ClassVar
 
 class ConfigError(ValueError):
     """A configuration value is out of range or of the wrong type."""
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlist, _SHOWN.maxdict = 2, 60, 60, 4, 4
+
+
+def _shown(value: object) -> str:
+    """``value`` for an error message: a repr cut to a few dozen characters and two levels of nesting, whatever
+    the value's size or depth."""
+    return _SHOWN.repr(value)
 
 
 def _between(low: float, high: float) -> dict[str, Any]:
@@ -37,14 +48,14 @@ class _Section:
             name = f"{self.section_name}.{spec.name}"
             if "flag" in spec.metadata:
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{name} must be true or false, got {value!r}")
+                    raise ConfigError(f"{name} must be true or false, got {_shown(value)}")
                 continue
             low, high = spec.metadata["range"]
             whole = spec.type == "int"
             if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
-                raise ConfigError(f"{name} must be {'a whole number' if whole else 'a number'}, got {value!r}")
+                raise ConfigError(f"{name} must be {'a whole number' if whole else 'a number'}, got {_shown(value)}")
             if not (low <= value <= high):  # also refuses NaN
-                raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")
+                raise ConfigError(f"{name} must be between {low} and {high}, got {_shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -163,25 +174,29 @@ class ResolverConfig:
     def __post_init__(self) -> None:
         for spec in fields(self):
             if type(getattr(self, spec.name)).__name__ != spec.type:
-                raise ConfigError(f"{spec.name} must be a {spec.type}, got {getattr(self, spec.name)!r:.200}")
+                raise ConfigError(f"{spec.name} must be a {spec.type}, got {_shown(getattr(self, spec.name))}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Mapping[str, Any]]) -> ResolverConfig:
         """Build from ``{"blocking": {...}, "scoring": {...}, "clustering": {...}, "artists": {...}}``;
         unknown keys fail."""
-        if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
-            raise ConfigError(f"a config is an object of sections, each an object of settings, got {values!r:.200}")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"a config is an object of sections, each an object of settings, got {_shown(values)}")
         sections = {"blocking": BlockingConfig, "scoring": ScoringConfig, "clustering": ClusteringConfig,
                     "artists": ArtistConfig}
         unknown = set(values) - set(sections)
         if unknown:
-            raise ConfigError(f"unknown config section(s): {sorted(unknown)}; expected {sorted(sections)}")
+            raise ConfigError(f"unknown config section(s): {_shown(sorted(map(str, unknown)))}; expected "
+                              f"{sorted(sections)}")
+        for name, section in values.items():
+            if not isinstance(section, Mapping):
+                raise ConfigError(f"config section {name!r} must be an object of settings, got {_shown(section)}")
         built = {}
         for name, section_type in sections.items():
             given = dict(values.get(name, {}))
             known = {f.name for f in fields(section_type)}
             extra = set(given) - known
             if extra:
-                raise ConfigError(f"unknown key(s) in config section {name!r}: {sorted(extra)}")
+                raise ConfigError(f"unknown key(s) in config section {name!r}: {_shown(sorted(map(str, extra)))}")
             built[name] = section_type(**given)
         return cls(**built)

@@ -19,6 +19,7 @@ import pyarrow as pa
 from catalog_er.fingerprint.audio import InvalidAudioError, decode
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.records import REJECTED_SCHEMA
+from catalog_er.service.errors import path_problem, shown
 
 FINGERPRINT_FORMAT_VERSION = 1
 """Bump when landmark hashing changes: cached fingerprints of another version are ignored."""
@@ -96,6 +97,9 @@ def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: Fingerprin
             continue
         path = audio_file(tracks_file, audio_path)
         try:
+            problem = path_problem(str(path))
+            if problem is not None:  # checked first: the file system would raise, not refuse
+                raise InvalidAudioError("missing", f"not a usable path: {problem}", source=shown(audio_path))
             fingerprint = cache.load(path) if cache is not None and path.is_file() else None
             if fingerprint is None:
                 fingerprint = fingerprint_file(path)
@@ -106,7 +110,7 @@ def fingerprint_tracks(tracks: pa.Table, *, tracks_file: Path, cache: Fingerprin
                 cached += 1
         except InvalidAudioError as error:
             problems.append({"file": str(tracks_file), "row": None, "id": ids[row], "field": "audio_path",
-                             "reason": f"{audio_path}: {error}", "action": "field nulled"})
+                             "reason": f"{shown(audio_path)}: {error}", "action": "field nulled"})
         else:
             rows.append(row)
             fingerprints.append(fingerprint)

@@ -6,7 +6,10 @@ Arguments only: each command's work lives in its own module (``service.batch`` f
 alone (``tests/service/test_cli.py`` checks it). Paths are checked while parsing: an ``--out`` that is a file or a
 ``--db`` that is a directory stops the run before any work.
 
-Exit codes: 0 success, 2 unusable input (the message names the file, column, value or variable), 1 unexpected error.
+Every option that takes a path goes through :func:`_path` (no NUL, at most ``MAX_PATH_BYTES``), so no path
+reaches the file system that it would refuse with a traceback; an ``OSError`` naming a file still ends as a
+message. Exit codes: 0 success, 2 unusable input or settings (the message names the file, column, value or
+variable), 1 unexpected error.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from catalog_er.resolver.config import ConfigError
-from catalog_er.service.errors import CatalogInputError, InputFileError
+from catalog_er.service.errors import CatalogInputError, path_problem, shown
 
 DISTRIBUTION = "catalog-er"
 """The installed distribution whose version ``--version`` prints."""
 DEFAULT_PORT = 50051
 DEFAULT_HOST = "127.0.0.1"
 PORT_VARIABLE, HOST_VARIABLE, TOKEN_VARIABLE = "CATALOG_ER_PORT", "CATALOG_ER_HOST", "CATALOG_ER_TOKEN"
+TOKEN_FILE_VARIABLE = "CATALOG_ER_TOKEN_FILE"
 TLS_CERT_VARIABLE, TLS_KEY_VARIABLE = "CATALOG_ER_TLS_CERT", "CATALOG_ER_TLS_KEY"
 """``serve`` takes these from the environment when the flag is not given (the container's health check reads
-the same ones); an empty variable counts as unset."""
+the same ones); an empty variable counts as unset, except ``CATALOG_ER_TOKEN``, where it is refused (an empty
+token must never mean "no authentication")."""
 DUMP_FORMS = ("Each dump is a Parquet, CSV, TSV or JSON Lines file (.parquet, .csv, .tsv, .jsonl or .ndjson; text "
               "files may be .gz), a folder of part files of one format, or a glob pattern in quotes such as "
               "'parts/*.parquet'; CSV needs a header line. See README 'Data contract'.")
@@ -67,6 +72,14 @@ def _port_number(text: str) -> int:
     return value
 
 
+def _path(text: str) -> str:
+    """An argparse type: a path the file system can take (see ``service.errors.path_problem``)."""
+    problem = path_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a usable path: {problem}")
+    return text
+
+
 def _nearest_existing(path: Path) -> Path:
     """``path`` itself or its closest ancestor that exists (``.`` or ``/`` at worst)."""
     return next(candidate for candidate in (path, *path.parents) if candidate.exists())
@@ -81,7 +94,7 @@ def _creatable(text: str, path: Path) -> None:
 
 def _output_directory(text: str) -> Path:
     """An argparse type: a directory to write into, existing or not; never an existing file."""
-    path = Path(text)
+    path = Path(_path(text))
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file, not a directory (give a directory for the outputs)")
     _creatable(text, path)
@@ -93,7 +106,7 @@ def _output_directory(text: str) -> Path:
 
 def _output_file(text: str) -> str:
     """An argparse type: a file to write or open for writing, existing or not; never a directory."""
-    path = Path(text)
+    path = Path(_path(text))
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
     _creatable(text, path.parent)
@@ -197,32 +210,70 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _environment_path(name: str) -> str | None:
+    """The path in the variable ``name`` (None when unset or empty); refused like a path option's."""
+    text = _environment(name)
+    if text is not None and (problem := path_problem(text)) is not None:
+        raise CatalogInputError(f"environment variable {name}: {shown(text)} is not a usable path: {problem}")
+    return text
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The bearer token from ``--token``, ``--token-file``, ``$CATALOG_ER_TOKEN`` or ``$CATALOG_ER_TOKEN_FILE``
+    (a flag before a variable; two sources of one rank are refused); None when none is given. An empty or
+    unsendable token, or a token file other users can read, raises ``SettingsError``."""
+    from catalog_er.service.security import check_token, read_token_file  # the standard library alone
+
+    if args.token is not None and args.token_file is not None:
+        raise CatalogInputError("give --token or --token-file, not both")
+    if args.token is not None:
+        check_token(args.token, "--token")
+        return args.token
+    token_file = args.token_file
+    if token_file is None:
+        token_file = _environment_path(TOKEN_FILE_VARIABLE)
+        if token_file is not None and TOKEN_VARIABLE in os.environ:
+            raise CatalogInputError(f"${TOKEN_VARIABLE} and ${TOKEN_FILE_VARIABLE} are both set: keep one")
+    if token_file is not None:
+        return read_token_file(Path(token_file))
+    if TOKEN_VARIABLE in os.environ:
+        check_token(os.environ[TOKEN_VARIABLE], f"${TOKEN_VARIABLE}")
+        return os.environ[TOKEN_VARIABLE]
+    return None
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else _environment_port()
     host = args.host or _environment(HOST_VARIABLE) or DEFAULT_HOST
-    token = args.token or _environment(TOKEN_VARIABLE)
-    tls_cert = args.tls_cert or _environment(TLS_CERT_VARIABLE)
-    tls_key = args.tls_key or _environment(TLS_KEY_VARIABLE)
+    tls_cert = args.tls_cert or _environment_path(TLS_CERT_VARIABLE)
+    tls_key = args.tls_key or _environment_path(TLS_KEY_VARIABLE)
     if bool(tls_cert) != bool(tls_key):
         given = "a certificate without a key" if tls_cert else "a key without a certificate"
         raise CatalogInputError(f"--tls-cert and --tls-key go together (or ${TLS_CERT_VARIABLE} and "
                                 f"${TLS_KEY_VARIABLE}); got {given}")
-    for path in (tls_cert, tls_key):
-        if path and not Path(path).is_file():
-            raise InputFileError(f"{path}: no such file", path=path)
     from catalog_er.service.config_file import load_config
+    from catalog_er.service.security import Exposure, check_tls_files
+
+    # Settings and files are checked before the server's libraries load: a refusal comes in a fraction of a second.
+    token = _token(args)
+    Exposure(host=host, token=token, tls=tls_cert is not None, token_for_reads=args.token_for_reads,
+             metrics_port=args.metrics_port, metrics_host=args.metrics_host, insecure=args.insecure)
+    if tls_cert and tls_key:
+        check_tls_files(Path(tls_cert), Path(tls_key))
+    config = load_config(args.config)
     from catalog_er.service.server import JsonFormatter, ServerSettings, serve_forever
 
+    settings = ServerSettings(db_path=Path(args.db), port=port, host=host, token=token,
+                              token_for_reads=args.token_for_reads, tls_cert=Path(tls_cert) if tls_cert else None,
+                              tls_key=Path(tls_key) if tls_key else None, metrics_port=args.metrics_port,
+                              metrics_host=args.metrics_host, insecure=args.insecure, log_reads=args.log_reads,
+                              workers=args.workers)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.getLogger("catalog_er").handlers[:] = [handler]
     logging.getLogger("catalog_er").setLevel(logging.INFO)
     logging.getLogger("catalog_er").propagate = False
-    settings = ServerSettings(db_path=Path(args.db), port=port, host=host, token=token,
-                              tls_cert=Path(tls_cert) if tls_cert else None,
-                              tls_key=Path(tls_key) if tls_key else None, metrics_port=args.metrics_port,
-                              log_reads=args.log_reads, workers=args.workers)
-    return serve_forever(settings, load_config(args.config))
+    return serve_forever(settings, config)
 
 
 # ------------------------------------------------------------------------------------------- the parser
@@ -241,15 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     resolve = sub.add_parser("resolve", help="find duplicates in catalog dumps (Parquet, CSV, JSON Lines)",
                              description="Find duplicate tracks (and, with --artists, duplicate artist ids) in "
                                          f"catalog dumps. {DUMP_FORMS}")
-    resolve.add_argument("--tracks", required=True, metavar="TRACKS", help="tracks dump (track_id, title, ...)")
-    resolve.add_argument("--artists", metavar="ARTISTS",
+    resolve.add_argument("--tracks", required=True, type=_path, metavar="TRACKS",
+                         help="tracks dump (track_id, title, ...)")
+    resolve.add_argument("--artists", type=_path, metavar="ARTISTS",
                          help="artists dump (artist_id, name, ...): also resolve duplicate artist ids")
-    resolve.add_argument("--engagement", metavar="ENGAGEMENT",
+    resolve.add_argument("--engagement", type=_path, metavar="ENGAGEMENT",
                          help="engagement dump (user_id, track_id, plays): co-engagement evidence for artists "
                               "(needs --artists)")
     resolve.add_argument("--out", required=True, type=_output_directory, metavar="DIR",
                          help="output directory (created if missing)")
-    resolve.add_argument("--config", metavar="CONFIG.json",
+    resolve.add_argument("--config", type=_path, metavar="CONFIG.json",
                          help='thresholds, e.g. {"clustering": {"merge_threshold": 0.6}}; see resolver/config.py')
     resolve.add_argument("--keep-candidates", action="store_true",
                          help="also write candidates.parquet (every candidate pair; for blocking recall)")
@@ -261,21 +313,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the gRPC service on an embedded SQLite database",
                            description="Serve catalog_er.v1.CatalogErService (see proto/); state lives in --db. "
-                                       "--port, --host, --token, --tls-cert and --tls-key not given are taken "
-                                       "from the CATALOG_ER_* environment variables named below (empty counts "
-                                       "as unset).")
+                                       "--port, --host, --token/--token-file, --tls-cert and --tls-key not given "
+                                       "are taken from the CATALOG_ER_* environment variables named below (empty "
+                                       f"counts as unset, except ${TOKEN_VARIABLE}, where it is refused). Beyond "
+                                       "the loopback, serve with a token and TLS: a --host other than 127.0.0.1, "
+                                       "::1 or localhost with neither is refused unless --insecure is given.")
     serve.add_argument("--db", required=True, type=_output_file, metavar="PATH",
                        help="SQLite database file (created if missing)")
     serve.add_argument("--port", type=_port_number, default=None,
                        help=f"gRPC port (0 picks a free one; default ${PORT_VARIABLE}, else {DEFAULT_PORT})")
     serve.add_argument("--host", default=None,
-                       help=f"address to bind (default ${HOST_VARIABLE}, else {DEFAULT_HOST}; 0.0.0.0 for all)")
-    serve.add_argument("--token", help=f"bearer token required by mutating calls (default ${TOKEN_VARIABLE})")
-    serve.add_argument("--tls-cert", metavar="CERT.pem",
+                       help=f"address to bind (default ${HOST_VARIABLE}, else {DEFAULT_HOST}; 0.0.0.0 for all, "
+                            "which needs a token or TLS, or --insecure)")
+    serve.add_argument("--token-file", type=_path, metavar="PATH",
+                       help="read the bearer token from this file (surrounding whitespace dropped); it must not "
+                            f"be readable by other users (chmod 600); default ${TOKEN_FILE_VARIABLE}")
+    serve.add_argument("--token", metavar="TOKEN",
+                       help=f"the bearer token itself (default ${TOKEN_VARIABLE}); on the command line it shows in "
+                            f"`ps` and shell history: prefer ${TOKEN_VARIABLE} or --token-file. Mutating calls "
+                            "need 'authorization: Bearer TOKEN'; an empty token is refused")
+    serve.add_argument("--token-for-reads", action="store_true",
+                       help="require the token on read calls too (look-ups, listings, exports); health checks and "
+                            "reflection stay open. Without it anyone who reaches the port can read the catalog")
+    serve.add_argument("--tls-cert", type=_path, metavar="CERT.pem",
                        help=f"serve TLS with this certificate chain (default ${TLS_CERT_VARIABLE})")
-    serve.add_argument("--tls-key", metavar="KEY.pem", help=f"private key for --tls-cert (default ${TLS_KEY_VARIABLE})")
-    serve.add_argument("--metrics-port", type=_port_number, help="serve Prometheus metrics over HTTP on this port")
-    serve.add_argument("--config", metavar="CONFIG.json", help="resolver thresholds, as for resolve")
+    serve.add_argument("--tls-key", type=_path, metavar="KEY.pem",
+                       help=f"unencrypted private key for --tls-cert (default ${TLS_KEY_VARIABLE})")
+    serve.add_argument("--metrics-port", type=_port_number, metavar="PORT",
+                       help="serve Prometheus metrics over HTTP on this port")
+    serve.add_argument("--metrics-host", default=DEFAULT_HOST, metavar="HOST",
+                       help=f"address of the metrics port (default {DEFAULT_HOST}); metrics are plain HTTP with no "
+                            "authentication, so another address needs --insecure")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow listeners beyond the loopback that nobody authenticates: --host without a token "
+                            "or TLS, or --metrics-host (logged as a warning)")
+    serve.add_argument("--config", type=_path, metavar="CONFIG.json", help="resolver thresholds, as for resolve")
     serve.add_argument("--log-reads", action="store_true",
                        help="also log every successful read call (mutating, failed and slow calls are always "
                             "logged; a line per look-up costs about 0.1 ms of CPU)")
@@ -289,9 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                "by resolve; engagement rows may name any track already stored. "
                                                f"{DUMP_FORMS}")
     import_parser.add_argument("--db", required=True, type=_output_file, metavar="PATH", help="SQLite database file")
-    import_parser.add_argument("--tracks", metavar="TRACKS", help="tracks dump (the resolve contract)")
-    import_parser.add_argument("--artists", metavar="ARTISTS", help="artists dump")
-    import_parser.add_argument("--engagement", metavar="ENGAGEMENT",
+    import_parser.add_argument("--tracks", type=_path, metavar="TRACKS", help="tracks dump (the resolve contract)")
+    import_parser.add_argument("--artists", type=_path, metavar="ARTISTS", help="artists dump")
+    import_parser.add_argument("--engagement", type=_path, metavar="ENGAGEMENT",
                                help="engagement dump (user_id, track_id, plays); unknown track ids are rejected")
     import_parser.add_argument("--rejected", type=_output_file, metavar="R.parquet",
                                help="write the rejected-row report here")
@@ -324,24 +396,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate_parser = sub.add_parser("evaluate", help="score resolve output against ground truth",
                                      description="Pairwise P/R/F1, B-cubed F1, blocking recall and ECE.")
-    evaluate_parser.add_argument("--truth", required=True, metavar="DIR", help="directory written by synth")
-    evaluate_parser.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
+    evaluate_parser.add_argument("--truth", required=True, type=_path, metavar="DIR", help="directory written by synth")
+    evaluate_parser.add_argument("--out", required=True, type=_path, metavar="DIR", help="directory written by resolve")
     evaluate_parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     evaluate_parser.set_defaults(handler=_run_evaluate)
 
     fingerprint = sub.add_parser("fingerprint", help="fingerprint an audio file, or compare two",
                                  description="WAV, FLAC, OGG/Vorbis, Opus or MP3. One file: a summary; "
                                              "two files: whether they carry the same recording.")
-    fingerprint.add_argument("file", help="audio file")
-    fingerprint.add_argument("other", nargs="?", default=None, help="second audio file to compare with")
+    fingerprint.add_argument("file", type=_path, help="audio file")
+    fingerprint.add_argument("other", nargs="?", default=None, type=_path, help="second audio file to compare with")
     fingerprint.set_defaults(handler=_run_fingerprint)
 
     show = sub.add_parser("show", help="print the top merge proposals with their evidence",
                           description="Print proposals from a resolve output directory, best first.")
-    show.add_argument("--out", required=True, metavar="DIR", help="directory written by resolve")
+    show.add_argument("--out", required=True, type=_path, metavar="DIR", help="directory written by resolve")
     show.add_argument("--top", type=_count, default=10, metavar="N", help="how many proposals (default 10)")
     show.add_argument("--min-confidence", type=float, default=None, metavar="P", help="only at or above P")
-    show.add_argument("--tracks", metavar="TRACKS",
+    show.add_argument("--tracks", type=_path, metavar="TRACKS",
                       help="tracks dump (file, folder or glob, as for resolve), to print each member's title/artist")
     show.set_defaults(handler=_run_show)
     return parser
@@ -357,6 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except (CatalogInputError, ConfigError) as error:
         print(f"catalog-er: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.filename is None:
+            raise
+        print(f"catalog-er: error: {shown(str(error.filename), 200)}: {error.strerror or error}", file=sys.stderr)
         return 2
 
 

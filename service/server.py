@@ -5,8 +5,13 @@ everything that waits on the database or computes for long (ingest batches, reso
 pool of ``workers`` threads, so long calls never hold up short ones and no crowd of threads contends for
 the interpreter lock. Health checking (``grpc.health.v1``) and server reflection are the stock ones;
 interceptors add, in order, request ids and JSON access logs with Prometheus metrics, the bearer-token
-check on mutating calls, and the exception → status mapping (``service.grpc_errors``). SIGTERM and SIGINT
-stop taking new calls and give in-flight ones (ingest streams included) ``grace_seconds`` to finish.
+check on mutating calls (on every call with ``token_for_reads``), and the exception → status mapping
+(``service.grpc_errors``). SIGTERM and SIGINT stop taking new calls and give in-flight ones (ingest streams
+included) ``grace_seconds`` to finish.
+
+Settings are checked before the database is touched (``service.security.SettingsError``, exit 2 in the CLI): an
+empty or unsendable token, a listener beyond the loopback that nobody authenticates unless ``insecure``, a
+certificate or key gRPC could not serve with.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hmac
 import json
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -23,6 +29,7 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -34,8 +41,10 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
 from catalog_er.service.live import LiveCatalog
+from catalog_er.service.security import LOOPBACK, Exposure, SettingsError, check_tls_files
 from catalog_er.service.servicer import CatalogErServicer, ServiceLimits
 from catalog_er.service.store import Store
+from catalog_er.service.store_file import UnusableDatabaseError
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CatalogErService"].full_name
 MUTATING_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in (
@@ -43,21 +52,33 @@ MUTATING_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in (
 """Calls that change state: they need the bearer token when one is configured."""
 INGEST_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in ("IngestTracks", "IngestArtists", "IngestEngagement"))
 """Record streams: an undecodable message in them is a rejection in the summary, the records around it are kept."""
+SERVICE_METHODS = frozenset(f"/{SERVICE_NAME}/{method.name}"
+                            for method in pb.DESCRIPTOR.services_by_name["CatalogErService"].methods)
+"""Every call of the catalog service; with ``token_for_reads`` they all need the token (health checks and
+reflection never do: the container's health check sends none, and the schema is public)."""
 
 log = logging.getLogger("catalog_er.server")
 
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """Everything ``catalog-er serve`` takes."""
+    """Everything ``catalog-er serve`` takes; checked when built (``SettingsError``)."""
 
     db_path: Path
     port: int = 50051
-    host: str = "127.0.0.1"
+    host: str = LOOPBACK
     token: str | None = None
+    """Bearer token required by mutating calls (by every call with ``token_for_reads``); None: no check."""
+    token_for_reads: bool = False
+    """Require the token on read calls too (look-ups, listings, exports); needs a token."""
     tls_cert: Path | None = None
     tls_key: Path | None = None
     metrics_port: int | None = None
+    metrics_host: str = LOOPBACK
+    """Address of the metrics HTTP listener (plain HTTP, no authentication)."""
+    insecure: bool = False
+    """Allow listeners beyond the loopback that nobody authenticates: the gRPC port without a token or TLS, or
+    the metrics port on a non-loopback ``metrics_host``. Without it such settings are refused."""
     max_message_bytes: int = 16 * 1024 * 1024
     log_reads: bool = False
     """Also log every successful read call (mutations, failures and slow calls are always logged); at
@@ -68,6 +89,17 @@ class ServerSettings:
     """Threads for the blocking part of calls (database writes and reads, resolution, audio decoding)."""
     grace_seconds: float = 30.0
     limits: ServiceLimits = field(default_factory=ServiceLimits)
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("a TLS certificate and its key go together (--tls-cert and --tls-key)")
+        self.exposure()  # refuses a token or an address that would leave the catalog open
+
+    def exposure(self) -> Exposure:
+        """Who can reach this server and what they need (checked when built; ``warnings()`` for the log)."""
+        return Exposure(host=self.host, token=self.token, tls=self.tls_cert is not None,
+                        token_for_reads=self.token_for_reads, metrics_port=self.metrics_port,
+                        metrics_host=self.metrics_host, insecure=self.insecure)
 
 
 class JsonFormatter(logging.Formatter):
@@ -147,22 +179,25 @@ class ObservabilityInterceptor(MethodCachedInterceptor):
 
 
 class AuthInterceptor(MethodCachedInterceptor):
-    """Mutating calls need ``authorization: Bearer <token>`` metadata (UNAUTHENTICATED otherwise)."""
+    """Mutating calls (every catalog call with ``reads_too``) need ``authorization: Bearer <token>`` metadata
+    (UNAUTHENTICATED otherwise). Health checks and reflection stay open."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, reads_too: bool = False) -> None:
         super().__init__()
         self._expected = f"Bearer {token}".encode()
+        self._guarded = SERVICE_METHODS if reads_too else MUTATING_METHODS
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """``handler`` behind the token check when ``method`` changes the catalog, else unchanged."""
-        if method not in MUTATING_METHODS:
+        """``handler`` behind the token check when ``method`` is guarded, else unchanged."""
+        if method not in self._guarded:
             return handler
+        why = "this call changes the catalog" if method in MUTATING_METHODS else "this server requires the token"
 
         async def check(context: grpc.aio.ServicerContext) -> None:
             given = dict(context.invocation_metadata() or ()).get("authorization", "")
             if not hmac.compare_digest(str(given).encode(), self._expected):
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                                    "this call changes the catalog: send 'authorization: Bearer <token>' metadata")
+                                    f"{why}: send 'authorization: Bearer <token>' metadata")
 
         def guarded(behaviour: Callable, streaming_response: bool) -> Callable:
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -205,22 +240,31 @@ class RunningServer:
     health: health.aio.HealthServicer
     metrics: Metrics
     executor: futures.ThreadPoolExecutor
+    metrics_http: WSGIServer | None = None
+    """The metrics HTTP listener, when one was asked for (``server_address`` is where it listens)."""
 
     def stop(self, grace_seconds: float = 30.0) -> None:
-        """Refuse new calls, let in-flight ones finish (up to ``grace_seconds``), close the database."""
+        """Refuse new calls, let in-flight ones finish (up to ``grace_seconds``), close the metrics listener
+        and the database."""
         async def shut_down() -> None:
             await self.health.enter_graceful_shutdown()
             await self.server.stop(grace_seconds)
 
         _EventLoop.run(shut_down())
+        if self.metrics_http is not None:
+            self.metrics_http.shutdown()
+            self.metrics_http.server_close()
         self.executor.shutdown(wait=True)
         self.catalog.store.close()
 
 
 def start_server(settings: ServerSettings, config: ResolverConfig | None = None) -> RunningServer:
-    """Open the database, rebuild the live catalog from it, and start serving (returns once listening)."""
+    """Check the TLS files, open the database, rebuild the live catalog from it, and start serving (returns once
+    listening). Unusable settings or files raise ``SettingsError`` / ``UnusableDatabaseError`` naming them."""
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        check_tls_files(settings.tls_cert, settings.tls_key)
     metrics = Metrics()
-    catalog = LiveCatalog(Store(settings.db_path), config)
+    catalog = _open_catalog(settings.db_path, config)
     executor = futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="catalog-er-worker")
     try:
         running = _EventLoop.run(_start(settings, catalog, metrics, executor))
@@ -229,12 +273,41 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
         catalog.store.close()
         raise
     if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
+        _serve_metrics(settings.metrics_host, settings.metrics_port, running)
     metrics.index_tracks.set_function(catalog.indexed_tracks)
+    for warning in settings.exposure().warnings():
+        log.warning(warning)
     log.info("serving", extra={"address": f"{settings.host}:{running.port}", "db": str(settings.db_path),
-                               "tls": bool(settings.tls_cert), "auth": bool(settings.token),
+                               "tls": bool(settings.tls_cert), "auth": settings.token is not None,
+                               "reads_need_token": settings.token_for_reads,
                                "tracks": catalog.store.counts()["tracks"]})
     return running
+
+
+def _open_catalog(db_path: Path, config: ResolverConfig | None) -> LiveCatalog:
+    """The live catalog rebuilt from the database at ``db_path``; a database SQLite cannot read to the end
+    raises ``UnusableDatabaseError`` (``Store`` refuses most damage on opening, before anything is read)."""
+    store = Store(db_path)
+    try:
+        return LiveCatalog(store, config)
+    except sqlite3.DatabaseError as error:
+        store.close()
+        raise UnusableDatabaseError(f"database {db_path} cannot be read (SQLite: {error}); restore it from a "
+                                    "backup or give a new file", path=db_path) from None
+    except BaseException:
+        store.close()
+        raise
+
+
+def _serve_metrics(host: str, port: int, running: RunningServer) -> None:
+    """Start the Prometheus HTTP listener on ``host:port``; when it cannot listen, stop ``running`` and raise
+    ``SettingsError``."""
+    try:
+        running.metrics_http, _ = start_http_server(port, addr=host, registry=running.metrics.registry)
+    except (OSError, ValueError) as error:  # socket.gaierror is an OSError
+        running.stop(0)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise SettingsError(f"cannot serve metrics on {host}:{port}: {reason}") from None
 
 
 async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metrics,
@@ -242,8 +315,8 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
     """Build and start the server on the running loop."""
     interceptors: list[grpc.aio.ServerInterceptor] = [
         ObservabilityInterceptor(metrics, settings.log_reads, settings.slow_call_seconds)]
-    if settings.token:
-        interceptors.append(AuthInterceptor(settings.token))
+    if settings.token is not None:
+        interceptors.append(AuthInterceptor(settings.token, reads_too=settings.token_for_reads))
     interceptors.append(ErrorInterceptor(keep_undecodable=INGEST_METHODS))
     options = [("grpc.max_receive_message_length", settings.max_message_bytes),
                ("grpc.max_send_message_length", settings.max_message_bytes)]
@@ -263,7 +336,8 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
         else:
             port = server.add_insecure_port(address)
     except RuntimeError as error:
-        raise OSError(f"cannot listen on {address}: {error}") from error
+        raise SettingsError(f"cannot listen on {address} (address in use, not an address of this machine, or a "
+                            f"certificate gRPC refuses): {error}") from error
     await server.start()
     for name in (SERVICE_NAME, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

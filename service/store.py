@@ -6,7 +6,7 @@ crash (even ``kill -9``) leaves each batch either wholly there or wholly absent.
 One connection, guarded by a lock, serves the gRPC worker threads.
 
 The record tables (tracks, artists, engagement) are laid out from their schemas in ``resolver.records``
-(see ``service.record_tables``).
+(see ``service.record_tables``). The file is checked before use (``service.store_file``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from catalog_er.fingerprint.signature import Fingerprint
 from catalog_er.service.record_tables import ARTISTS, ENGAGEMENT, RECORD_TABLES, TRACKS, VERSION_COLUMN, RecordTable
+from catalog_er.service.store_file import open_database
 
 _SCHEMA = "\n".join(table.create_sql() for table in RECORD_TABLES) + """
 CREATE TABLE IF NOT EXISTS fingerprints (
@@ -90,26 +91,12 @@ class LabeledPair:
 
 
 class Store:
-    """The SQLite database at ``path`` (created with its tables when missing)."""
+    """The SQLite database at ``path`` (created with its tables when missing; see :func:`open_database`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """Bring a database written by an earlier version up to the record schemas: a nullable column declared
-        since then is added (empty for the rows already stored)."""
-        with self._lock:
-            for table in RECORD_TABLES:
-                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table.name})")}
-                for statement in table.add_column_sql(present):
-                    self._db.execute(statement)
+        self._db = open_database(self.path, _SCHEMA)
 
     def close(self) -> None:
         """Close the database connection."""

@@ -32,11 +32,33 @@ def test_config_rejects_out_of_range_values_naming_the_field() -> None:
     (lambda: ArtistConfig(track_feedback=1), r"artists\.track_feedback must be true or false"),
     (lambda: ResolverConfig(blocking=ScoringConfig()), "blocking must be a BlockingConfig"),
     (lambda: ResolverConfig.from_mapping([1]), "a config is an object of sections"),  # type: ignore[arg-type]
-    (lambda: ResolverConfig.from_mapping({"blocking": None}), "a config is an object of sections"),  # type: ignore[dict-item]
+    (lambda: ResolverConfig.from_mapping({"blocking": None}),  # type: ignore[dict-item]
+     "config section 'blocking' must be an object of settings, got None"),
 ])
 def test_each_section_refuses_bad_values_when_built(build, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         build()
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("build", [
+    lambda: ClusteringConfig(merge_threshold="x" * 1_000_000),  # type: ignore[arg-type]
+    lambda: ClusteringConfig(merge_threshold=_nested(900)),  # type: ignore[arg-type]
+    lambda: ClusteringConfig(merge_threshold=10 ** 4000),
+    lambda: ResolverConfig.from_mapping({"clustering": {"k" * 100_000: 1}}),
+    lambda: ResolverConfig.from_mapping({"clustering": _nested(900)}),  # type: ignore[dict-item]
+    lambda: ResolverConfig.from_mapping({f"section{n}": {} for n in range(100_000)}),
+])
+def test_messages_quote_a_huge_or_deep_value_in_a_few_dozen_characters(build) -> None:
+    with pytest.raises(ConfigError) as raised:
+        build()
+    assert len(str(raised.value)) < 300
 
 
 def test_a_mapping_builds_the_same_config_as_the_constructors() -> None:
