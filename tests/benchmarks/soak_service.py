@@ -22,13 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-out/soak"))
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--tracks", type=int, default=20_000)
+    parser.add_argument("--resolve-every", type=float, default=240.0, help="seconds between full Resolves")
     parser.add_argument("--think-seconds", type=float, default=0.1,
                         help="mean pause between a look-up client's calls (exponential)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
-        load, checks = run(Path(work), seconds=args.seconds, tracks=args.tracks, think_seconds=args.think_seconds)
+        load, checks = run(Path(work), seconds=args.seconds, tracks=args.tracks, think_seconds=args.think_seconds,
+                           resolve_every_seconds=args.resolve_every)
     result = summary(load, checks) | {"seconds": args.seconds, "tracks": args.tracks, "clients": 32,
-                                      "think_seconds": args.think_seconds}
+                                      "think_seconds": args.think_seconds, "resolve_every_seconds": args.resolve_every}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "soak.json").write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "lookup_ms"} | {
