@@ -52,8 +52,6 @@ MAX_REVIEWER_CHARS = 256
 MAX_NOTE_CHARS = 65_536
 """Characters of a review's ``note``: at most 256 KB of UTF-8, so an exported decision stays far below the 4 MB a
 gRPC client receives by default."""
-MAX_PAGE_TOKEN_CHARS = 1_024
-"""Characters of a ``page_token`` (the service issues tokens of a few dozen characters)."""
 
 MAX_COMPARED_CHARS = 1_000
 """Characters of each normalized text a comparison reads (a folded title, credit, album or label): a whole title
