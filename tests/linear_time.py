@@ -5,7 +5,8 @@ Not a speed test: no absolute time is asserted. The growth of a routine is the r
 :data:`GROWTH` times longer to its time on the shorter one, both measured in the same run, interleaved, as the best
 of several tries: about ``GROWTH`` (16) when the work is linear, ``GROWTH²`` (256) when it is quadratic. The verdict
 takes the middle (:data:`MAX_GROWTH`, 4× from either), so a busy machine that slows one side of a measurement
-fourfold still cannot turn one into the other; a measurement over it is taken again before it counts.
+fourfold still cannot turn one into the other; a measurement over it is taken again before it counts, and runs of
+microseconds (:data:`NOISE_FLOOR_SECONDS`) are too short to judge.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ ATTEMPTS = 3
 """Measurements of one case before a ratio over MAX_GROWTH counts."""
 TRIES = 2
 """Runs of each size per measurement (the fastest counts)."""
+NOISE_FLOOR_SECONDS = 0.002
+"""A long run faster than this counts as linear whatever the ratio: timer and scheduler noise dominates a run of
+microseconds, and quadratic work on ``GROWTH × length`` characters (256 million steps at 16,000) takes far
+longer."""
 HANG_GUARD_SECONDS = 300.0
 """How long all the cases of one check may take before the child is killed (the linear ones take seconds)."""
 
@@ -89,6 +94,11 @@ class Growth:
     def ratio(self) -> float:
         return self.long_seconds / max(self.short_seconds, 1e-7)
 
+    @property
+    def linear(self) -> bool:
+        """At most :data:`MAX_GROWTH`, or too fast for the ratio to mean anything (:data:`NOISE_FLOOR_SECONDS`)."""
+        return self.ratio <= MAX_GROWTH or self.long_seconds < NOISE_FLOOR_SECONDS
+
 
 def _fastest_pair(run: Callable[[str], object], short: str, long: str) -> tuple[float, float]:
     """The fastest of :data:`TRIES` interleaved runs on ``short`` and on ``long`` (seconds each)."""
@@ -113,7 +123,7 @@ def measure_growth(run: Callable[[str], object], length: int, units: Sequence[st
             run(shorts[case])  # warm-up (imports, caches of other values)
             growth = Growth(case, *_fastest_pair(run, shorts[case], longs[case]))
             for _ in range(ATTEMPTS - 1):
-                if growth.ratio <= MAX_GROWTH:
+                if growth.linear:
                     break
                 again = Growth(case, *_fastest_pair(run, shorts[case], longs[case]))
                 growth = min(growth, again, key=lambda g: g.ratio)
@@ -157,7 +167,7 @@ def assert_linear(run: Callable[[str], object], *, length: int, units: Sequence[
     docstring), within the hang guard."""
     results: Sequence[Growth] = within_hang_guard(  # type: ignore[assignment]
         lambda: measure_growth(run, length, units))
-    worst = [g for g in results if g.ratio > MAX_GROWTH]
+    worst = [g for g in results if not g.linear]
     assert not worst, "super-linear: " + "; ".join(
         f"{g.case}: {g.short_seconds * 1e3:.2f} ms at {length} chars, {g.long_seconds * 1e3:.2f} ms at "
         f"{GROWTH * length} (×{g.ratio:.0f})" for g in worst)

@@ -25,7 +25,7 @@ from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.propose import canonical_order
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA
-from catalog_er.resolver.repair import RepairContext
+from catalog_er.resolver.repair import RepairContext, repair_tracks
 from catalog_er.resolver.repair_context import album_key_column, name_key_column
 from catalog_er.resolver.repair_fields import parse_release_date
 from catalog_er.resolver.synthetic import generate_catalog
@@ -41,6 +41,15 @@ def _uncached(function: Callable) -> Callable:
 
 def _yes(*_: object) -> bool:
     return True
+
+
+def _repaired_scraped(text: str) -> object:
+    """The title repairs of a store page (price, length, date: the scraped-record parser) followed by ``text``."""
+    page = "Harbour Lights Nina Vale $ 1.29 3:55 17-Mar-08 "
+    tracks = pa.Table.from_pylist([{"track_id": "t1", "title": page + text},
+                                   {"track_id": "t2", "title": "Harbour Lights", "artist": "Nina Vale"}],
+                                  schema=TRACK_SCHEMA)
+    return repair_tracks(tracks, RepairContext.learn(tracks))
 
 
 ROUTINES: dict[str, Callable[[str], object]] = {
@@ -64,6 +73,7 @@ ROUTINES: dict[str, Callable[[str], object]] = {
         text, credited="", credited_names=(), album="", is_known_artist=_yes, source_puts_artists_in_titles=True),
     "strip_album_suffix": lambda text: repair_titles.strip_album_suffix(text, album="", is_known_album=_yes),
     "parse_release_date": parse_release_date,
+    "repair_scraped_title": lambda text: _repaired_scraped(text),
     "tokenize": lambda text: tokenize(np.array([text, "plain words"], dtype=object)),
     "artist_name_key": artist_name_key,
     "native_name_key": native_name_key,
