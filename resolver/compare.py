@@ -229,6 +229,9 @@ def _found_in_records(features: TrackFeatures, words: RecordWords, left: np.ndar
 
 MIN_SPELLED_CREDIT_CHARS = 5
 """Credits shorter than this are not looked for letter by letter in another record (a short name occurs by chance)."""
+MAX_SPELLED_CREDIT_CHARS = 100
+"""Credits longer than this (a list of names, or garbage) are not looked for letter by letter either: finding a text
+of ``m`` characters in one of ``n`` costs about ``m² · n / 64`` steps (rapidfuzz ``partial_ratio``)."""
 SPELLED_CREDIT_SCORE = 0.85
 """How closely a credit must occur in the other record's text, letter by letter (rapidfuzz ``partial_ratio``
 / 100, an Indel similarity: one wrong letter costs ``1/len``): one wrong letter in a name of seven."""
@@ -237,9 +240,10 @@ SPELLED_CREDIT_SCORE = 0.85
 def _credit_spelled_in_record(features: TrackFeatures, left: np.ndarray, right: np.ndarray, title: np.ndarray,
                               artist: np.ndarray) -> None:
     """Pairs one side of which has no credit, whose titles agree (>= :data:`CONTAINED_SIMILARITY`): the other's
-    credit looked for letter by letter in this side's whole text (a scraped page's artist its parser did not know,
-    mistyped: "Coudms" for "Coudus"); found closely enough (:data:`SPELLED_CREDIT_SCORE`), the artist similarity is
-    the score × :data:`CONTAINED_SIMILARITY`, in place. Found no better, it stays null (no evidence either way)."""
+    credit (of :data:`MIN_SPELLED_CREDIT_CHARS` to :data:`MAX_SPELLED_CREDIT_CHARS`) looked for letter by letter in
+    this side's whole text (a scraped page's artist its parser did not know, mistyped: "Coudms" for "Coudus");
+    found closely enough (:data:`SPELLED_CREDIT_SCORE`), the artist similarity is the score ×
+    :data:`CONTAINED_SIMILARITY`, in place. Found no better, it stays null (no evidence either way)."""
     names = features.artist_names
     has_credit = names != ""
     one_sided = (np.isnan(artist) & (title >= np.float32(CONTAINED_SIMILARITY))
@@ -251,8 +255,9 @@ def _credit_spelled_in_record(features: TrackFeatures, left: np.ndarray, right: 
     credited = np.where(credited_left, left[pairs], right[pairs])
     other = np.where(credited_left, right[pairs], left[pairs])
     credit = names[credited]
-    long_enough = np.array([len(name) >= MIN_SPELLED_CREDIT_CHARS for name in credit.tolist()], dtype=bool)
-    pairs, credit, other = pairs[long_enough], credit[long_enough], other[long_enough]
+    sized = np.array([MIN_SPELLED_CREDIT_CHARS <= len(name) <= MAX_SPELLED_CREDIT_CHARS for name in credit.tolist()],
+                     dtype=bool)
+    pairs, credit, other = pairs[sized], credit[sized], other[sized]
     score = string_similarity(credit, features.record_text[other], fuzz.partial_ratio)
     found = score >= np.float32(SPELLED_CREDIT_SCORE)
     artist[pairs[found]] = score[found] * np.float32(CONTAINED_SIMILARITY)

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from catalog_er.resolver.limits import MAX_COMPARED_CHARS
 from catalog_er.resolver.normalize import (
     ParsedTitle,
     fold,
@@ -41,7 +42,8 @@ those that do are only compared as whole records in addition to field by field).
 class TrackFeatures:
     """Normalized columns of ``n`` tracks; every array has shape ``(n,)``.
 
-    Strings are numpy ``object`` arrays of ``str`` ("" when missing); numbers use NaN or -1 for missing.
+    Strings are numpy ``object`` arrays of ``str`` ("" when missing), each at most
+    :data:`resolver.limits.MAX_COMPARED_CHARS` characters; numbers use NaN or -1 for missing.
     """
 
     track_id: np.ndarray
@@ -119,7 +121,8 @@ def _present(values: list[Parsed | None], column: str) -> list[Parsed]:
 
 
 def _strings(values: Sequence[str | None]) -> np.ndarray:
-    return np.array([v or "" for v in values], dtype=object)
+    """``(n,)`` object array of the values ("" for None), each cut to :data:`resolver.limits.MAX_COMPARED_CHARS`."""
+    return np.array([v[:MAX_COMPARED_CHARS] if v else "" for v in values], dtype=object)
 
 
 def _artist_key(names: Sequence[str]) -> str:

@@ -85,7 +85,10 @@ _VERSION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _VERSION_PATTERNS = dict(_VERSION_KINDS)
 _FEATURING = re.compile(r"^(feat|ft|featuring|with|starring)\b\s*(.*)$")
 _INLINE_FEATURING = re.compile(r"\s(?:feat|ft|featuring)\s(.+)$")
-_BRACKETED = re.compile(r"[(\[{（【]([^)\]}）】]*)[)\]}）】]")
+_BRACKETED = re.compile(r"[(\[{（【]([^)\]}）】]*)([)\]}）】]|$)")
+"""A bracketed group: an opening bracket, then anything up to the first closing one. An opening bracket with no
+closing one after it matches up to the end (``$``) and is no group: every later one has none either, so the scan
+ends there instead of trying each of them again (linear time; ``"(" * n`` would otherwise cost n² steps)."""
 _DASH_SUFFIX = re.compile(r"\s[-–—]\s")
 _DETAIL_STOPWORDS = frozenset({"at", "from", "in", "the", "on", "live", "remix", "mix", "remixed", "version"})
 
@@ -160,9 +163,7 @@ def parse_title(raw: str) -> ParsedTitle:
     Bracketed groups anywhere and everything after a spaced dash are qualifiers; a qualifier that is
     neither a version, reissue nor featuring credit stays part of the core (``"(I Can't Get No)"``).
     """
-    text = unicodedata.normalize("NFKC", raw)
-    qualifiers = [m.group(1) for m in _BRACKETED.finditer(text)]
-    text = _BRACKETED.sub(" ", text)
+    qualifiers, text = _bracketed_groups(unicodedata.normalize("NFKC", raw))
     head, *tails = _DASH_SUFFIX.split(text)
     qualifiers.extend(tails)
     core_parts = [head]
@@ -192,6 +193,20 @@ def parse_title(raw: str) -> ParsedTitle:
     if not core:  # a title that is only a qualifier, e.g. "(Intro)": keep its words
         core = fold(raw)
     return ParsedTitle(core, "|".join(sorted(kinds)), " ".join(details), tuple(featured))
+
+
+def _bracketed_groups(text: str) -> tuple[list[str], str]:
+    """The text inside each closed bracketed group of ``text`` (:data:`_BRACKETED`), and ``text`` with each of
+    those groups replaced by a space (an unclosed bracket and what follows it stay)."""
+    groups: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if not match.group(2):  # unclosed: kept as it is
+            return match.group(0)
+        groups.append(match.group(1))
+        return " "
+
+    return groups, _BRACKETED.sub(replace, text)
 
 
 _PLACEHOLDER_TITLE = re.compile(

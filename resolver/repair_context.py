@@ -102,7 +102,7 @@ def album_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """:func:`resolver.repair_titles.album_key` of every value (null stays null), vectorized; the edition patterns
     run only where a bracket, a dash or an edition word could be."""
     values = flat(values)
-    grouped = np.flatnonzero(true_mask(pc.match_substring_regex(values, r"[(\[]| [-–—] ")))
+    grouped = np.flatnonzero(true_mask(pc.match_substring_regex(values, r"[(\[]|\s[-–—]\s")))
     if len(grouped):
         values = replace_rows(values, grouped, pc.replace_substring_regex(values.take(grouped), EDITION_GROUP, " "))
     keys = name_key_column(values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,16 +47,23 @@ def name_key(text: str) -> str:
     return _KEY_SEPARATORS.sub(" ", text).strip()
 
 
-_QUALIFIER_START = re.compile(r"\s*[(\[{（【]|\s[-–—]\s")
+_QUALIFIER_OPENERS = "([{（【"
+_QUALIFIER_START = re.compile(r"[(\[{（【]|\s[-–—]\s")
 _ARTIST_SEPARATOR = re.compile(r"\s[-–—]\s|(?<=\S):\s")
 """Between an artist and the title after it: a spaced dash, or a colon ("Nina Vale: Harbour Lights")."""
-_PIECE = re.compile(r"\s*[(\[{]([^)\]}]*)[)\]}]|\s+[-–—]\s+")
+_OPENERS, _CLOSERS, _DASHES = "([{", ")]}", "-–—"
+_CLOSER = re.compile(r"[)\]}]")
+_SPACES = re.compile(r"\s*")
 
 
 def _head(text: str) -> str:
-    """``text`` up to its first bracket or spaced dash: what a qualifier check must look at."""
+    """``text`` up to its first bracket (and the spaces before it) or spaced dash: what a qualifier check must look
+    at. Found in linear time (a pattern starting with ``\\s*`` would retry every space of a long run)."""
     match = _QUALIFIER_START.search(text)
-    return text[: match.start()] if match else text
+    if match is None:
+        return text
+    head = text[: match.start()]
+    return head.rstrip() if text[match.start()] in _QUALIFIER_OPENERS else head
 
 
 def _starts_with_word(text: str) -> bool:
@@ -191,11 +198,18 @@ def split_artist_prefix(title: str, *, credited: str, credited_names: tuple[str,
 
 EDITION_WORDS = (r"deluxe|expanded|special|limited|collectors?|anniversary|bonus(?: tracks?)?|remaster(?:ed)?"
                  r"|edition|version|reissue|single|ep|\d{4}")
-EDITION_GROUP = rf"(?i)\s*(?:[(\[][^)\]]*\b(?:{EDITION_WORDS})\b[^)\]]*[)\]]|\s[-–—]\s(?:{EDITION_WORDS})\b.*$)"
-"""An album's edition tag, bracketed or after a dash (RE2 and Python syntax alike)."""
+EDITION_GROUP = rf"(?is)(?:[(\[][^)\]]*\b(?:{EDITION_WORDS})\b[^)\]]*[)\]]|\s[-–—]\s(?:{EDITION_WORDS})\b.*$)"
+"""An album's edition tag: a bracket up to the first closing one, holding an edition word; or a dash, spaced, and an
+edition word, up to the end (RE2 syntax; :func:`_without_edition_groups` is the same rule in linear time for
+Python, whose engine would search an unclosed bracket for a word, and the rest for a closing one, at every
+character)."""
 EDITION_TAIL = rf"(?:\s(?:{EDITION_WORDS}))+$"
-"""Edition words ending an album's key (RE2 and Python syntax alike)."""
-_EDITION_GROUP, _EDITION_TAIL = re.compile(EDITION_GROUP), re.compile(EDITION_TAIL)
+"""Edition words ending an album's key (RE2 syntax; :func:`_without_edition_tail` is the same rule in linear
+time for Python, whose engine would try each word of a long run of them as the start of the tail)."""
+_EDITION_WORD = re.compile(EDITION_WORDS)
+_EDITION_IN_GROUP = re.compile(rf"(?i)\b(?:{EDITION_WORDS})\b")
+_EDITION_AFTER_DASH = re.compile(rf"(?i)\s[-–—]\s(?:{EDITION_WORDS})\b")
+_GROUP_OPENER, _GROUP_CLOSER = re.compile(r"[(\[]"), re.compile(r"[)\]]")
 SAME_ALBUM_SIMILARITY = 90.0
 """rapidfuzz ratio from which two album keys of 8+ characters name the same album (a typo, a truncation)."""
 
@@ -203,7 +217,49 @@ SAME_ALBUM_SIMILARITY = 90.0
 @lru_cache(maxsize=131_072)
 def album_key(text: str) -> str:
     """The album's name key without edition tags: ``"Northern Tides (Deluxe Edition)"`` → ``"northern tides"``."""
-    return _EDITION_TAIL.sub("", name_key(_EDITION_GROUP.sub(" ", text))).strip()
+    return _without_edition_tail(name_key(_without_edition_groups(text))).strip()
+
+
+def _without_edition_groups(text: str) -> str:
+    """``re.sub(EDITION_GROUP, " ", text)`` (:data:`EDITION_GROUP`) in linear time: every character is looked at
+    a bounded number of times.
+
+    A bracket's group ends at the first closing bracket after it; when it holds no edition word, neither does the
+    group of any bracket opened inside it (the same text, shorter), so the search goes on after its end."""
+    kept: list[str] = []
+    copied = scan = 0
+    dash = _EDITION_AFTER_DASH.search(text)
+    while True:
+        if dash is not None and dash.start() < scan:  # inside a group taken out: look again after it
+            dash = _EDITION_AFTER_DASH.search(text, scan)
+        opener = _GROUP_OPENER.search(text, scan, dash.start() if dash is not None else len(text))
+        closer = _GROUP_CLOSER.search(text, opener.end()) if opener is not None else None
+        if opener is None or closer is None:  # no group before the dash: the dash's tag (if any) ends the text
+            if dash is not None:
+                kept += [text[copied: dash.start()], " "]
+                copied = len(text)
+            break
+        if _EDITION_IN_GROUP.search(text, opener.end(), closer.start()):
+            kept += [text[copied: opener.start()], " "]
+            copied = closer.end()
+        scan = closer.end()
+    kept.append(text[copied:])
+    return "".join(kept)
+
+
+def _without_edition_tail(key: str) -> str:
+    """A name key (words between single spaces) without the edition words that end it, but its first word
+    (:data:`EDITION_TAIL`): ``"northern tides deluxe 2011"`` → ``"northern tides"``, ``"deluxe"`` stays."""
+    words = key.split(" ")
+    kept = len(words)
+    while kept > 1:
+        if _EDITION_WORD.fullmatch(words[kept - 1]):
+            kept -= 1
+        elif kept > 2 and _EDITION_WORD.fullmatch(f"{words[kept - 2]} {words[kept - 1]}"):  # "bonus tracks"
+            kept -= 2
+        else:
+            break
+    return " ".join(words[:kept])
 
 
 def same_album(key: str, other: str) -> bool:
@@ -218,19 +274,42 @@ class _Group:
     text: str
 
 
+def _pieces(title: str) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, inside)`` of each piece of ``title``, left to right: a bracketed group with the spaces before
+    it (``inside``: its text), or a dash with spaces on both sides (``inside``: None). The same spans as
+    ``re.finditer(r"\\s*[(\\[{]([^)\\]}]*)[)\\]}]|\\s+[-–—]\\s+", title)``, in linear time: that pattern retries
+    every space of a run and every unclosed bracket, n² steps on a long run of either."""
+    last_closer = max(title.rfind(closer) for closer in _CLOSERS)
+    position, length = 0, len(title)
+    while position < length:
+        run_end = _SPACES.match(title, position).end()  # type: ignore[union-attr]  # \s* always matches
+        if run_end < length and title[run_end] in _OPENERS and run_end < last_closer:
+            close = _CLOSER.search(title, run_end + 1).start()  # type: ignore[union-attr]  # one is left: found
+            yield position, close + 1, title[run_end + 1: close]
+            position = close + 1
+            continue
+        if position < run_end < length and title[run_end] in _DASHES:
+            after = _SPACES.match(title, run_end + 1).end()  # type: ignore[union-attr]
+            if after > run_end + 1:
+                yield position, after, None
+                position = after
+                continue
+        position = run_end + 1  # no piece starts in this run of spaces nor at the character after it
+
+
 def _qualifier_groups(title: str) -> list[_Group]:
     """The bracketed groups and dash suffixes of a title, in order, with their spans."""
     groups: list[_Group] = []
     dash: tuple[int, int] | None = None
-    for match in _PIECE.finditer(title):
+    for start, end, inside in _pieces(title):
         if dash is not None:
-            if title[dash[1]: match.start()].strip():
-                groups.append(_Group(dash[0], match.start(), title[dash[1]: match.start()]))
+            if title[dash[1]: start].strip():
+                groups.append(_Group(dash[0], start, title[dash[1]: start]))
             dash = None
-        if match.group(1) is not None:
-            groups.append(_Group(match.start(), match.end(), match.group(1)))
+        if inside is not None:
+            groups.append(_Group(start, end, inside))
         else:
-            dash = (match.start(), match.end())
+            dash = (start, end)
     if dash is not None and title[dash[1]:].strip():
         groups.append(_Group(dash[0], len(title), title[dash[1]:]))
     return groups

@@ -238,6 +238,18 @@ def rewrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, boo
     return handler
 
 
+MAX_STATUS_MESSAGE_CHARS = 1_000
+"""Characters of a status message; the rest is cut ("…"). A status travels in a header, which clients refuse beyond
+8 KB by default (they would see RESOURCE_EXHAUSTED instead of the real status); messages quote client values cut
+short already (``service.io.validation.show_value``): this bounds whatever else a message holds."""
+
+
+def status_message(error: Exception) -> str:
+    """The message of the status ``error`` becomes, at most :data:`MAX_STATUS_MESSAGE_CHARS` characters."""
+    message = str(error)
+    return message if len(message) <= MAX_STATUS_MESSAGE_CHARS else message[: MAX_STATUS_MESSAGE_CHARS - 1] + "…"
+
+
 async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> None:
     if isinstance(error, grpc.aio.AbortError | grpc.RpcError):
         raise error  # already a status (context.abort was called)
@@ -246,6 +258,6 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exceptio
     if code == grpc.StatusCode.INTERNAL:
         log.exception("unexpected error", extra={"method": method, "request_id": rid})
         await context.abort(code, f"internal error (request id {rid})")
-    log.info("request failed", extra={"method": method, "request_id": rid, "status": code.name,
-                                      "error": str(error)})
-    await context.abort(code, str(error))
+    message = status_message(error)
+    log.info("request failed", extra={"method": method, "request_id": rid, "status": code.name, "error": message})
+    await context.abort(code, message)

@@ -36,6 +36,7 @@ from catalog_er.resolver.repair import RepairContext
 from catalog_er.resolver.stages import StageTimer
 from catalog_er.resolver.tracks import regroup, score_tracks
 from catalog_er.service.audio_evidence import TrackFingerprints
+from catalog_er.service.io.validation import show_value
 from catalog_er.service.store import ACCEPTED, OPEN, Store
 
 log = logging.getLogger("catalog_er.live")
@@ -190,7 +191,7 @@ class LiveCatalog:
         audio verified when both sides have it, and how many candidates were scored."""
         view = self._view
         if track_id not in view.row_of:
-            raise NotFoundError(f"track_id {track_id!r} is not stored")
+            raise NotFoundError(f"track_id {show_value(track_id)} is not stored")
         index = self._ready(view)
         row = view.row_of[track_id]
         candidates = index.neighbour_rows(row)

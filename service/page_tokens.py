@@ -15,13 +15,13 @@ import math
 import struct
 
 from catalog_er.service.grpc_errors import RequestError
+from catalog_er.service.io.validation import show_value
 
 MAX_PAGE_TOKEN_CHARS = 256
 """Longest page token accepted, in characters (the service issues tokens of about 50: proposal ids are short)."""
 TOKEN_FORMAT = 1
 """The first byte of every token: the layout of the rest (a later layout would take another number)."""
 _CONFIDENCE = struct.Struct(">d")
-_SHOWN_CHARS = 40  # a refused token is quoted up to this many characters
 
 
 def page_token(confidence: float, proposal_id: str) -> str:
@@ -51,5 +51,4 @@ def parse_page_token(token: str) -> tuple[float, str] | None:
             raise ValueError(f"confidence {confidence} is outside [0, 1]")
         return confidence, raw[1 + _CONFIDENCE.size:].decode("utf-8")
     except (ValueError, binascii.Error) as error:  # UnicodeError is a ValueError
-        raise RequestError("page_token", f"{token[:_SHOWN_CHARS]!r} is not a token this service issued"
-                           ) from error
+        raise RequestError("page_token", f"{show_value(token)} is not a token this service issued") from error

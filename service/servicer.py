@@ -24,6 +24,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from catalog_er.fingerprint.audio import AudioInfo, AudioLimits, decode, probe
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
+from catalog_er.resolver.limits import MAX_ID_CHARS, MAX_NOTE_CHARS, MAX_REVIEWER_CHARS
 from catalog_er.resolver.online import Match
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA, service_schema
 from catalog_er.service.api import catalog_er_pb2 as pb
@@ -31,7 +32,14 @@ from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
 from catalog_er.service.grpc_errors import AlreadyExistsError, DeadlinePassedError, RequestError, TooLargeError
 from catalog_er.service.ingest import RecordStream, ingest
-from catalog_er.service.io.validation import LoadedTable, validate_artists, validate_engagement, validate_tracks
+from catalog_er.service.io.validation import (
+    LoadedTable,
+    show_value,
+    too_long,
+    validate_artists,
+    validate_engagement,
+    validate_tracks,
+)
 from catalog_er.service.live import LiveCatalog, NotFoundError
 from catalog_er.service.page_tokens import page_token, parse_page_token
 from catalog_er.service.record_tables import ARTISTS, TRACKS
@@ -145,6 +153,14 @@ def _log_failed_refresh(refresh: asyncio.Future) -> None:
         log.error("refreshing the catalog snapshot failed", exc_info=refresh.exception())
 
 
+def _bounded(field: str, value: str, limit: int) -> str:
+    """``value`` of request field ``field``, which may hold at most ``limit`` characters (``resolver.limits``);
+    INVALID_ARGUMENT naming the field, its length and the limit when it holds more."""
+    if len(value) > limit:
+        raise RequestError(field, too_long(field, len(value), limit))
+    return value
+
+
 class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
 
@@ -232,12 +248,12 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
                 if part != "header":
                     raise RequestError("header", "the first message of an UploadAudio stream must be the header")
                 header = request.header
-                if not header.track_id:
+                if not _bounded("header.track_id", header.track_id, MAX_ID_CHARS):
                     raise RequestError("header.track_id", "is required")
                 if header.format not in pb.AudioFormat.values():
                     raise RequestError("header.format", f"{header.format} is not an AudioFormat")
                 if not await self._blocking(self.store.existing_track_ids, [header.track_id]):
-                    raise NotFoundError(f"track_id {header.track_id!r} is not stored")
+                    raise NotFoundError(f"track_id {show_value(header.track_id)} is not stored")
                 continue
             if part != "chunk":
                 raise RequestError("header", "only the first message may be a header")
@@ -279,6 +295,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     async def FindDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
         query = request.WhichOneof("query")
+        _bounded("track_id", request.track_id, MAX_ID_CHARS)
         await self._refreshed_for(request.track_id if query == "track_id" else None)
         if query == "track_id" and not self.catalog.verifies_audio(request.track_id):
             matches, scored = self.catalog.find_stored(request.track_id, limit, floor)  # in memory: on the loop
@@ -317,10 +334,10 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
 
     async def FindArtistDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
-        if not request.artist_id:
+        if not _bounded("artist_id", request.artist_id, MAX_ID_CHARS):
             raise RequestError("artist_id", "is required")
         if not await self._blocking(self.store.has_artist, request.artist_id):
-            raise NotFoundError(f"artist_id {request.artist_id!r} is not stored")
+            raise NotFoundError(f"artist_id {show_value(request.artist_id)} is not stored")
         pairs = await self._blocking(self.store.artist_pairs, request.artist_id, floor, limit)
         return pb.FindArtistDuplicatesResponse(candidates=[  # the store returns at most ``limit``, best first
             pb.DuplicateCandidate(id=other, confidence=confidence, match_weight=weight, evidence=signals)
@@ -352,24 +369,28 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         return pb.GetMergeProposalResponse(proposal=_proposal_message(proposal))
 
     def _proposal(self, proposal_id: str) -> StoredProposal:
-        if not proposal_id:
+        if not _bounded("proposal_id", proposal_id, MAX_ID_CHARS):
             raise RequestError("proposal_id", "is required")
         proposal = self.store.proposal(proposal_id)
         if proposal is None:
-            raise NotFoundError(f"proposal_id {proposal_id!r} does not exist")
+            raise NotFoundError(f"proposal_id {show_value(proposal_id)} does not exist")
         return proposal
 
     async def ReviewMergeProposal(self, request, context):
         return await self._blocking(self._review, request)
 
     def _review(self, request: pb.ReviewMergeProposalRequest) -> pb.ReviewMergeProposalResponse:
+        _bounded("member_id", request.member_id, MAX_ID_CHARS)
+        _bounded("reviewer", request.reviewer, MAX_REVIEWER_CHARS)
+        _bounded("note", request.note, MAX_NOTE_CHARS)
         proposal = self._proposal(request.proposal_id)
         if request.decision not in (pb.DECISION_ACCEPT, pb.DECISION_REJECT):
             raise RequestError("decision", "must be DECISION_ACCEPT or DECISION_REJECT")
         if not request.reviewer.strip():
             raise RequestError("reviewer", "is required")
         if request.member_id and request.member_id not in proposal.member_ids:
-            raise RequestError("member_id", f"{request.member_id!r} is not a member of {proposal.proposal_id}")
+            raise RequestError("member_id",
+                               f"{show_value(request.member_id)} is not a member of {proposal.proposal_id}")
         decision = ACCEPTED if request.decision == pb.DECISION_ACCEPT else REJECTED
         try:
             updated, labeled = self.store.record_review(proposal, decision, request.member_id,
@@ -383,8 +404,15 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         for pair in await self._blocking(self.store.labeled_pairs, entity_type):
             yield pb.ExportDecisionsResponse(entity_type=_ENTITY_ENUM[pair.entity_type], left_id=pair.left_id,
                                              right_id=pair.right_id, is_duplicate=pair.is_duplicate,
-                                             reviewer=pair.reviewer, note=pair.note, proposal_id=pair.proposal_id,
+                                             reviewer=pair.reviewer, note=_shorter_note(pair.note),
+                                             proposal_id=pair.proposal_id,
                                              decided_at=pair.decided_at)
+
+
+def _shorter_note(note: str) -> str:
+    """A stored note within ``MAX_NOTE_CHARS`` (a database written before the limit may hold longer ones, which
+    would make an exported decision too large for a client's default 4 MB receive limit)."""
+    return note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 1] + "…"
 
 
 def _check_deadline(context: grpc.aio.ServicerContext) -> None:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.features import _map_distinct
+from catalog_er.resolver.limits import MAX_COMPARED_CHARS
 from catalog_er.resolver.normalize import fold, is_placeholder_artist
 
 _LATIN_END = 0x24F
@@ -27,9 +28,10 @@ def native_name_key(name: str) -> str:
 
     Romanization loses what a syllable or a kanji carries: "약속소녀" and "약속소년" are two different acts
     that romanize one letter apart ("yaksogsonyeo" / "yaksogsonyeon"), but differ in a whole syllable of
-    four. Names written in the same non-Latin script are compared in it (see :func:`compare_names`)."""
+    four. Names written in the same non-Latin script are compared in it (see :func:`compare_names`). At most
+    :data:`resolver.limits.MAX_COMPARED_CHARS` characters."""
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return "".join(ch for ch in folded if ch.isalnum())[:MAX_COMPARED_CHARS]
 
 
 def is_non_latin(native_key: str) -> bool:
@@ -38,12 +40,13 @@ def is_non_latin(native_key: str) -> bool:
 
 
 def artist_name_key(name: str) -> str:
-    """The comparison key of an artist name (see the module docstring); "" for placeholders."""
+    """The comparison key of an artist name (see the module docstring), at most
+    :data:`resolver.limits.MAX_COMPARED_CHARS` characters; "" for placeholders."""
     folded = fold(name)
     if is_placeholder_artist(folded):
         return ""
     words = [word for word in folded.split() if word != "the"]
-    return "".join(words or folded.split())
+    return "".join(words or folded.split())[:MAX_COMPARED_CHARS]
 
 
 @dataclass(frozen=True)

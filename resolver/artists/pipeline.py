@@ -34,7 +34,7 @@ from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.decisions import PairDecisions, with_links
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel, random_pairs, train_model
 from catalog_er.resolver.graph import cluster_pairs
-from catalog_er.resolver.propose import PairEvidence, build_proposals
+from catalog_er.resolver.propose import PairEvidence, build_proposals, sorted_rank
 from catalog_er.resolver.records import ENGAGEMENT_SCHEMA, candidate_id_table, nullable_bool, pair_rows
 from catalog_er.resolver.stages import StageTimer
 
@@ -63,10 +63,7 @@ class ArtistResult:
 def _canonical_rank(features: ArtistFeatures, links: TrackArtistLinks) -> np.ndarray:
     primary_tracks = np.bincount(links.artist_row[links.primary], minlength=len(features))
     filled = (features.genres != "").astype(np.int64) + (features.country != "").astype(np.int64)
-    order = np.lexsort((features.artist_id.astype(str), -filled, -primary_tracks))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank
+    return sorted_rank([-primary_tracks, -filled, pa.array(features.artist_id, pa.string())])
 
 
 def _artist_pair_table(features: ArtistFeatures, left: np.ndarray, right: np.ndarray, probability: np.ndarray,

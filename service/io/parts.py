@@ -92,10 +92,10 @@ def check_columns(file: PartFile, found: Sequence[str], wanted: Sequence[str], r
             raise SchemaError(f"{file.label}: column '{name}' appears {found.count(name)} times", path=file.path)
     for name in required:
         if name not in found:
-            listed = ", ".join(repr(column) for column in found[:30])
+            listed = ", ".join(show_value(column) for column in found[:30])
             more = f" and {len(found) - 30} more" if len(found) > 30 else ""
             hint = [column for column in found if column.strip().lower() == name]
-            note = f" (found {hint[0]!r}; column names are case-sensitive)" if hint else ""
+            note = f" (found {show_value(hint[0])}; column names are case-sensitive)" if hint else ""
             header = "; the first line must name the columns" if file.format in (CSV, TSV) else ""
             raise SchemaError(
                 f"{file.label}: required column '{name}' is missing{note}; columns found: {listed or 'none'}{more}"

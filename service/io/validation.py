@@ -26,6 +26,9 @@ Conversions, all vectorized (applied per column, never per row; implemented in `
   whether the column is required or optional.
 - An unusable value in an optional column is nulled (``field nulled``); in a required column the row is
   dropped (``row dropped``). Rejected reasons show the bad value, cut to about 80 characters.
+- A text longer than its field's limit, a list of more than ``MAX_LIST_ITEMS`` items or with an item longer than
+  the field's limit (``resolver.limits``, after stripping) drops the row, whichever the field: a value that long
+  is no catalog data, and the resolver never has to read one.
 - Text is not Unicode-normalized here (the resolver normalizes); mixed scripts are kept as they are.
 
 Row numbers in the rejected report are 0-based positions in the file (or batch); for a table read from several
@@ -43,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from catalog_er.resolver.limits import MAX_FIELD_CHARS, MAX_ID_CHARS, MAX_LIST_ITEMS, MAX_NAME_CHARS
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
 from catalog_er.service.io.column_types import (
     Converted,
@@ -63,6 +67,8 @@ MAX_SHOWN_CHARS = 80
 
 _ONLY_UNPRINTABLE = r"^[\p{Cc}\p{Cf}\p{Z}\s]*$"  # control, format (zero-width) and space characters
 _UNFIT_ID = r"\p{Cc}|^[\p{Cf}\p{Z}\s]*$"  # a control character anywhere (NUL, line break, tab), or nothing visible
+_LIST_FIELDS = frozenset(field.name for schema in (TRACK_SCHEMA, ARTIST_SCHEMA) for field in schema
+                         if pa.types.is_list(field.type))
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ class _Rejections:
         columns = [
             files,
             pa.array(frame.rows[positions], pa.int64()),
-            frame.ids.take(pa.array(positions)),
+            _shown_ids(frame.ids.take(pa.array(positions))),
             pa.repeat(field, count),
             pa.array(reasons, pa.string()),
             pa.repeat(action, count),
@@ -180,7 +186,8 @@ class _NamedRows:
 def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, name_field: str, max_chars: int, *,
                      limit_name: str) -> _NamedRows:
     """Row checks shared by tracks and artists: id and name present, name printable and not too long
-    (``max_chars``, at least 1; the caller's parameter is ``limit_name``), id not seen before."""
+    (``max_chars``, at least 1; the caller's parameter is ``limit_name``), every other text within its limit
+    (:func:`_drop_too_long`), id not seen before."""
     if max_chars < 1:
         raise ValueError(f"{limit_name} must be at least 1, got {max_chars}")
     rejections = _Rejections(_origins(source, table))
@@ -193,22 +200,24 @@ def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, n
     kept = _drop_unfit_ids(rejections, frame, kept, ids, id_field)
     kept = _drop_missing(rejections, frame, kept, name, name_field)
     kept = _drop_bad_names(rejections, frame, kept, name, name_field, max_chars)
+    kept = _drop_too_long(rejections, frame, kept, table, skip=name_field)
     kept = _drop_duplicates(rejections, frame, kept, id_field)
     return _NamedRows(table.filter(pa.array(kept)), frame.take(kept), name.values.filter(pa.array(kept)), rejections)
 
 
-def validate_tracks(table: pa.Table, source: str | RowOrigins, *, max_title_chars: int = 1000) -> LoadedTable:
+def validate_tracks(table: pa.Table, source: str | RowOrigins, *, max_title_chars: int = MAX_NAME_CHARS
+                    ) -> LoadedTable:
     """Validate raw tracks into ``TRACK_SCHEMA``.
 
     ``table`` holds contract columns (the required ones at least) of any usable type; ``source`` names it
     in the rejected report's ``file`` column and in errors (rows are then numbered from 0), or is the
     :class:`RowOrigins` of a table read from several files. Rows are dropped for a missing (null/blank) or
     unusable ``track_id`` or ``title``, a title made only of control/format characters or longer than
-    ``max_title_chars`` characters (after stripping), and a ``track_id`` seen before among the usable rows
-    (the first occurrence is kept). ``duration_ms`` values that are neither whole numbers nor duration text
-    (``"4:05"``, ``"4m 5s"``: read as milliseconds), or outside 1 ms .. 24 h, are nulled. A column of an
-    unusable type raises ``SchemaError``. Here and in the other validators, an id holding a control character
-    (NUL, a line break, a tab) or nothing visible drops its row.
+    ``max_title_chars`` characters (after stripping), any other text over its limit (``resolver.limits``), and a
+    ``track_id`` seen before among the usable rows (the first occurrence is kept). ``duration_ms`` values that
+    are neither whole numbers nor duration text (``"4:05"``, ``"4m 5s"``: read as milliseconds), or outside
+    1 ms .. 24 h, are nulled. A column of an unusable type raises ``SchemaError``. Here and in the other
+    validators, an id holding a control character (NUL, a line break, a tab) or nothing visible drops its row.
     """
     rows = _keep_named_rows(table, source, "track_id", "title", max_title_chars, limit_name="max_title_chars")
     usable, frame, rejections = rows.usable, rows.frame, rows.rejections
@@ -227,7 +236,8 @@ def validate_tracks(table: pa.Table, source: str | RowOrigins, *, max_title_char
     return _completed(columns, usable, TRACK_SCHEMA, rejections, frame)
 
 
-def validate_artists(table: pa.Table, source: str | RowOrigins, *, max_name_chars: int = 1000) -> LoadedTable:
+def validate_artists(table: pa.Table, source: str | RowOrigins, *, max_name_chars: int = MAX_NAME_CHARS
+                     ) -> LoadedTable:
     """Validate raw artists into ``ARTIST_SCHEMA`` (``table`` and ``source`` as in :func:`validate_tracks`).
 
     Same rules as tracks: rows are dropped for a missing or unusable ``artist_id`` or ``name``, a name made
@@ -254,7 +264,8 @@ def validate_engagement(table: pa.Table, source: str | RowOrigins, *,
     """Validate raw engagement into ``ENGAGEMENT_SCHEMA`` (``table`` and ``source`` as in
     :func:`validate_tracks`).
 
-    Rows are dropped for a missing or unusable ``user_id``, ``track_id`` or ``plays``, negative ``plays``
+    Rows are dropped for a missing or unusable ``user_id``, ``track_id`` or ``plays``, an id over its limit
+    (``resolver.limits``), negative ``plays``
     (zero is allowed), and, when ``known_track_ids`` is given (the usable ``track_id`` column of the
     tracks), a ``track_id`` not among them. Repeated (user, track) rows are kept as they are. The rejected
     report's ``id`` is the row's ``track_id``.
@@ -271,6 +282,7 @@ def validate_engagement(table: pa.Table, source: str | RowOrigins, *,
     kept = _drop_missing(rejections, frame, kept, track_id, "track_id")
     kept = _drop_unfit_ids(rejections, frame, kept, track_id, "track_id")
     kept = _drop_missing(rejections, frame, kept, plays, "plays")
+    kept = _drop_too_long(rejections, frame, kept, table)
     negative = numpy_mask(pc.less(plays.values, 0))
     kept = _drop(
         rejections, frame, kept, negative, "plays", lambda p: _quote(plays.values, p, "plays {} is negative")
@@ -346,13 +358,53 @@ def _drop_bad_names(
     message = f"{field} {{}} has only control characters"
     kept = _drop(rejections, frame, kept, unprintable, field, lambda p: _quote(column.values, p, message))
     lengths = pc.utf8_length(column.values)
-    too_long = numpy_mask(pc.greater(lengths, max_chars))
+    over = numpy_mask(pc.greater(lengths, max_chars))
 
     def reasons(positions: np.ndarray) -> list[str]:
         counts = lengths.take(pa.array(positions)).to_pylist()
-        return [f"{field} is {count} characters long (limit {max_chars})" for count in counts]
+        return [too_long(field, count, max_chars) for count in counts]
 
-    return _drop(rejections, frame, kept, too_long, field, reasons)
+    return _drop(rejections, frame, kept, over, field, reasons)
+
+
+def _drop_too_long(rejections: _Rejections, frame: _Frame, kept: np.ndarray, table: pa.Table, *,
+                   skip: str = "") -> np.ndarray:
+    """Drop the rows holding a text longer than its field's limit (``resolver.limits.MAX_FIELD_CHARS``, after
+    stripping), or a list of more than ``MAX_LIST_ITEMS`` items or with an item over the limit; every text and
+    list column of ``table`` is checked but ``skip`` (checked by the caller)."""
+    for field in table.schema:
+        limit = MAX_FIELD_CHARS.get(field.name)
+        if limit is None or field.name == skip:
+            continue
+        if field.name in _LIST_FIELDS:
+            kept = _drop_long_lists(rejections, frame, kept, table[field.name], field.name, limit)
+            continue
+        lengths = pc.utf8_length(to_text(table[field.name], file=rejections.file, field=field.name).values)
+        kept = _drop_over(rejections, frame, kept, lengths, field.name, too_long, limit)
+    return kept
+
+
+def _drop_long_lists(rejections: _Rejections, frame: _Frame, kept: np.ndarray, column: pa.ChunkedArray,
+                     field: str, limit: int) -> np.ndarray:
+    """:func:`_drop_too_long` of a list column: too many items, or an item over ``limit`` characters."""
+    lists = to_text_list(column, file=rejections.file, field=field).values
+    kept = _drop_over(rejections, frame, kept, pc.list_value_length(lists), field,
+                      lambda name, count, most: f"{name} has {count} items (limit {most})", MAX_LIST_ITEMS)
+    item_lengths = pc.utf8_length(pc.list_flatten(lists)).to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    longest = np.zeros(len(lists), dtype=np.int64)
+    np.maximum.at(longest, parents, item_lengths)
+    return _drop_over(rejections, frame, kept, pa.array(longest), field,
+                      lambda name, count, most: f"{name} holds an item {count} characters long (limit {most})", limit)
+
+
+def _drop_over(rejections: _Rejections, frame: _Frame, kept: np.ndarray, sizes: pa.Array, field: str,
+               reason: Callable[[str, int, int], str], limit: int) -> np.ndarray:
+    """Drop the rows whose ``sizes`` (int, null where absent) exceed ``limit``, with ``reason(field, size,
+    limit)``."""
+    over = numpy_mask(pc.greater(sizes, limit))
+    return _drop(rejections, frame, kept, over, field,
+                 lambda positions: [reason(field, size, limit) for size in sizes.take(pa.array(positions)).to_pylist()])
 
 
 def _drop_duplicates(rejections: _Rejections, frame: _Frame, kept: np.ndarray, field: str) -> np.ndarray:
@@ -410,6 +462,20 @@ def _origins(source: str | RowOrigins, table: pa.Table) -> RowOrigins:
             raise ValueError(f"{source.label}: origins of {len(source.part)} rows for a table of {table.num_rows}")
         return source
     return RowOrigins.one_file(source, table.num_rows)
+
+
+def too_long(field: str, length: int, limit: int) -> str:
+    """What is wrong with a text over its limit: ``"title is 10000 characters long (limit 1000)"``."""
+    return f"{field} is {length} characters long (limit {limit})"
+
+
+def _shown_ids(ids: pa.Array) -> pa.Array:
+    """Ids as the rejected report names them: an id over ``MAX_ID_CHARS`` (never a stored one) cut to
+    ``MAX_SHOWN_CHARS`` characters and "…", so the report stays small; the others whole."""
+    long = pc.fill_null(pc.greater(pc.utf8_length(ids), MAX_ID_CHARS), False)
+    if not pc.any(long).as_py():
+        return ids
+    return pc.if_else(long, pc.binary_join_element_wise(pc.utf8_slice_codeunits(ids, 0, MAX_SHOWN_CHARS), "…", ""), ids)
 
 
 def show_value(value: object) -> str:
