@@ -402,8 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.set_defaults(handler=_run_evaluate)
 
     fingerprint = sub.add_parser("fingerprint", help="fingerprint an audio file, or compare two",
-                                 description="WAV, FLAC, OGG/Vorbis, Opus or MP3. One file: a summary; "
-                                             "two files: whether they carry the same recording.")
+                                 description="Any format FFmpeg reads (WAV, AIFF, FLAC, ALAC, MP3, AAC/M4A, Ogg "
+                                             "Vorbis, Opus, WMA). One file: a summary; two files: whether they carry "
+                                             "the same recording.")
     fingerprint.add_argument("file", type=_path, help="audio file")
     fingerprint.add_argument("other", nargs="?", default=None, type=_path, help="second audio file to compare with")
     fingerprint.set_defaults(handler=_run_fingerprint)

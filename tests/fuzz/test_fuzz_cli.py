@@ -16,6 +16,7 @@ from hypothesis import given
 
 from catalog_er.service.cli import main
 from tests.fuzz.fuzz_settings import FUZZ_SETTINGS
+from tests.fuzz.hostile_audio import HOSTILE_AUDIO
 from tests.fuzz.hostile_files import HostileFile, hostile_files
 
 RESOLVE_EVERY = 5
@@ -49,3 +50,19 @@ def test_no_hostile_dump_makes_the_cli_fail_with_a_traceback(tmp_path: Path,
                 assert str(dump.name) in message or "tracks" in message, message[-500:]
 
     run_once()
+
+
+@pytest.mark.parametrize("index", range(len(HOSTILE_AUDIO)))
+def test_hostile_audio_through_the_fingerprint_command_is_a_status_not_a_traceback(
+        index: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audio = tmp_path / f"delivery{index}.bin"
+    audio.write_bytes(HOSTILE_AUDIO[index])
+    for command in (["fingerprint", str(audio)], ["fingerprint", str(audio), str(audio)]):
+        try:
+            status = main(command)
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else 2
+        message = capsys.readouterr().err
+        assert status in (0, 2), (status, message[-500:])
+        if status == 2:
+            assert audio.name in message, message[-500:]
