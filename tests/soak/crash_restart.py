@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import sys
 import threading
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -115,4 +116,7 @@ def run(work: Path, *, rounds_count: int, tracks: int = 2_000, seed: int = 21, m
             rounds.problems.append(f"round {number}: the server did not start: {error}")
             break
         _check(db, rounds, number)
+        print(f"round {number + 1}/{rounds_count} ({kind}): {len(rounds.acknowledged_tracks)} tracks and "
+              f"{len(rounds.acknowledged_reviews)} reviews acknowledged so far, {len(rounds.problems)} problems",
+              file=sys.stderr, flush=True)
     return rounds
