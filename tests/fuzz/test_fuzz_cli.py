@@ -23,6 +23,15 @@ RESOLVE_EVERY = 5
 """Every this-many files also go through ``resolve`` (1-2 s each; ``import`` reads and validates alike)."""
 
 
+def _exit_status(command: list[str]) -> int:
+    """``catalog-er COMMAND`` run in this process: its exit status (argparse and friends exit by SystemExit); any
+    other exception escapes, as a traceback would reach the user."""
+    try:
+        return main(command)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+
 @pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_no_hostile_dump_makes_the_cli_fail_with_a_traceback(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,10 +49,7 @@ def test_no_hostile_dump_makes_the_cli_fail_with_a_traceback(tmp_path: Path,
         if k % RESOLVE_EVERY == 0:
             commands.append(["resolve", "--tracks", str(dump), "--out", str(dump.parent / "out"), "-q"])
         for command in commands:
-            try:
-                status = main(command)
-            except SystemExit as exit_:  # argparse and friends
-                status = exit_.code if isinstance(exit_.code, int) else 2
+            status = _exit_status(command)
             message = capsys.readouterr().err
             assert status in (0, 2), (command[0], status, message[-500:])
             if status == 2:
@@ -58,10 +64,7 @@ def test_hostile_audio_through_the_fingerprint_command_is_a_status_not_a_traceba
     audio = tmp_path / f"delivery{index}.bin"
     audio.write_bytes(HOSTILE_AUDIO[index])
     for command in (["fingerprint", str(audio)], ["fingerprint", str(audio), str(audio)]):
-        try:
-            status = main(command)
-        except SystemExit as exit_:
-            status = exit_.code if isinstance(exit_.code, int) else 2
+        status = _exit_status(command)
         message = capsys.readouterr().err
         assert status in (0, 2), (status, message[-500:])
         if status == 2:
