@@ -32,6 +32,7 @@ import grpc
 from catalog_er.fingerprint.audio import InvalidAudioError
 from catalog_er.resolver.config import ConfigError
 from catalog_er.service.live import NotFoundError, NotReadyError
+from catalog_er.service.resolution_process import ResolutionProcessError
 
 log = logging.getLogger("catalog_er.server")
 
@@ -70,6 +71,7 @@ _STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (NotReadyError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
     (DeadlinePassedError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (ResolutionProcessError, grpc.StatusCode.UNAVAILABLE),  # the resolution's process died: nothing changed, retry
 )
 
 

@@ -14,13 +14,14 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from catalog_er.fingerprint.signature import Fingerprint
-from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
+from catalog_er.resolver.comparisons import TRACK_COMPARISONS
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.decisions import PairDecisions
 from catalog_er.resolver.features import extract_track_features
@@ -31,12 +32,12 @@ from catalog_er.resolver.fellegi_sunter import (
     model_parameters,
 )
 from catalog_er.resolver.online import Match, TrackIndex
-from catalog_er.resolver.pipeline import resolve_catalog
 from catalog_er.resolver.repair import RepairContext
 from catalog_er.resolver.stages import StageTimer
 from catalog_er.resolver.tracks import regroup, score_tracks
 from catalog_er.service.audio_evidence import TrackFingerprints
 from catalog_er.service.io.validation import show_value
+from catalog_er.service.resolution_process import FullResolutionInput, FullResolutionOutput, resolve_full
 from catalog_er.service.store import ACCEPTED, OPEN, Store
 
 log = logging.getLogger("catalog_er.live")
@@ -74,8 +75,11 @@ class _View:
 class LiveCatalog:
     """See the module docstring. Thread-safe: readers take the current snapshot, writers swap it."""
 
-    def __init__(self, store: Store, config: ResolverConfig | None = None) -> None:
-        self.store, self.config = store, config or ResolverConfig()
+    def __init__(self, store: Store, config: ResolverConfig | None = None, *,
+                 run_full: Callable[[FullResolutionInput], FullResolutionOutput] = resolve_full) -> None:
+        """``run_full``: how a full resolution's computation runs (here by default; the server passes
+        :meth:`service.resolution_process.ResolutionProcess.resolve` to run it in a child process)."""
+        self.store, self.config, self._run_full = store, config or ResolverConfig(), run_full
         self._lock = threading.RLock()  # taken to advance the published snapshot
         self._resolving = threading.Lock()
         self._counting = threading.Lock()
@@ -259,24 +263,18 @@ class LiveCatalog:
 
     def _resolve_full(self, view: _View) -> tuple[bool, int, int]:
         artists = self.store.artists()
-        engagement = self.store.engagement() if artists.num_rows else None
-        result = resolve_catalog(view.tracks, artists if artists.num_rows else None, engagement, config=self.config,
-                                 track_decisions=self.decisions("track"), artist_decisions=self.decisions("artist"),
-                                 keep_scored=True)
-        scored = result.scored  # the index starts from the pairs just compared (no second blocking pass)
-        assert scored is not None  # resolve_catalog(keep_scored=True)
-        scored_pairs = (scored.candidates.left, scored.candidates.right,
-                        comparison_levels(scored.signals, TRACK_COMPARISONS))
-        index = TrackIndex(scored.features, result.tracks.model, self.config, scored_pairs,
-                           repair_context=scored.repair_context, statistics=scored.statistics)
+        has_artists = artists.num_rows > 0
+        result = self._run_full(FullResolutionInput(
+            view.tracks, artists if has_artists else None, self.store.engagement() if has_artists else None,
+            self.decisions("track"), self.decisions("artist"), self.config))
         with self._lock:  # the new model and its index, with every change stored since ``view`` applied
             target = self._wanted
-            self._model = self._save_model(result.tracks.model)
-            self._publish(self._advanced(_View(view.tracks, view.versions, view.row_of, index)), target)
-        changed = self.store.replace_proposals(result.tracks.proposals, None, "track")
-        if result.artists is not None:
-            changed += self.store.replace_proposals(result.artists.proposals, None, "artist")
-            self.store.replace_artist_pairs(result.artists.pairs)
+            self._model = self._save_model(result.model)
+            self._publish(self._advanced(_View(view.tracks, view.versions, view.row_of, result.index)), target)
+        changed = self.store.replace_proposals(result.track_proposals, None, "track")
+        if result.artist_proposals is not None and result.artist_pairs is not None:
+            changed += self.store.replace_proposals(result.artist_proposals, None, "artist")
+            self.store.replace_artist_pairs(result.artist_pairs)
         return False, view.tracks.num_rows, changed
 
     def _resolve_increment(self, view: _View, new_rows: np.ndarray) -> tuple[bool, int, int]:
