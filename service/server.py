@@ -1,9 +1,12 @@
 """``catalog-er serve``: the gRPC server around :class:`service.servicer.CatalogErServicer`.
 
-An asyncio server (``grpc.aio``) on one event-loop thread: look-ups answer from memory on the loop, and
-everything that waits on the database or computes for long (ingest batches, resolution, audio) runs in a
-pool of ``workers`` threads, so long calls never hold up short ones and no crowd of threads contends for
-the interpreter lock. Health checking (``grpc.health.v1``) and server reflection are the stock ones;
+An asyncio server (``grpc.aio``) on one event-loop thread: look-ups of stored tracks answer from memory on
+the loop; look-ups of unsaved tracks are answered in batches on a thread of their own
+(:class:`service.batching.MicroBatcher`); everything that waits on the database or computes for long (ingest
+batches, incremental resolution, audio) runs in a pool of ``workers`` threads, so long calls never hold up
+short ones and no crowd of threads contends for the interpreter lock; and a full resolution runs in a child
+process at low CPU priority (:mod:`service.resolution_process`), so it holds neither the interpreter lock nor
+the cores the look-ups need. Health checking (``grpc.health.v1``) and server reflection are the stock ones;
 interceptors add, in order, request ids and JSON access logs with Prometheus metrics, the bearer-token
 check on mutating calls (on every call with ``token_for_reads``), and the exception → status mapping
 (``service.grpc_errors``). SIGTERM and SIGINT stop taking new calls and give in-flight ones (ingest streams
@@ -41,6 +44,7 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
 from catalog_er.service.live import LiveCatalog
+from catalog_er.service.resolution_process import ResolutionProcess
 from catalog_er.service.security import LOOPBACK, Exposure, SettingsError, check_tls_files
 from catalog_er.service.servicer import CatalogErServicer, ServiceLimits
 from catalog_er.service.store import Store
@@ -230,6 +234,29 @@ class _EventLoop:
         return asyncio.run_coroutine_threadsafe(coroutine, cls._loop).result(timeout)
 
 
+@dataclass(frozen=True)
+class _Workers:
+    """Where the work of calls runs off the event loop: ``pool`` (``workers`` threads: database, incremental
+    resolution, audio), ``lookups`` (one thread: batches of unsaved-track look-ups) and ``resolution`` (a child
+    process per full resolution)."""
+
+    pool: futures.ThreadPoolExecutor
+    lookups: futures.ThreadPoolExecutor
+    resolution: ResolutionProcess
+
+    @classmethod
+    def start(cls, workers: int) -> _Workers:
+        return cls(futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="catalog-er-worker"),
+                   futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-er-lookups"),
+                   ResolutionProcess())
+
+    def stop(self, wait: bool = True) -> None:
+        """Kill a running resolution (the grace period is over), then let the threads finish their calls."""
+        self.resolution.stop()
+        self.lookups.shutdown(wait=wait)
+        self.pool.shutdown(wait=wait)
+
+
 @dataclass
 class RunningServer:
     """A started server: its bound port, the catalog behind it, and how to stop it."""
@@ -239,7 +266,7 @@ class RunningServer:
     catalog: LiveCatalog
     health: health.aio.HealthServicer
     metrics: Metrics
-    executor: futures.ThreadPoolExecutor
+    workers: _Workers
     metrics_http: WSGIServer | None = None
     """The metrics HTTP listener, when one was asked for (``server_address`` is where it listens)."""
 
@@ -254,7 +281,7 @@ class RunningServer:
         if self.metrics_http is not None:
             self.metrics_http.shutdown()
             self.metrics_http.server_close()
-        self.executor.shutdown(wait=True)
+        self.workers.stop()
         self.catalog.store.close()
 
 
@@ -264,12 +291,12 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     if settings.tls_cert is not None and settings.tls_key is not None:
         check_tls_files(settings.tls_cert, settings.tls_key)
     metrics = Metrics()
-    catalog = _open_catalog(settings.db_path, config)
-    executor = futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="catalog-er-worker")
+    workers = _Workers.start(settings.workers)
+    catalog = _open_catalog(settings.db_path, config, workers.resolution)
     try:
-        running = _EventLoop.run(_start(settings, catalog, metrics, executor))
+        running = _EventLoop.run(_start(settings, catalog, metrics, workers))
     except BaseException:
-        executor.shutdown(wait=False)
+        workers.stop(wait=False)
         catalog.store.close()
         raise
     if settings.metrics_port is not None:
@@ -284,12 +311,13 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     return running
 
 
-def _open_catalog(db_path: Path, config: ResolverConfig | None) -> LiveCatalog:
-    """The live catalog rebuilt from the database at ``db_path``; a database SQLite cannot read to the end
-    raises ``UnusableDatabaseError`` (``Store`` refuses most damage on opening, before anything is read)."""
+def _open_catalog(db_path: Path, config: ResolverConfig | None, resolution: ResolutionProcess) -> LiveCatalog:
+    """The live catalog rebuilt from the database at ``db_path``, its full resolutions run by ``resolution``; a
+    database SQLite cannot read to the end raises ``UnusableDatabaseError`` (``Store`` refuses most damage on
+    opening, before anything is read)."""
     store = Store(db_path)
     try:
-        return LiveCatalog(store, config)
+        return LiveCatalog(store, config, run_full=resolution.resolve)
     except sqlite3.DatabaseError as error:
         store.close()
         raise UnusableDatabaseError(f"database {db_path} cannot be read (SQLite: {error}); restore it from a "
@@ -311,7 +339,7 @@ def _serve_metrics(host: str, port: int, running: RunningServer) -> None:
 
 
 async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metrics,
-                 executor: futures.ThreadPoolExecutor) -> RunningServer:
+                 workers: _Workers) -> RunningServer:
     """Build and start the server on the running loop."""
     interceptors: list[grpc.aio.ServerInterceptor] = [
         ObservabilityInterceptor(metrics, settings.log_reads, settings.slow_call_seconds)]
@@ -321,7 +349,7 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
     options = [("grpc.max_receive_message_length", settings.max_message_bytes),
                ("grpc.max_send_message_length", settings.max_message_bytes)]
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    servicer = CatalogErServicer(catalog, executor, settings.limits,
+    servicer = CatalogErServicer(catalog, workers.pool, workers.lookups, settings.limits,
                                  on_ingest=lambda kind, count: metrics.ingested.labels(kind).inc(count))
     pb_grpc.add_CatalogErServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
@@ -341,7 +369,7 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
     await server.start()
     for name in (SERVICE_NAME, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, catalog, health_servicer, metrics, executor)
+    return RunningServer(server, port, catalog, health_servicer, metrics, workers)
 
 
 def serve_forever(settings: ServerSettings, config: ResolverConfig | None = None) -> int:

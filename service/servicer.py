@@ -164,13 +164,15 @@ def _bounded(field: str, value: str, limit: int) -> str:
 class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
 
-    def __init__(self, catalog: LiveCatalog, executor: Executor, limits: ServiceLimits | None = None,
-                 on_ingest: Callable[[str, int], None] | None = None) -> None:
+    def __init__(self, catalog: LiveCatalog, executor: Executor, lookup_executor: Executor,
+                 limits: ServiceLimits | None = None, on_ingest: Callable[[str, int], None] | None = None) -> None:
+        """``executor``: the worker pool (database, resolution, audio); ``lookup_executor``: one thread for
+        unsaved-track look-ups (:class:`service.batching.MicroBatcher`)."""
         self.catalog, self.store, self._executor = catalog, catalog.store, executor
         self.limits = limits or ServiceLimits()
         self._on_ingest = on_ingest or (lambda kind, count: None)
-        self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch)
-        """Unsaved-track look-ups (metadata only) waiting together are answered in one pass."""
+        self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch, lookup_executor)
+        """Unsaved-track look-ups (metadata only) that wait together are answered in one pass, off the loop."""
         self._refreshing: asyncio.Future | None = None
         """The snapshot refresh running in the worker pool, if any (:meth:`_refreshed_for`)."""
         self._audio_slots = asyncio.Semaphore(self.limits.max_concurrent_audio)

@@ -4,7 +4,8 @@ Each round starts ``catalog-er serve`` on the same SQLite file, sets one kind of
 (an ingest stream of new tracks, a full Resolve — whose track and artist results are committed one after the
 other — or a burst of reviews), kills the server with SIGKILL after a random delay, and then checks the file:
 ``PRAGMA integrity_check`` is ``ok``, every write the server acknowledged before it died is there (ingested track
-ids; reviews as decided), and the next round's server starts on it.
+ids; reviews as decided), no process the server started outlives it (a full resolution runs in a child), and the
+next round's server starts on it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 import sqlite3
 import sys
 import threading
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +75,31 @@ def _work(served: ServedProcess, kind: str, rows: list[dict], rounds: Rounds, nu
                 return  # the server was killed (or refused: ALREADY_EXISTS is not an acknowledgement)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """``/proc/PID/stat``'s fields after the command name (state first, then the parent's pid), or None when the
+    process is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else fields
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid``."""
+    return {int(path.name) for path in Path("/proc").glob("[0-9]*")
+            if (fields := _stat(int(path.name))) is not None and int(fields[1]) == pid}
+
+
+def _outlived(children: set[int], seconds: float = 10.0) -> set[int]:
+    """Those of ``children`` still running after ``seconds`` (their parent was killed)."""
+    deadline = time.monotonic() + seconds
+    while children and time.monotonic() < deadline:
+        children = {pid for pid in children if _stat(pid) is not None}
+        time.sleep(0.1)
+    return children
+
+
 def _check(db: Path, rounds: Rounds, number: int) -> None:
     with closing(sqlite3.connect(db)) as connection:
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -108,8 +135,12 @@ def run(work: Path, *, rounds_count: int, tracks: int = 2_000, seed: int = 21, m
                 worker = threading.Thread(target=_work, args=(served, kind, rows, rounds, number, stop, rng))
                 worker.start()
                 stop.wait(rng.uniform(0.05, max_delay_seconds))
+                children = _children(served.process.pid)
                 served.process.kill()
                 served.process.wait(30)
+                orphans = _outlived(children)
+                if orphans:
+                    rounds.problems.append(f"round {number}: processes {sorted(orphans)} outlived the server")
                 stop.set()
                 worker.join(120)
         except RuntimeError as error:  # serve() could not start the server on the file

@@ -119,11 +119,11 @@ def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: floa
             while not stop.wait(rng.expovariate(1.0 / think_seconds)):
                 row = rows[rng.randrange(len(rows))]
                 if rng.random() < 0.5:
-                    request = pb.FindDuplicatesRequest(track_id=row["track_id"], limit=5)
+                    kind, request = "lookup stored", pb.FindDuplicatesRequest(track_id=row["track_id"], limit=5)
                 else:
-                    request = pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(
+                    kind, request = "lookup unsaved", pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(
                         track=_track(row, track_id="", album=(row["album"] or "") + " (Deluxe)")), limit=5)
-                _timed(load, origin, "lookup", stub.FindDuplicates, request, timeout=30)
+                _timed(load, origin, kind, stub.FindDuplicates, request, timeout=30)
 
     def list_pages(k: int) -> None:
         rng = random.Random(seed * 2000 + k)
@@ -203,6 +203,12 @@ def _acknowledged_writes_present(db: Path, load: Load) -> dict:
             "missing_reviews": sum(reviewed.get(p) != status for p, status in load.reviewed.items())}
 
 
+def _percentiles(milliseconds: list[float]) -> dict[str, float | None]:
+    if not milliseconds:
+        return {"p50": None, "p99": None}
+    return {"p50": round(float(np.median(milliseconds)), 2), "p99": round(float(np.percentile(milliseconds, 99)), 2)}
+
+
 def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
     """Statuses by kind, look-up latency (p50/p99 overall and the worst p99 of any ``window_seconds`` window), the
     writes' checks, and the server's memory at the start and the end of the run."""
@@ -210,7 +216,8 @@ def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
     for _, kind, code, _ in load.calls:
         by_kind.setdefault(kind, {}).setdefault(code, 0)
         by_kind[kind][code] += 1
-    lookups = np.array([(second, ms) for second, kind, code, ms in load.calls if kind == "lookup" and code == "OK"])
+    lookups = np.array([(second, ms) for second, kind, code, ms in load.calls
+                        if kind.startswith("lookup") and code == "OK"])
     windows = {}
     if len(lookups):
         for start in range(0, int(lookups[:, 0].max()) + 1, window_seconds):
@@ -224,7 +231,10 @@ def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
         "unexpected": sum(code not in EXPECTED_STATUSES for _, _, code, _ in load.calls),
         "lookup_ms": {"p50": round(float(np.median(lookups[:, 1])), 2) if len(lookups) else None,
                       "p99": round(float(np.percentile(lookups[:, 1], 99)), 2) if len(lookups) else None,
-                      "worst_window_p99": max(windows.values(), default=None), "p99_by_window": windows},
+                      "worst_window_p99": max(windows.values(), default=None), "p99_by_window": windows,
+                      "by_query": {kind.split()[1]: _percentiles([ms for _, k, code, ms in load.calls
+                                                                  if k == kind and code == "OK"])
+                                   for kind in ("lookup stored", "lookup unsaved")}},
         "acknowledged": {"ingested_tracks": len(load.ingested), "reviews": len(load.reviewed)},
         **checks,
         "server_rss_mb": {"first_minute_max": round(max(memory[:minute]), 1) if memory else None,
