@@ -19,6 +19,7 @@ from catalog_er.resolver.audio_evidence import AudioEvidence
 from catalog_er.resolver.features import TrackFeatures
 from catalog_er.resolver.normalize import version_pattern
 from catalog_er.resolver.record_text import RecordWords, TokenStatistics
+from catalog_er.resolver.regex_kernels import regex_match
 
 MISSING = -1
 """Code of a categorical signal when either side lacks the value."""
@@ -199,7 +200,7 @@ def _unsmear_versions(features: TrackFeatures, kind: np.ndarray, left: np.ndarra
                 continue
             pairs = np.flatnonzero(suspect & (kind[tagged] == code))
             texts = pa.array(features.record_text[untagged[pairs]].tolist(), pa.string())
-            named = np.asarray(pc.match_substring_regex(texts, pattern), dtype=bool)
+            named = np.asarray(regex_match(texts, pattern), dtype=bool)
             version_match[conflict[pairs[named]]] = 1
 
 

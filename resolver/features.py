@@ -25,6 +25,7 @@ from catalog_er.resolver.normalize import (
     parse_artist_credit,
     parse_title,
 )
+from catalog_er.resolver.regex_kernels import regex_match, regex_replace
 from catalog_er.resolver.repair import REPAIR_KINDS, RepairContext, repair_tracks
 from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE
 
@@ -139,7 +140,7 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     # the whole record's words come from the values as delivered (a repair that misreads a field leaves them),
     # less what only has a store page's shape (price, length, date, genre list: no words worth comparing)
     delivered = tracks.set_column(tracks.schema.get_field_index("title"), "title",
-                                  pc.replace_substring_regex(tracks["title"], SCRAPED_SHAPE, " "))
+                                  regex_replace(tracks["title"], SCRAPED_SHAPE, " "))
     record_text = pc.binary_join_element_wise(
         *(fold_column(delivered[column]) for column in ("title", "artist", "album", "label")), " ",
         null_handling="skip")
@@ -157,11 +158,11 @@ def extract_track_features(tracks: pa.Table, *, context: RepairContext | None = 
     isrcs = _map_distinct(tracks["isrc"], normalize_isrc)
     duration = tracks["duration_ms"].to_numpy(zero_copy_only=False).astype(np.float64)
     title_core = _strings(["" if is_placeholder_title(t.core) else t.core for t in titles])
-    title_words = pc.utf8_length(pc.replace_substring_regex(pa.array(title_core.tolist(), pa.string()), r"[^ ]", ""))
+    title_words = pc.utf8_length(regex_replace(pa.array(title_core.tolist(), pa.string()), r"[^ ]", ""))
     artist_key = _strings(artist_names)
     year_text = pc.utf8_slice_codeunits(tracks["release_date"], 0, 4)
     release_year = pc.cast(
-        pc.if_else(pc.match_substring_regex(year_text, r"^[0-9]{4}$"), year_text, None), pa.int32()
+        pc.if_else(regex_match(year_text, r"^[0-9]{4}$"), year_text, None), pa.int32()
     )
     restructured = ((title_words.to_numpy(zero_copy_only=False) + 1 >= SMEARED_TITLE_WORDS)
                     | ((repaired.kinds & STRUCTURAL_REPAIRS) != 0))
@@ -206,4 +207,4 @@ def _parse_unclosed_title(title: str) -> ParsedTitle:
 
 def _ends_cut(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """``(n,)`` bool: the value ends with :data:`CUT_MARKER` (False where null)."""
-    return np.asarray(pc.fill_null(pc.match_substring_regex(column, CUT_MARKER), False), dtype=bool)
+    return np.asarray(pc.fill_null(regex_match(column, CUT_MARKER), False), dtype=bool)

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from anyascii import anyascii
 
+from catalog_er.resolver.regex_kernels import regex_replace
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile(r"['’`´]")
 
@@ -40,8 +42,8 @@ def fold_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     ascii_only = pc.fill_null(pc.string_is_ascii(values), True)
     folded = pc.replace_substring(pc.ascii_lower(values), "&", " and ")
-    folded = pc.replace_substring_regex(folded, "['`]", "")
-    folded = pc.utf8_trim(pc.replace_substring_regex(folded, "[^a-z0-9]+", " "), " ")
+    folded = regex_replace(folded, "['`]", "")
+    folded = pc.utf8_trim(regex_replace(folded, "[^a-z0-9]+", " "), " ")
     if pc.all(ascii_only).as_py():
         return folded
     others = values.filter(pc.invert(ascii_only))

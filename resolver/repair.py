@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import QUALIFIER_WORDS, VERSION_WORDS
+from catalog_er.resolver.regex_kernels import regex_match, regex_replace
 from catalog_er.resolver.repair_context import (
     RepairContext,
     SourceHabits,
@@ -132,7 +133,7 @@ def repair_tracks(tracks: pa.Table, context: RepairContext) -> RepairedTracks:
 
 def _repair_placeholders(columns: dict[str, pa.Array], kinds: np.ndarray) -> None:
     for column in PLACEHOLDER_COLUMNS:
-        hit = true_mask(pc.match_substring_regex(columns[column], placeholder_pattern(column)))
+        hit = true_mask(regex_match(columns[column], placeholder_pattern(column)))
         if hit.any():
             blank = pa.scalar("" if column == "title" else None, pa.string())
             columns[column] = pc.if_else(pa.array(hit), blank, columns[column])
@@ -151,22 +152,22 @@ def _title_shapes(columns: dict[str, pa.Array]) -> np.ndarray:
     """
     title, artist, album = columns["title"], columns["artist"], columns["album"]
     shapes = np.zeros(len(title), dtype=np.uint8)
-    shapes[true_mask(pc.match_substring_regex(title, TRACK_NUMBER_SHAPE))] |= _SHAPE["number"]
-    shapes[true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE))] |= _SHAPE["scraped"]
+    shapes[true_mask(regex_match(title, TRACK_NUMBER_SHAPE))] |= _SHAPE["number"]
+    shapes[true_mask(regex_match(title, SCRAPED_SHAPE))] |= _SHAPE["scraped"]
     groups: list[tuple[np.ndarray, pa.Array]] = []  # rows and the text of a suffix that may be their album
-    dashed = np.flatnonzero(true_mask(pc.match_substring_regex(title, _ARTIST_SEPARATORS)))
+    dashed = np.flatnonzero(true_mask(regex_match(title, _ARTIST_SEPARATORS)))
     if len(dashed):
         text = title.take(dashed)
         for dash in _OTHER_DASHES:
             text = pc.replace_substring(text, dash, " - ")
-        text = pc.replace_substring_regex(text, r"(\S): ", r"\1 - ", max_replacements=1)
+        text = regex_replace(text, r"(\S): ", r"\1 - ", max_replacements=1)
         prefix, rest = _split_once(text, " - ")
         rest = _cut(_split_once(rest, " - ")[0], "([{")  # "Artist - Title - Live": only "Title" may be a tag
         credited = artist.take(dashed)
         hit = true_mask(pc.is_null(credited)) | true_mask(pc.equal(_initials(prefix), _initials(credited)))
         shapes[_unless_qualifier(dashed, hit, rest, QUALIFIER_WORDS)] |= _SHAPE["dash"]
         groups.append((dashed, rest))
-    bracketed = np.flatnonzero(true_mask(pc.match_substring_regex(title, r"[(\[]")))
+    bracketed = np.flatnonzero(true_mask(regex_match(title, r"[(\[]")))
     if len(bracketed):
         text = title.take(bracketed)
         groups += [(bracketed, _first_group(text, "[", "]"))]
@@ -186,7 +187,7 @@ def _unless_qualifier(rows: np.ndarray, hit: np.ndarray, texts: pa.Array, words:
     if not len(kept):
         return kept
     lowered = pc.utf8_lower(pc.utf8_slice_codeunits(texts.take(kept), 0, 80))
-    return rows[kept[~true_mask(pc.match_substring_regex(lowered, words))]]
+    return rows[kept[~true_mask(regex_match(lowered, words))]]
 
 
 _ARTIST_SEPARATORS = r" [-–—] |\S: "  # spaced dashes, or a colon after a word ("Artist: Title")
@@ -210,7 +211,7 @@ def _first_group(values: pa.Array, opening: str, closing: str) -> pa.Array:
     """The text of each value's first ``opening`` … ``closing`` group that is no featuring credit (null if none)."""
     parts = _pad(pc.split_pattern(values, opening, max_splits=2), 3)
     groups = [_cut(pc.list_element(parts, k), closing) for k in (1, 2)]
-    credit = pc.match_substring_regex(pc.utf8_lower(groups[0]), r"^\s*(?:feat|ft|featuring|with)\b")
+    credit = regex_match(pc.utf8_lower(groups[0]), r"^\s*(?:feat|ft|featuring|with)\b")
     return pc.if_else(pc.fill_null(credit, False), groups[1], groups[0])
 
 
@@ -401,7 +402,7 @@ def _repair_dates(columns: dict[str, pa.Array], kinds: np.ndarray, codes: np.nda
                   habits: list[SourceHabits]) -> None:
     """Dates not yet ``YYYY[-MM[-DD]]`` parsed once per distinct (value, the source's numeric date order)."""
     dates = columns["release_date"]
-    rows = np.flatnonzero(true_mask(pc.invert(pc.match_substring_regex(dates, CANONICAL_DATE))))
+    rows = np.flatnonzero(true_mask(pc.invert(regex_match(dates, CANONICAL_DATE))))
     if not len(rows):
         return
     orders = np.array([{None: 0, True: 1, False: 2}[h.day_first] for h in habits], dtype=np.int64)[codes[rows]]

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.records import TRACK_SCHEMA
+from catalog_er.resolver.regex_kernels import regex_match, regex_replace
 from catalog_er.resolver.repair_fields import DurationEvidence, numeric_date_order, placeholder_pattern, unit_shares
 from catalog_er.resolver.repair_scraped import SCRAPED_SHAPE, KnownNames, find_fields
 from catalog_er.resolver.repair_titles import EDITION_GROUP, EDITION_TAIL, TRACK_NUMBER_SHAPE, numbered_title
@@ -76,7 +77,7 @@ def name_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     marked = np.flatnonzero(true_mask(pc.not_equal(pc.utf8_length(decomposed), pc.utf8_length(values.take(other)))))
     if len(marked):
         decomposed = replace_rows(decomposed, marked,
-                                  pc.replace_substring_regex(decomposed.take(marked), r"\p{Mn}+", ""))
+                                  regex_replace(decomposed.take(marked), r"\p{Mn}+", ""))
     values = replace_rows(values, other, decomposed)
     latin = true_mask(pc.string_is_ascii(values))
     keys = pa.nulls(len(values), pa.string())
@@ -92,9 +93,9 @@ def _key_steps(values: pa.Array, letters: str) -> pa.Array:
     keyed = pc.replace_substring(pc.utf8_lower(values), "&", " and ")
     for apostrophe in "'’`´":
         keyed = pc.replace_substring(keyed, apostrophe, "")
-    untidy = np.flatnonzero(true_mask(pc.match_substring_regex(keyed, f"[^{letters} ]|  |^ | $")))
+    untidy = np.flatnonzero(true_mask(regex_match(keyed, f"[^{letters} ]|  |^ | $")))
     if len(untidy):
-        keyed = replace_rows(keyed, untidy, pc.replace_substring_regex(keyed.take(untidy), f"[^{letters}]+", " "))
+        keyed = replace_rows(keyed, untidy, regex_replace(keyed.take(untidy), f"[^{letters}]+", " "))
     return pc.utf8_trim(keyed, " ")
 
 
@@ -102,13 +103,13 @@ def album_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """:func:`resolver.repair_titles.album_key` of every value (null stays null), vectorized; the edition patterns
     run only where a bracket, a dash or an edition word could be."""
     values = flat(values)
-    grouped = np.flatnonzero(true_mask(pc.match_substring_regex(values, r"[(\[]|\s[-–—]\s")))
+    grouped = np.flatnonzero(true_mask(regex_match(values, r"[(\[]|\s[-–—]\s")))
     if len(grouped):
-        values = replace_rows(values, grouped, pc.replace_substring_regex(values.take(grouped), EDITION_GROUP, " "))
+        values = replace_rows(values, grouped, regex_replace(values.take(grouped), EDITION_GROUP, " "))
     keys = name_key_column(values)
-    tailed = np.flatnonzero(true_mask(pc.match_substring_regex(keys, EDITION_TAIL)))
+    tailed = np.flatnonzero(true_mask(regex_match(keys, EDITION_TAIL)))
     if len(tailed):
-        keys = replace_rows(keys, tailed, pc.utf8_trim(pc.replace_substring_regex(keys.take(tailed), EDITION_TAIL, ""),
+        keys = replace_rows(keys, tailed, pc.utf8_trim(regex_replace(keys.take(tailed), EDITION_TAIL, ""),
                                                        " "))
     return keys
 
@@ -116,7 +117,7 @@ def album_key_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def without_placeholders(values: pa.Array | pa.ChunkedArray, column: str) -> pa.Array:
     """``values`` with the placeholders of ``column`` nulled (:func:`resolver.repair_fields.placeholder_pattern`)."""
     values = flat(values)
-    hit = pc.fill_null(pc.match_substring_regex(values, placeholder_pattern(column)), False)
+    hit = pc.fill_null(regex_match(values, placeholder_pattern(column)), False)
     return pc.if_else(hit, pa.scalar(None, values.type), values)
 
 
@@ -232,14 +233,14 @@ def _credit_names(keys: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Every name in the credit ``keys`` (split as :func:`resolver.normalize.split_credit` splits them, vectorized)
     and each credit's first name (null when it has none). Only credits with a separator or "the" are split."""
     first = keys
-    split = np.flatnonzero(true_mask(pc.match_substring_regex(keys, _CREDIT_WORDS)))
+    split = np.flatnonzero(true_mask(regex_match(keys, _CREDIT_WORDS)))
     if not len(split):
         return keys.filter(pc.not_equal(keys, "")), pc.if_else(pc.equal(keys, ""), pa.scalar(None, pa.string()), keys)
     parts = pc.split_pattern_regex(pc.binary_join_element_wise(" ", keys.take(split), " ", ""), _CREDIT_SEPARATOR)
     names = pc.list_flatten(parts)
     for _ in range(2):  # "the" dropped wherever it stands ("the the" needs two passes)
-        names = pc.replace_substring_regex(names, "(?:^| )the(?: |$)", " ")
-    names = pc.utf8_trim(pc.replace_substring_regex(names, " +", " "), " ")
+        names = regex_replace(names, "(?:^| )the(?: |$)", " ")
+    names = pc.utf8_trim(regex_replace(names, " +", " "), " ")
     owners = int_values(pc.list_parent_indices(parts), -1)
     kept = true_mask(pc.not_equal(names, ""))
     owners, positions = owners[kept], np.flatnonzero(kept)
@@ -282,7 +283,7 @@ def _distinct_flags(values: pa.Array, rows: np.ndarray, flag: Callable[[str], bo
 def _shaped_rows(title: pa.Array, shape: str, flag: Callable[[str], bool]) -> np.ndarray:
     """``(n,)`` bool: titles that match the RE2 ``shape`` and pass ``flag``."""
     out = np.zeros(len(title), dtype=bool)
-    rows = np.flatnonzero(true_mask(pc.match_substring_regex(title, shape)))
+    rows = np.flatnonzero(true_mask(regex_match(title, shape)))
     if len(rows):
         out[rows] = _distinct_flags(title, rows, flag)
     return out
@@ -291,7 +292,7 @@ def _shaped_rows(title: pa.Array, shape: str, flag: Callable[[str], bool]) -> np
 def _scraped_rows(title: pa.Array) -> np.ndarray:
     """``(n,)`` bool: titles holding two or more kinds of a store page's fields (price, length, date, genres)."""
     scraped = np.zeros(len(title), dtype=bool)
-    shaped = np.flatnonzero(true_mask(pc.match_substring_regex(title, SCRAPED_SHAPE)))
+    shaped = np.flatnonzero(true_mask(regex_match(title, SCRAPED_SHAPE)))
     if len(shaped):
         scraped[shaped] = find_fields(title.take(shaped)).kinds() >= 2
     return scraped
@@ -308,7 +309,7 @@ def _learn_sources(tracks: pa.Table, artist: pa.Array, scraped_rows: np.ndarray)
                            minlength=len(names))
     scraped = np.bincount(codes[scraped_rows], minlength=len(names))
     no_artist = true_mask(pc.is_null(artist))
-    dashed = true_mask(pc.match_substring_regex(title, r"\s[-–—]\s|\S:\s"))
+    dashed = true_mask(regex_match(title, r"\s[-–—]\s|\S:\s"))
     artist_in_title = np.bincount(codes[no_artist & dashed], minlength=len(names))
     duration = flat(tracks["duration_ms"])
     present = true_mask(pc.is_valid(duration))
@@ -333,7 +334,7 @@ def _numeric_date_parts(dates: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """First and second number of each ``dd/mm/yyyy``-like date (int64, -1 elsewhere)."""
     first = np.full(len(dates), -1, dtype=np.int64)
     second = first.copy()
-    rows = np.flatnonzero(true_mask(pc.match_substring_regex(dates, _NUMERIC_DATE)))
+    rows = np.flatnonzero(true_mask(regex_match(dates, _NUMERIC_DATE)))
     if len(rows):
         parts = pc.extract_regex(dates.take(rows), _NUMERIC_DATE)
         first[rows] = int_values(pc.cast(pc.struct_field(parts, "first"), pa.int64()), -1)

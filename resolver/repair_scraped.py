@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog_er.resolver.normalize import split_credit
+from catalog_er.resolver.regex_kernels import regex_replace
 from catalog_er.resolver.repair_fields import parse_duration_text
 from catalog_er.resolver.repair_titles import MAX_TITLE_CHARS, album_key, name_key
 
@@ -138,7 +139,7 @@ def find_fields(titles: pa.Array) -> FieldSpans:
         matched = pc.extract_regex(text, f"(?i)(?P<value>{SCRAPED_FIELDS[kind]})")
         texts[kind] = pc.if_else(pc.is_valid(matched), pc.struct_field(matched, "value"),
                                  pa.scalar(None, pa.string())).to_pylist()
-    cut = pc.split_pattern(pc.replace_substring_regex(text, SCRAPED_SHAPE, _SEGMENT_BREAK), _SEGMENT_BREAK)
+    cut = pc.split_pattern(regex_replace(text, SCRAPED_SHAPE, _SEGMENT_BREAK), _SEGMENT_BREAK)
     segments = [tuple(parts) if parts is not None else () for parts in cut.to_pylist()]
     return FieldSpans(starts, texts, segments)
 

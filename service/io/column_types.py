@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from catalog_er.resolver.regex_kernels import regex_match, regex_replace
 from catalog_er.service.errors import SchemaError
 
 LIST_SEPARATOR = ";"
@@ -283,14 +284,14 @@ def _float_is_whole(numbers: pa.Array) -> pa.Array:
 
 def _text_whole(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Numeric text -> int64: integers directly, other numbers through float64 when whole."""
-    stripped = pc.replace_substring_regex(pc.utf8_trim_whitespace(text), r"^\+", "")
+    stripped = regex_replace(pc.utf8_trim_whitespace(text), r"^\+", "")
     present = numpy_mask(pc.greater(pc.utf8_length(stripped), 0))
-    is_integer = pc.match_substring_regex(stripped, _INTEGER_TEXT).fill_null(False)
+    is_integer = regex_match(stripped, _INTEGER_TEXT).fill_null(False)
     all_present_are_integers = np.array_equal(present, numpy_mask(is_integer))
     if all_present_are_integers and stripped.null_count + present.sum() == len(stripped):
         return stripped.cast(pa.int64()), np.zeros(len(stripped), dtype=bool)  # all integers, no blanks
     is_number = pc.and_(
-        pc.match_substring_regex(stripped, _NUMBER_TEXT).fill_null(False), pc.invert(is_integer)
+        regex_match(stripped, _NUMBER_TEXT).fill_null(False), pc.invert(is_integer)
     )
     integers = pc.if_else(is_integer, stripped, pa.scalar(None, pa.string())).cast(pa.int64())
     numbers = pc.if_else(is_number, stripped, pa.scalar(None, pa.string())).cast(pa.float64())

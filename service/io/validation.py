@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 
 from catalog_er.resolver.limits import MAX_FIELD_CHARS, MAX_ID_CHARS, MAX_LIST_ITEMS, MAX_NAME_CHARS
 from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECTED_SCHEMA, TRACK_SCHEMA
+from catalog_er.resolver.regex_kernels import regex_match
 from catalog_er.service.io.column_types import (
     Converted,
     flat_array,
@@ -345,7 +346,7 @@ def _drop_unfit_ids(
     rejections: _Rejections, frame: _Frame, kept: np.ndarray, column: Converted, field: str
 ) -> np.ndarray:
     """Drop ids holding a control character (NUL, a line break …) or nothing visible (zero-width characters)."""
-    unfit = numpy_mask(pc.match_substring_regex(column.values, _UNFIT_ID))
+    unfit = numpy_mask(regex_match(column.values, _UNFIT_ID))
     message = f"{field} {{}} holds a control character or nothing visible"
     return _drop(rejections, frame, kept, unfit, field, lambda p: _quote(column.values, p, message))
 
@@ -354,7 +355,7 @@ def _drop_bad_names(
     rejections: _Rejections, frame: _Frame, kept: np.ndarray, column: Converted, field: str, max_chars: int
 ) -> np.ndarray:
     """Drop titles/names made only of control, format or space characters, or longer than ``max_chars``."""
-    unprintable = numpy_mask(pc.match_substring_regex(column.values, _ONLY_UNPRINTABLE))
+    unprintable = numpy_mask(regex_match(column.values, _ONLY_UNPRINTABLE))
     message = f"{field} {{}} has only control characters"
     kept = _drop(rejections, frame, kept, unprintable, field, lambda p: _quote(column.values, p, message))
     lengths = pc.utf8_length(column.values)
