@@ -1,11 +1,13 @@
 """kill -9 rounds on a served catalog (``make crash``): 100 rounds of ingest, full Resolve and review bursts killed
 at a random moment; writes ``OUT/crash.json`` with the rounds by kind, the acknowledged writes checked and every
-problem found (lost acknowledged writes, a failed integrity check, a server that did not start)."""
+problem found (lost acknowledged writes, a failed integrity check, a server that did not start, a process that
+outlived the server)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         rounds = run(Path(work), rounds_count=args.rounds, tracks=args.tracks)
     result = {"rounds": args.rounds, "tracks": args.tracks, "by_kind": rounds.by_kind,
               "acknowledged_tracks_checked": len(rounds.acknowledged_tracks),
-              "acknowledged_reviews_checked": len(rounds.acknowledged_reviews), "problems": rounds.problems,
+              "acknowledged_reviews_checked": len(rounds.acknowledged_reviews),
+              "ingest_streams_sent": rounds.ingest_batches, "resolves_completed": len(rounds.resolve_seconds),
+              "resolve_seconds_median": round(statistics.median(rounds.resolve_seconds), 2) if rounds.resolve_seconds
+              else None, "problems": rounds.problems,
               "wall_seconds": round(time.perf_counter() - started, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "crash.json").write_text(json.dumps(result, indent=2))

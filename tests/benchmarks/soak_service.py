@@ -25,12 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolve-every", type=float, default=240.0, help="seconds between full Resolves")
     parser.add_argument("--think-seconds", type=float, default=0.1,
                         help="mean pause between a look-up client's calls (exponential)")
+    parser.add_argument("--ingest-pool", type=int, default=None,
+                        help="ingesters upsert into this many ids each (the catalog stops growing); default: new ids")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         load, checks = run(Path(work), seconds=args.seconds, tracks=args.tracks, think_seconds=args.think_seconds,
-                           resolve_every_seconds=args.resolve_every)
+                           resolve_every_seconds=args.resolve_every, ingest_pool=args.ingest_pool)
     result = summary(load, checks) | {"seconds": args.seconds, "tracks": args.tracks, "clients": 32,
-                                      "think_seconds": args.think_seconds, "resolve_every_seconds": args.resolve_every}
+                                      "think_seconds": args.think_seconds, "resolve_every_seconds": args.resolve_every,
+                                      "ingest_pool": args.ingest_pool}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "soak.json").write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "lookup_ms"} | {

@@ -8,7 +8,9 @@ each with its own channel, for a fixed time:
   measure only the queue it builds itself);
 - **listing clients**: a page of ``ListMergeProposals``, then the next page from its token;
 - **reviewers**: accept or reject a whole open proposal (ALREADY_EXISTS when another reviewer got there first);
-- **ingesters**: streams of new re-deliveries, 200 tracks each;
+- **ingesters**: streams of re-deliveries, 200 tracks each, under new ids (the catalog grows) or, with
+  ``ingest_pool``, cycling through that many ids per ingester (upserts: the catalog stops growing, so the server's
+  memory can be seen to stay flat);
 - **a resolver**: a full ``Resolve`` every ``resolve_every_seconds``.
 
 Every call's status and wall time is recorded by second of the run; the server's resident memory is sampled every
@@ -88,9 +90,11 @@ def _rss_mb(pid: int) -> float:
 
 def run(work: Path, *, seconds: float, tracks: int = 20_000, lookup_clients: int = 24, listing_clients: int = 3,
         reviewers: int = 2, ingesters: int = 2, resolve_every_seconds: float = 240.0, think_seconds: float = 0.1,
-        seed: int = 13) -> tuple[Load, dict]:
+        seed: int = 13, ingest_pool: int | None = None) -> tuple[Load, dict]:
     """Serve a ``tracks``-track synthetic catalog, load it for ``seconds``, check the writes. Returns the load and
     ``{"missing_ingested": n, "missing_reviews": n, "server_alive": bool}``."""
+    if ingest_pool is not None and ingest_pool < INGEST_BATCH:
+        raise ValueError(f"ingest_pool must hold at least one stream's {INGEST_BATCH} ids, got {ingest_pool}")
     catalog = generate_catalog(n_tracks=tracks, seed=seed)
     rows = catalog.tracks.to_pylist()
     load = Load()
@@ -100,14 +104,15 @@ def run(work: Path, *, seconds: float, tracks: int = 20_000, lookup_clients: int
             stub.IngestTracks((pb.IngestTracksRequest(track=_track(r)) for r in rows), metadata=AUTH)
             stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH, timeout=1800)
         _drive(served, load, rows, seconds=seconds, clients=(lookup_clients, listing_clients, reviewers, ingesters),
-               resolve_every_seconds=resolve_every_seconds, think_seconds=think_seconds, seed=seed)
+               resolve_every_seconds=resolve_every_seconds, think_seconds=think_seconds, seed=seed,
+               ingest_pool=ingest_pool)
         alive = served.alive()
     checks = _acknowledged_writes_present(work / "soak.sqlite", load) | {"server_alive": alive}
     return load, checks
 
 
 def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: float, clients: tuple[int, int, int, int],
-           resolve_every_seconds: float, think_seconds: float, seed: int) -> None:
+           resolve_every_seconds: float, think_seconds: float, seed: int, ingest_pool: int | None) -> None:
     origin = time.perf_counter()
     stop = threading.Event()
     lookup_clients, listing_clients, reviewers, ingesters = clients
@@ -161,7 +166,8 @@ def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: floa
             stub = pb_grpc.CatalogErServiceStub(channel)
             while not stop.wait(rng.expovariate(1.0 / (50 * think_seconds))):
                 batch_number += 1
-                ids = [f"soak-{k}-{batch_number}-{i}" for i in range(INGEST_BATCH)]
+                ids = [f"soak-{k}-{batch_number}-{i}" for i in range(INGEST_BATCH)] if ingest_pool is None else [
+                    f"soak-{k}-{(batch_number * INGEST_BATCH + i) % ingest_pool}" for i in range(INGEST_BATCH)]
                 sources = [rows[rng.randrange(len(rows))] for _ in ids]
                 stream = [pb.IngestTracksRequest(track=_track(row, track_id=track_id))
                           for track_id, row in zip(ids, sources, strict=True)]
