@@ -267,7 +267,7 @@ def _run_serve(args: argparse.Namespace) -> int:
                               token_for_reads=args.token_for_reads, tls_cert=Path(tls_cert) if tls_cert else None,
                               tls_key=Path(tls_key) if tls_key else None, metrics_port=args.metrics_port,
                               metrics_host=args.metrics_host, insecure=args.insecure, log_reads=args.log_reads,
-                              workers=args.workers)
+                              workers=args.workers, lookup_process=not args.no_lookup_process)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.getLogger("catalog_er").handlers[:] = [handler]
@@ -352,8 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also log every successful read call (mutating, failed and slow calls are always "
                             "logged; a line per look-up costs about 0.1 ms of CPU)")
     serve.add_argument("--workers", type=_positive_int, default=4, metavar="N",
-                       help="threads for database work, ingest batches and resolutions (default 4); look-ups "
-                            "answer from memory on the event loop")
+                       help="threads for database work, ingest batches and incremental resolutions (default 4); "
+                            "stored-track look-ups answer from memory on the event loop")
+    serve.add_argument("--no-lookup-process", action="store_true",
+                       help="answer unsaved-track look-ups in the server process (by default a second process "
+                            "with its own copy of the catalog answers them on another core: more memory, "
+                            "faster look-ups under load)")
     serve.set_defaults(handler=_run_serve)
 
     import_parser = sub.add_parser("import", help="load catalog dumps into a service database",
@@ -422,10 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``catalog-er`` console script."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `catalog-er evaluate ... | head` ends quietly
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # `catalog-er evaluate ... | head` ends quietly; but a server writing to a pipe whose reader died (its look-up
+    # process) must get an error it handles, not a signal that kills it
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN if args.handler is _run_serve else signal.SIG_DFL)
     try:
         return args.handler(args)
     except (CatalogInputError, ConfigError) as error:
@@ -436,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"catalog-er: error: {shown(str(error.filename), 200)}: {error.strerror or error}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
 
 
 if __name__ == "__main__":

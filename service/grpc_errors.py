@@ -42,7 +42,7 @@ class RequestError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
-        self.field = field
+        self.field, self.reason = field, message
 
 
 class TooLargeError(RequestError):

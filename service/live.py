@@ -86,6 +86,8 @@ class LiveCatalog:
         self._wanted = 1  # store changes announced (mark_stale) …
         self._have = 0  # … and those the published snapshot includes
         self._model: FellegiSunterModel | None = None
+        self.model_generation = 0
+        """Counts the track models this catalog has used (a full resolution retrains: the index is rebuilt)."""
         self._view = _View(pa.table({}), np.empty(0, np.int64), {}, None)
         self._audio = TrackFingerprints({})
         self._fingerprints_version = 0
@@ -96,6 +98,10 @@ class LiveCatalog:
         """The store changed: the next :meth:`refresh` brings the snapshot up to date (never waits for one)."""
         with self._counting:
             self._wanted += 1
+
+    def changes_announced(self) -> int:
+        """A number that changes with every :meth:`mark_stale` (for a copy of the catalog to know it is behind)."""
+        return self._wanted
 
     def is_current(self) -> bool:
         """Whether the snapshot includes every announced store change (then :meth:`refresh` reads nothing)."""
@@ -129,6 +135,7 @@ class LiveCatalog:
         if tracks.num_rows >= 2 and self._model is None:
             self._model = self._saved_model() or self._save_model(
                 score_tracks(tracks, config=self.config, timer=StageTimer(None)).model)
+            self.model_generation += 1
         index = old.index
         if self._model is not None:
             index = self._reindex(old, tracks, versions, self._model)
@@ -270,6 +277,7 @@ class LiveCatalog:
         with self._lock:  # the new model and its index, with every change stored since ``view`` applied
             target = self._wanted
             self._model = self._save_model(result.model)
+            self.model_generation += 1
             self._publish(self._advanced(_View(view.tracks, view.versions, view.row_of, result.index)), target)
         changed = self.store.replace_proposals(result.track_proposals, None, "track")
         if result.artist_proposals is not None and result.artist_pairs is not None:

@@ -14,10 +14,8 @@ child is killed with it (Linux ``PR_SET_PDEATHSIG``); when the child dies, the r
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -30,8 +28,8 @@ from catalog_er.resolver.decisions import PairDecisions
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
 from catalog_er.resolver.online import TrackIndex
 from catalog_er.resolver.pipeline import resolve_catalog
+from catalog_er.service.child_process import SPAWN, die_with_parent
 
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 CHILD_NICENESS = 19
 """How much the child lowers its CPU priority (the most ``nice`` allows)."""
 
@@ -87,7 +85,6 @@ class ResolutionProcess:
     """Runs :func:`resolve_full` in a child process, one at a time; :meth:`stop` kills a running one."""
 
     def __init__(self) -> None:
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._running: multiprocessing.process.BaseProcess | None = None
         self._stopped = False
@@ -99,8 +96,8 @@ class ResolutionProcess:
         Raises:
             ResolutionProcessError: the child died (killed, out of memory) or the server is stopping.
         """
-        receiving, sending = self._context.Pipe(duplex=False)
-        child = self._context.Process(target=_child_main, args=(work, sending, os.getpid()), name="catalog-er-resolve",
+        receiving, sending = SPAWN.Pipe(duplex=False)
+        child = SPAWN.Process(target=_child_main, args=(work, sending, os.getpid()), name="catalog-er-resolve",
                                       daemon=True)
         with self._lock:
             if self._stopped:
@@ -134,7 +131,7 @@ class ResolutionProcess:
 def _child_main(work: FullResolutionInput, sending: Connection, parent_pid: int) -> None:
     """The child: die with the parent (``parent_pid``), yield the CPU to it, resolve, send the result or the
     exception."""
-    _die_with(parent_pid)
+    die_with_parent(parent_pid)
     os.nice(CHILD_NICENESS)
     try:
         outcome: FullResolutionOutput | BaseException = resolve_full(work)
@@ -145,15 +142,3 @@ def _child_main(work: FullResolutionInput, sending: Connection, parent_pid: int)
     except Exception as error:  # e.g. an exception that does not pickle: say what it was
         sending.send(RuntimeError(f"resolution failed: {type(error).__name__}: {error}"))
     sending.close()
-
-
-def _die_with(parent_pid: int) -> None:
-    """Ask Linux to kill this process when its parent dies (no orphans computing after a ``kill -9``); elsewhere
-    the pipe's end stops it at the latest when it sends its result."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before the request took effect: this is an orphan already
-        os._exit(1)

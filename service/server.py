@@ -44,6 +44,7 @@ from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.grpc_errors import ErrorInterceptor, MethodCachedInterceptor, call_scope, rewrap_handler
 from catalog_er.service.live import LiveCatalog
+from catalog_er.service.lookup_replica import LookupReplica
 from catalog_er.service.resolution_process import ResolutionProcess
 from catalog_er.service.security import LOOPBACK, Exposure, SettingsError, check_tls_files
 from catalog_er.service.servicer import CatalogErServicer, ServiceLimits
@@ -91,6 +92,9 @@ class ServerSettings:
     """Read calls slower than this are logged even when reads are not."""
     workers: int = 4
     """Threads for the blocking part of calls (database writes and reads, resolution, audio decoding)."""
+    lookup_process: bool = True
+    """Answer unsaved-track look-ups in a process of their own (:mod:`service.lookup_replica`): another core and
+    interpreter for them, at the cost of a second copy of the catalog in memory."""
     grace_seconds: float = 30.0
     limits: ServiceLimits = field(default_factory=ServiceLimits)
 
@@ -234,15 +238,16 @@ class _EventLoop:
         return asyncio.run_coroutine_threadsafe(coroutine, cls._loop).result(timeout)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Workers:
     """Where the work of calls runs off the event loop: ``pool`` (``workers`` threads: database, incremental
-    resolution, audio), ``lookups`` (one thread: batches of unsaved-track look-ups) and ``resolution`` (a child
-    process per full resolution)."""
+    resolution, audio), ``lookups`` (one thread: batches of unsaved-track look-ups, sent to ``replica`` when there
+    is one), and ``resolution`` (a child process per full resolution)."""
 
     pool: futures.ThreadPoolExecutor
     lookups: futures.ThreadPoolExecutor
     resolution: ResolutionProcess
+    replica: LookupReplica | None = None
 
     @classmethod
     def start(cls, workers: int) -> _Workers:
@@ -251,8 +256,11 @@ class _Workers:
                    ResolutionProcess())
 
     def stop(self, wait: bool = True) -> None:
-        """Kill a running resolution (the grace period is over), then let the threads finish their calls."""
+        """Kill a running resolution (the grace period is over) and the look-up process, then let the threads finish
+        their calls."""
         self.resolution.stop()
+        if self.replica is not None:
+            self.replica.stop()
         self.lookups.shutdown(wait=wait)
         self.pool.shutdown(wait=wait)
 
@@ -294,6 +302,7 @@ def start_server(settings: ServerSettings, config: ResolverConfig | None = None)
     workers = _Workers.start(settings.workers)
     catalog = _open_catalog(settings.db_path, config, workers.resolution)
     try:
+        workers.replica = LookupReplica(catalog) if settings.lookup_process else None
         running = _EventLoop.run(_start(settings, catalog, metrics, workers))
     except BaseException:
         workers.stop(wait=False)
@@ -350,6 +359,7 @@ async def _start(settings: ServerSettings, catalog: LiveCatalog, metrics: Metric
                ("grpc.max_send_message_length", settings.max_message_bytes)]
     server = grpc.aio.server(interceptors=interceptors, options=options)
     servicer = CatalogErServicer(catalog, workers.pool, workers.lookups, settings.limits,
+                                 answer_unsaved=None if workers.replica is None else workers.replica.answer,
                                  on_ingest=lambda kind, count: metrics.ingested.labels(kind).inc(count))
     pb_grpc.add_CatalogErServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()

@@ -26,7 +26,6 @@ from catalog_er.fingerprint.audio import AudioInfo, AudioLimits, decode, probe
 from catalog_er.fingerprint.signature import Fingerprint, fingerprint_samples
 from catalog_er.resolver.limits import MAX_ID_CHARS, MAX_NOTE_CHARS, MAX_REVIEWER_CHARS
 from catalog_er.resolver.online import Match
-from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, TRACK_SCHEMA, service_schema
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.batching import MicroBatcher
@@ -42,8 +41,10 @@ from catalog_er.service.io.validation import (
 )
 from catalog_er.service.live import LiveCatalog, NotFoundError
 from catalog_er.service.page_tokens import page_token, parse_page_token
+from catalog_er.service.proto_rows import artist_rows, engagement_rows, track_rows
 from catalog_er.service.record_tables import ARTISTS, TRACKS
 from catalog_er.service.store import ACCEPTED, OPEN, REJECTED, SUPERSEDED, AlreadyDecidedError, StoredProposal
+from catalog_er.service.unsaved_lookups import UnsavedAnswer, UnsavedQuery, find_unsaved_batch, validated_unsaved
 
 _ENTITY = {pb.ENTITY_TYPE_TRACK: "track", pb.ENTITY_TYPE_ARTIST: "artist"}
 _ENTITY_ENUM = {name: value for value, name in _ENTITY.items()}
@@ -116,27 +117,6 @@ class ServiceLimits:
             raise ValueError(f"ServiceLimits.max_audio_seconds must be > 0, got {self.max_audio_seconds!r}")
 
 
-def _proto_rows(messages: list, *, schema: pa.Schema) -> pa.Table:
-    """Proto messages as a raw table for validation: one column per field of ``schema``, taken from the
-    message field of the same name. proto3 cannot tell an unset field from its default, so "" and an empty
-    repeated field are missing values (null), and so is 0 in a nullable integer column; a required integer
-    column keeps 0 (zero plays is a count)."""
-    columns: dict[str, pa.Array] = {}
-    for field in schema:
-        values = [getattr(message, field.name) for message in messages]
-        if pa.types.is_list(field.type):
-            values = [list(value) or None for value in values]
-        elif field.nullable or not pa.types.is_integer(field.type):
-            values = [value or None for value in values]
-        columns[field.name] = pa.array(values, field.type)
-    return pa.table(columns)
-
-
-_track_rows = functools.partial(_proto_rows, schema=service_schema(TRACK_SCHEMA))
-_artist_rows = functools.partial(_proto_rows, schema=service_schema(ARTIST_SCHEMA))
-_engagement_rows = functools.partial(_proto_rows, schema=service_schema(ENGAGEMENT_SCHEMA))
-
-
 _Result = TypeVar("_Result")
 
 
@@ -165,13 +145,18 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
     """Every RPC of ``catalog_er.v1.CatalogErService`` (see the proto for the contract)."""
 
     def __init__(self, catalog: LiveCatalog, executor: Executor, lookup_executor: Executor,
-                 limits: ServiceLimits | None = None, on_ingest: Callable[[str, int], None] | None = None) -> None:
+                 limits: ServiceLimits | None = None, on_ingest: Callable[[str, int], None] | None = None,
+                 answer_unsaved: Callable[[list[UnsavedQuery]], list[UnsavedAnswer | RequestError]] | None = None
+                 ) -> None:
         """``executor``: the worker pool (database, resolution, audio); ``lookup_executor``: one thread for
-        unsaved-track look-ups (:class:`service.batching.MicroBatcher`)."""
+        unsaved-track look-ups (:class:`service.batching.MicroBatcher`), which ``answer_unsaved`` answers
+        (:func:`service.unsaved_lookups.find_unsaved_batch` on ``catalog`` by default; the server passes its
+        look-up process, :class:`service.lookup_replica.LookupReplica`)."""
         self.catalog, self.store, self._executor = catalog, catalog.store, executor
         self.limits = limits or ServiceLimits()
         self._on_ingest = on_ingest or (lambda kind, count: None)
-        self.unsaved_lookups = MicroBatcher(self._find_unsaved_batch, lookup_executor)
+        self.unsaved_lookups = MicroBatcher(answer_unsaved or functools.partial(find_unsaved_batch, catalog),
+                                            lookup_executor)
         """Unsaved-track look-ups (metadata only) that wait together are answered in one pass, off the loop."""
         self._refreshing: asyncio.Future | None = None
         """The snapshot refresh running in the worker pool, if any (:meth:`_refreshed_for`)."""
@@ -223,13 +208,13 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         return summary
 
     async def IngestTracks(self, request_iterator, context):
-        stream = RecordStream("track", _track_rows, lambda t: validate_tracks(t, "IngestTracks"),
+        stream = RecordStream("track", track_rows, lambda t: validate_tracks(t, "IngestTracks"),
                               self.store.upsert_tracks, "track_id",
                               functools.partial(self.store.stored_versions, TRACKS))
         return pb.IngestTracksResponse(summary=await self._ingest(stream, request_iterator, "tracks"))
 
     async def IngestArtists(self, request_iterator, context):
-        stream = RecordStream("artist", _artist_rows, lambda t: validate_artists(t, "IngestArtists"),
+        stream = RecordStream("artist", artist_rows, lambda t: validate_artists(t, "IngestArtists"),
                               self.store.upsert_artists, "artist_id",
                               functools.partial(self.store.stored_versions, ARTISTS))
         return pb.IngestArtistsResponse(summary=await self._ingest(stream, request_iterator, "artists"))
@@ -239,7 +224,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
             known = list(self.store.existing_track_ids(set(table["track_id"].drop_null().to_pylist())))
             return validate_engagement(table, "IngestEngagement", known_track_ids=pa.array(known, pa.string()))
 
-        stream = RecordStream("event", _engagement_rows, validate, self.store.upsert_engagement)
+        stream = RecordStream("event", engagement_rows, validate, self.store.upsert_engagement)
         return pb.IngestEngagementResponse(summary=await self._ingest(stream, request_iterator, "engagement"))
 
     async def UploadAudio(self, request_iterator, context):
@@ -308,7 +293,7 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         elif query == "unsaved":
             if len(request.unsaved.audio) > self.limits.max_audio_bytes:
                 raise TooLargeError("unsaved.audio", f"exceeds {self.limits.max_audio_bytes:,} bytes")
-            track, _, errors = _validated_unsaved([request.unsaved.track])
+            track, _, errors = validated_unsaved([request.unsaved.track])
             if errors:
                 raise errors[0]
 
@@ -321,18 +306,6 @@ class CatalogErServicer(pb_grpc.CatalogErServiceServicer):
         return pb.FindDuplicatesResponse(candidates=[
             pb.DuplicateCandidate(id=track_id, confidence=m.probability, match_weight=m.match_weight,
                                   evidence=m.evidence) for track_id, m in matches], pairs_scored=scored)
-
-    def _find_unsaved_batch(self, queries: list[tuple[pb.Track, int, float]]
-                            ) -> list[tuple[list[tuple[str, Match]], int] | Exception]:
-        """Look-ups of unsaved tracks (``(track, limit, min_confidence)``), validated and searched together."""
-        table, valid, errors = _validated_unsaved([track for track, _, _ in queries])
-        results: list = [errors.get(k) for k in range(len(queries))]
-        if valid:
-            found = self.catalog.find_unsaved_many(table, [queries[k][1] for k in valid],
-                                                   [queries[k][2] for k in valid])
-            for k, answer in zip(valid, found, strict=True):
-                results[k] = answer
-        return results
 
     async def FindArtistDuplicates(self, request, context):
         limit, floor = self._limit(request.limit), self._confidence(request.min_confidence)
@@ -422,28 +395,3 @@ def _check_deadline(context: grpc.aio.ServicerContext) -> None:
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
         raise DeadlinePassedError("the call's deadline passed before the work started")
-
-
-def _validated_unsaved(tracks: list[pb.Track]) -> tuple[pa.Table, list[int], dict[int, RequestError]]:
-    """The usable ones of ``tracks`` as one ``TRACK_SCHEMA`` table, their positions in ``tracks``, and for each
-    unusable one the error naming its bad field (validation runs once over all of them).
-
-    An unsaved track needs an id: it is validated under a placeholder unique in the batch, then given an id no
-    stored track can have (ids with control characters are refused at ingest), so no curator's decision on a
-    stored track's pairs ever applies to it."""
-    loaded = validate_tracks(_track_rows([_with_id(track, f"unsaved-{k}") for k, track in enumerate(tracks)]),
-                             "FindDuplicates")
-    errors = {r["row"]: RequestError(f"unsaved.track.{r['field']}", r["reason"])
-              for r in loaded.rejected.to_pylist() if r["action"] == "row dropped"}
-    valid = [k for k in range(len(tracks)) if k not in errors]
-    ids = pa.array([f"\x00unsaved-{k}" for k in valid], pa.string())
-    table = loaded.table.set_column(loaded.table.schema.get_field_index("track_id"), "track_id", ids)
-    return table, valid, errors
-
-
-def _with_id(track: pb.Track, track_id: str) -> pb.Track:
-    """A copy of ``track`` with ``track_id``."""
-    copy = pb.Track()
-    copy.CopyFrom(track)
-    copy.track_id = track_id
-    return copy

@@ -72,4 +72,6 @@ def write_report(running: ServedProcess, path: Path) -> None:
         "reasons": {method: dict(sorted(said.items(), key=lambda kv: -kv[1])[:12]) for method, said in reasons.items()},
         "server_alive": running.alive(),
         "server_peak_memory_mb": round(running.peak_memory_bytes() / 2**20, 1) if running.alive() else None,
+        "lookup_process_peak_memory_mb": round(running.children_peak_memory_bytes() / 2**20, 1)
+        if running.alive() else None,
     }, indent=2))

@@ -22,6 +22,7 @@ import grpc
 from google.protobuf.descriptor import MethodDescriptor
 
 from catalog_er.service.api import catalog_er_pb2 as pb
+from tests.processes import children_of
 
 SERVICE = pb.DESCRIPTOR.services_by_name["CatalogErService"]
 METHODS: tuple[MethodDescriptor, ...] = tuple(SERVICE.methods)
@@ -39,6 +40,15 @@ class Outcome:
     seconds: float
     request_bytes: int
     details: str
+
+
+def _peak_memory_bytes(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # ended meanwhile
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) * 1024 if found else 0
 
 
 @dataclass
@@ -60,9 +70,11 @@ class ServedProcess:
 
     def peak_memory_bytes(self) -> int:
         """The server's peak resident memory so far (``VmHWM``), in bytes."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        return int(found.group(1)) * 1024 if found else 0
+        return _peak_memory_bytes(self.process.pid)
+
+    def children_peak_memory_bytes(self) -> int:
+        """The peak resident memory of the server's live child processes (its look-up process), summed, in bytes."""
+        return sum(_peak_memory_bytes(child) for child in children_of(self.process.pid))
 
     def call(self, method: MethodDescriptor, payloads: list[bytes], *, channel: grpc.Channel) -> Outcome:
         """Send ``payloads`` (one for a unary request, any number for a stream) as raw bytes and wait for the end."""

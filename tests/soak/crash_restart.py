@@ -30,6 +30,7 @@ from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from tests.fuzz.served import TOKEN, ServedProcess, serve
+from tests.processes import children_of, outlived
 
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
 INGEST_BATCH = 300
@@ -99,31 +100,6 @@ def _work(served: ServedProcess, kind: str, rows: list[dict], rounds: Rounds, st
                 return  # the server was killed (or refused: ALREADY_EXISTS is not an acknowledgement)
 
 
-def _stat(pid: int) -> list[str] | None:
-    """``/proc/PID/stat``'s fields after the command name (state first, then the parent's pid), or None when the
-    process is gone or a zombie."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] == "Z" else fields
-
-
-def _children(pid: int) -> set[int]:
-    """The live processes whose parent is ``pid``."""
-    return {int(path.name) for path in Path("/proc").glob("[0-9]*")
-            if (fields := _stat(int(path.name))) is not None and int(fields[1]) == pid}
-
-
-def _outlived(children: set[int], seconds: float = 10.0) -> set[int]:
-    """Those of ``children`` still running after ``seconds`` (their parent was killed)."""
-    deadline = time.monotonic() + seconds
-    while children and time.monotonic() < deadline:
-        children = {pid for pid in children if _stat(pid) is not None}
-        time.sleep(0.1)
-    return children
-
-
 def _check(db: Path, rounds: Rounds, number: int) -> None:
     with closing(sqlite3.connect(db)) as connection:
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -169,10 +145,10 @@ def run(work: Path, *, rounds_count: int, tracks: int = 2_000, seed: int = 21, m
                 worker = threading.Thread(target=_work, args=(served, kind, rows, rounds, stop, rng, id_pool))
                 worker.start()
                 stop.wait(_kill_delay(kind, rounds, rng, max_delay_seconds))
-                children = _children(served.process.pid)
+                children = children_of(served.process.pid)
                 served.process.kill()
                 served.process.wait(30)
-                orphans = _outlived(children)
+                orphans = outlived(children)
                 if orphans:
                     rounds.problems.append(f"round {number}: processes {sorted(orphans)} outlived the server")
                 stop.set()

@@ -13,7 +13,8 @@ each with its own channel, for a fixed time:
   memory can be seen to stay flat);
 - **a resolver**: a full ``Resolve`` every ``resolve_every_seconds``.
 
-Every call's status and wall time is recorded by second of the run; the server's resident memory is sampled every
+Every call's status and wall time is recorded by second of the run; the resident memory of the server and of its
+child processes (the look-up process; a full resolution's process while one runs) is sampled every
 second. Afterwards every acknowledged write (ingested track, review) is looked for in the database file.
 """
 
@@ -36,6 +37,7 @@ from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from tests.fuzz.served import TOKEN, ServedProcess, serve
+from tests.processes import children_of
 
 EXPECTED_STATUSES = frozenset({"OK", "ALREADY_EXISTS"})
 """What a well-formed call may get under load: a review that lost the race to another reviewer is ALREADY_EXISTS."""
@@ -46,12 +48,12 @@ INGEST_BATCH = 200
 @dataclass
 class Load:
     """What the clients saw: per call ``(second of the run, kind, status, milliseconds)``; the writes the server
-    acknowledged; the server's resident memory (MB) by second."""
+    acknowledged; the server's resident memory and its children's together (MB) by second."""
 
     calls: list[tuple[int, str, str, float]] = field(default_factory=list)
     ingested: list[str] = field(default_factory=list)
     reviewed: dict[str, str] = field(default_factory=dict)
-    memory_mb: list[tuple[int, float]] = field(default_factory=list)
+    memory_mb: list[tuple[int, float, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, started_at: float, origin: float, kind: str, code: str) -> None:
@@ -82,7 +84,11 @@ def _listed(stub: pb_grpc.CatalogErServiceStub, request: pb.ListMergeProposalsRe
 
 
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # ended meanwhile
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -191,7 +197,9 @@ def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: floa
     for worker in workers:
         worker.start()
     while time.perf_counter() - origin < seconds and served.alive():
-        load.memory_mb.append((int(time.perf_counter() - origin), _rss_mb(served.process.pid)))
+        server = served.process.pid
+        load.memory_mb.append((int(time.perf_counter() - origin), _rss_mb(server),
+                               sum(_rss_mb(child) for child in children_of(server))))
         time.sleep(1.0)
     stop.set()
     for worker in workers:
@@ -230,7 +238,8 @@ def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
             inside = lookups[(lookups[:, 0] >= start) & (lookups[:, 0] < start + window_seconds), 1]
             if len(inside):
                 windows[start] = round(float(np.percentile(inside, 99)), 1)
-    memory = [mb for _, mb in load.memory_mb]
+    memory = [mb for _, mb, _ in load.memory_mb]
+    children = [mb for _, _, mb in load.memory_mb]
     minute = min(60, len(memory))
     return {
         "calls": len(load.calls), "by_kind": by_kind,
@@ -245,4 +254,6 @@ def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
         **checks,
         "server_rss_mb": {"first_minute_max": round(max(memory[:minute]), 1) if memory else None,
                           "last_minute_max": round(max(memory[-minute:]), 1) if memory else None},
+        "children_rss_mb": {"first_minute_max": round(max(children[:minute]), 1) if children else None,
+                            "last_minute_max": round(max(children[-minute:]), 1) if children else None},
     }
