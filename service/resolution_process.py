@@ -2,10 +2,12 @@
 
 A full resolution is seconds to minutes of CPU, much of it Python. Run on a thread of the server it holds the
 interpreter lock against the event loop: under load, look-ups slowed from a few milliseconds to hundreds while
-it ran. :func:`resolve_in_child` runs it in a fresh interpreter (``spawn``: no fork of a threaded gRPC server)
-at the lowest CPU priority (``nice`` 19: on a busy machine the server's requests get the cores first), and
-sends back the result and the warm index built from it. Everything it carries is Arrow tables and numpy arrays,
-so passing it costs the server tens of milliseconds (about 30 MB and 25 ms at 20,000 tracks).
+it ran. :class:`ResolutionProcess` runs it in a fresh interpreter (``spawn``: no fork of a threaded gRPC
+server) at the lowest CPU priority (``nice`` 19: on a busy machine the server's requests get the cores first),
+which sends back the result and the warm index built from it. The next child is started ahead, so a resolution
+does not wait for an interpreter to start and import; each child runs one resolution and exits, returning its
+memory. Everything passed is Arrow tables and numpy arrays, so it costs the server tens of milliseconds
+(about 30 MB and 25 ms at 20,000 tracks).
 
 The child only computes: the server keeps every database write. When the server dies (even ``kill -9``) the
 child is killed with it (Linux ``PR_SET_PDEATHSIG``); when the child dies, the resolution fails with
@@ -14,7 +16,6 @@ child is killed with it (Linux ``PR_SET_PDEATHSIG``); when the child dies, the r
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from dataclasses import dataclass
@@ -81,13 +82,37 @@ def resolve_full(work: FullResolutionInput) -> FullResolutionOutput:
                                 None if artists is None else artists.pairs)
 
 
+class _Child:
+    """A started child process waiting on its pipe for the one resolution it will run."""
+
+    def __init__(self) -> None:
+        self.pipe, child_end = SPAWN.Pipe(duplex=True)
+        self.process = SPAWN.Process(target=_child_main, args=(child_end, os.getpid()), name="catalog-er-resolve",
+                                     daemon=True)
+        self.process.start()
+        child_end.close()  # the child holds the only other end: its death ends recv() with EOFError
+
+    def kill(self) -> None:
+        """Kill the process (a resolution waiting on the pipe then gets EOF; its caller closes the pipe)."""
+        self.process.kill()
+
+
 class ResolutionProcess:
-    """Runs :func:`resolve_full` in a child process, one at a time; :meth:`stop` kills a running one."""
+    """Runs :func:`resolve_full` in a child process, one at a time; :meth:`stop` kills a running one.
+
+    A spare child is started ahead (its interpreter and imports ready, about a second of CPU at low priority), so
+    a resolution does not wait for one; each child runs one resolution and exits, returning its memory."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: multiprocessing.process.BaseProcess | None = None
+        self._running: _Child | None = None
         self._stopped = False
+        self._spare: _Child | None = _Child()
+
+    @property
+    def running(self) -> bool:
+        """Whether a child is running a resolution now."""
+        return self._running is not None
 
     def resolve(self, work: FullResolutionInput) -> FullResolutionOutput:
         """:func:`resolve_full` of ``work`` in a child process (blocks until it is done: call it off the event
@@ -96,49 +121,58 @@ class ResolutionProcess:
         Raises:
             ResolutionProcessError: the child died (killed, out of memory) or the server is stopping.
         """
-        receiving, sending = SPAWN.Pipe(duplex=False)
-        child = SPAWN.Process(target=_child_main, args=(work, sending, os.getpid()), name="catalog-er-resolve",
-                                      daemon=True)
         with self._lock:
             if self._stopped:
                 raise ResolutionProcessError("the server is stopping: resolution refused")
-            child.start()
+            child, self._spare = self._spare or _Child(), None
             self._running = child
-        sending.close()  # the child holds the only writing end: its death ends recv() with EOFError
         try:
-            outcome = receiving.recv()
-        except EOFError:
-            child.join()
+            child.pipe.send(work)
+            outcome = child.pipe.recv()
+        except (EOFError, OSError):
+            child.process.join()
             raise ResolutionProcessError(f"the resolution process ended without a result (exit code "
-                                         f"{child.exitcode}; killed, or out of memory?)") from None
+                                         f"{child.process.exitcode}; killed, or out of memory?)") from None
         finally:
-            receiving.close()
+            child.pipe.close()
             with self._lock:
                 self._running = None
-        child.join()
+                if not self._stopped:
+                    self._spare = _Child()
+        child.process.join()
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
     def stop(self) -> None:
-        """Kill a running child and refuse new resolutions (the server is shutting down)."""
+        """Kill a running child and the spare, and refuse new resolutions (the server is shutting down)."""
         with self._lock:
             self._stopped = True
-            if self._running is not None:
-                self._running.kill()
+            spare, self._spare = self._spare, None
+            killed = [child for child in (self._running, spare) if child is not None]
+            for child in killed:
+                child.kill()
+        for child in killed:
+            child.process.join(10)
+        if spare is not None:
+            spare.pipe.close()
 
 
-def _child_main(work: FullResolutionInput, sending: Connection, parent_pid: int) -> None:
-    """The child: die with the parent (``parent_pid``), yield the CPU to it, resolve, send the result or the
-    exception."""
+def _child_main(pipe: Connection, parent_pid: int) -> None:
+    """The child: die with the parent (``parent_pid``), yield the CPU to it, wait for the work, resolve, send the
+    result or the exception."""
     die_with_parent(parent_pid)
     os.nice(CHILD_NICENESS)
+    try:
+        work = pipe.recv()
+    except EOFError:  # the server stopped before it had work for this child
+        return
     try:
         outcome: FullResolutionOutput | BaseException = resolve_full(work)
     except Exception as error:  # sent to the parent, which raises it where the resolution was asked for
         outcome = error
     try:
-        sending.send(outcome)
+        pipe.send(outcome)
     except Exception as error:  # e.g. an exception that does not pickle: say what it was
-        sending.send(RuntimeError(f"resolution failed: {type(error).__name__}: {error}"))
-    sending.close()
+        pipe.send(RuntimeError(f"resolution failed: {type(error).__name__}: {error}"))
+    pipe.close()

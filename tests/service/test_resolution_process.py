@@ -60,7 +60,8 @@ def _wait_for_child(seconds: float = 30.0) -> multiprocessing.process.BaseProces
 
 def test_the_child_resolves_exactly_as_a_resolution_here(catalog: SyntheticCatalog) -> None:
     here = resolve_full(_work(catalog))
-    there = ResolutionProcess().resolve(_work(catalog))
+    resolution = ResolutionProcess()
+    there = resolution.resolve(_work(catalog))
     assert there.track_proposals.num_rows > 0 and there.track_proposals.equals(here.track_proposals)
     assert there.artist_proposals is not None and there.artist_proposals.equals(here.artist_proposals)
     assert model_parameters(there.model) == model_parameters(here.model)
@@ -69,7 +70,9 @@ def test_the_child_resolves_exactly_as_a_resolution_here(catalog: SyntheticCatal
     for row in some.tolist():  # the warm index built there answers look-ups as one built here
         assert [(m.row, m.probability) for m in there.index.stored_matches(row)] == [
             (m.row, m.probability) for m in here.index.stored_matches(row)]
-    assert not _resolution_children()  # one process per resolution, gone once it answered
+    assert len(_resolution_children()) == 1  # the one that answered has ended; the next one waits for work
+    resolution.stop()
+    assert not _resolution_children()
 
 
 def test_an_error_in_the_child_is_raised_to_the_caller_as_itself(catalog: SyntheticCatalog) -> None:
@@ -94,6 +97,10 @@ def test_stop_kills_a_running_resolution_and_refuses_the_next(catalog: Synthetic
     worker = threading.Thread(target=resolve)
     worker.start()
     child = _wait_for_child()
+    deadline = time.monotonic() + 30
+    while not resolution.running and time.monotonic() < deadline:  # the work was handed to the child
+        time.sleep(0.005)
+    assert resolution.running
     resolution.stop()
     worker.join(30)
     assert len(failures) == 1 and isinstance(failures[0], ResolutionProcessError)
