@@ -1,7 +1,9 @@
 """The gRPC servicer (``grpc.aio``): proto messages ↔ records, then the live catalog. No matching logic here.
 
-Look-ups of the in-memory index run on the event loop; anything that touches the database or computes for
-long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so it never stalls the loop.
+Look-ups of stored tracks in the in-memory index run on the event loop; look-ups of unsaved tracks go to a
+:class:`service.batching.MicroBatcher` (answered on its thread, or by the server's look-up process); anything
+that touches the database or computes for long runs in the worker pool (:meth:`CatalogErServicer._blocking`), so
+it never stalls the loop.
 Ingest streams become raw tables column by column, derived from the record schemas (``resolver.records``;
 each proto field bears its column's name), and are then validated and committed batch by batch by
 ``service.ingest``: a bad record is a rejection in the summary, never a failed call.
