@@ -110,9 +110,10 @@ class ResolutionProcess:
         self._spare: _Child | None = _Child()
 
     @property
-    def running(self) -> bool:
-        """Whether a child is running a resolution now."""
-        return self._running is not None
+    def running_pid(self) -> int | None:
+        """The process id of the child running a resolution now, if any."""
+        running = self._running
+        return None if running is None else running.process.pid
 
     def resolve(self, work: FullResolutionInput) -> FullResolutionOutput:
         """:func:`resolve_full` of ``work`` in a child process (blocks until it is done: call it off the event

@@ -3,7 +3,6 @@ and the child never outlives the server."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -45,17 +44,13 @@ def catalog() -> SyntheticCatalog:
     return generate_catalog(n_tracks=1_500, seed=31)
 
 
-def _resolution_children() -> list[multiprocessing.process.BaseProcess]:
-    return [p for p in multiprocessing.active_children() if p.name == "catalog-er-resolve"]
-
-
-def _wait_for_child(seconds: float = 30.0) -> multiprocessing.process.BaseProcess:
+def _running_child(resolution: ResolutionProcess, seconds: float = 60.0) -> int:
+    """The pid of ``resolution``'s child once it has been handed a resolution."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if children := _resolution_children():
-            return children[0]
-        time.sleep(0.01)
-    raise AssertionError("no resolution process started")
+    while (pid := resolution.running_pid) is None:
+        assert time.monotonic() < deadline, "no resolution was handed to a child"
+        time.sleep(0.002)
+    return pid
 
 
 def test_the_child_resolves_exactly_as_a_resolution_here(catalog: SyntheticCatalog) -> None:
@@ -70,9 +65,8 @@ def test_the_child_resolves_exactly_as_a_resolution_here(catalog: SyntheticCatal
     for row in some.tolist():  # the warm index built there answers look-ups as one built here
         assert [(m.row, m.probability) for m in there.index.stored_matches(row)] == [
             (m.row, m.probability) for m in here.index.stored_matches(row)]
-    assert len(_resolution_children()) == 1  # the one that answered has ended; the next one waits for work
+    assert resolution.running_pid is None  # the one that answered has ended
     resolution.stop()
-    assert not _resolution_children()
 
 
 def test_an_error_in_the_child_is_raised_to_the_caller_as_itself(catalog: SyntheticCatalog) -> None:
@@ -96,15 +90,11 @@ def test_stop_kills_a_running_resolution_and_refuses_the_next(catalog: Synthetic
 
     worker = threading.Thread(target=resolve)
     worker.start()
-    child = _wait_for_child()
-    deadline = time.monotonic() + 30
-    while not resolution.running and time.monotonic() < deadline:  # the work was handed to the child
-        time.sleep(0.005)
-    assert resolution.running
+    pid = _running_child(resolution)
     resolution.stop()
     worker.join(30)
     assert len(failures) == 1 and isinstance(failures[0], ResolutionProcessError)
-    assert child.exitcode == -signal.SIGKILL
+    assert not _running(pid)
     with pytest.raises(ResolutionProcessError, match="stopping"):
         resolution.resolve(_work(catalog))
 
@@ -122,9 +112,7 @@ def test_a_resolution_whose_process_dies_fails_unavailable_and_the_server_goes_o
             caller = threading.Thread(target=lambda: outcome.append(_status_of(stub.Resolve, pb.ResolveRequest(
                 full=True), timeout=120)))
             caller.start()
-            child = _wait_for_child()
-            assert child.pid is not None
-            os.kill(child.pid, signal.SIGKILL)
+            os.kill(_running_child(running.workers.resolution), signal.SIGKILL)
             caller.join(120)
             assert outcome == [grpc.StatusCode.UNAVAILABLE]
             some = catalog.tracks["track_id"][0].as_py()
