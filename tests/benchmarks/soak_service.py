@@ -2,9 +2,9 @@
 
 Runs :func:`tests.soak.mixed_load.run` (24 look-up clients, 3 listing, 2 reviewers, 2 ingesters and a full Resolve
 every 4 minutes, on a 20,000-track synthetic catalog) and writes ``OUT/soak.json``: statuses by kind, look-up
-latency (client side, ms: overall and the worst p99 of any 30 s window), acknowledged writes missing afterwards,
-and the server's resident memory in the first and the last minute. Not collected by pytest; the fast part is
-``tests/soak/test_soak.py``.
+latency (client side, ms: overall, by query kind, and the worst p99 of any 30 s window), acknowledged writes
+missing afterwards, and the resident memory of the server and of its child processes (the maximum in every minute).
+Not collected by pytest; the fast part is ``tests/soak/test_soak.py``.
 """
 
 from __future__ import annotations

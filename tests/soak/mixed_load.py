@@ -225,7 +225,8 @@ def _percentiles(milliseconds: list[float]) -> dict[str, float | None]:
 
 def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
     """Statuses by kind, look-up latency (p50/p99 overall and the worst p99 of any ``window_seconds`` window), the
-    writes' checks, and the server's memory at the start and the end of the run."""
+    writes' checks, and the memory of the server and of its children (the maximum in the first, the last and every
+    minute of the run)."""
     by_kind: dict[str, dict[str, int]] = {}
     for _, kind, code, _ in load.calls:
         by_kind.setdefault(kind, {}).setdefault(code, 0)
@@ -256,4 +257,6 @@ def summary(load: Load, checks: dict, *, window_seconds: int = 30) -> dict:
                           "last_minute_max": round(max(memory[-minute:]), 1) if memory else None},
         "children_rss_mb": {"first_minute_max": round(max(children[:minute]), 1) if children else None,
                             "last_minute_max": round(max(children[-minute:]), 1) if children else None},
+        "rss_mb_by_minute": [{"minute": k // 60, "server": round(max(memory[k:k + 60]), 1),
+                              "children": round(max(children[k:k + 60]), 1)} for k in range(0, len(memory), 60)],
     }
