@@ -48,13 +48,19 @@ class LookupReplica:
         self._process.start()
         child_end.close()
         self._state = "starting"
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one exchange on the pipe at a time
 
     @property
     def ready(self) -> bool:
         """Whether the process answers (it has built its catalog and is alive)."""
-        self._check_started()
-        return self._state == _READY
+        with self._lock:
+            self._check_started()
+            return self._state == _READY
+
+    @property
+    def pid(self) -> int | None:
+        """The look-up process's id."""
+        return self._process.pid
 
     def answer(self, queries: list[UnsavedQuery]) -> list[UnsavedAnswer | RequestError]:
         """:func:`service.unsaved_lookups.find_unsaved_batch` of ``queries``: in the process when it is ready,
@@ -71,10 +77,13 @@ class LookupReplica:
         return find_unsaved_batch(self._catalog, queries)
 
     def stop(self) -> None:
-        """Stop the process (the server is shutting down)."""
+        """Stop the process (the server is shutting down). A batch being answered ends with EOF and is answered
+        here; the pipe is closed only once no exchange uses it."""
         self._state = "stopped"
         self._process.kill()
-        self._pipe.close()
+        with self._lock:
+            self._pipe.close()
+        self._process.join(10)
 
     def _check_started(self) -> None:
         if self._state != "starting":

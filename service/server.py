@@ -1,8 +1,9 @@
 """``catalog-er serve``: the gRPC server around :class:`service.servicer.CatalogErServicer`.
 
 An asyncio server (``grpc.aio``) on one event-loop thread: look-ups of stored tracks answer from memory on
-the loop; look-ups of unsaved tracks are answered in batches on a thread of their own
-(:class:`service.batching.MicroBatcher`); everything that waits on the database or computes for long (ingest
+the loop; look-ups of unsaved tracks are handed over in batches by a thread of their own
+(:class:`service.batching.MicroBatcher`) to a look-up process with its own copy of the catalog
+(:mod:`service.lookup_replica`); everything that waits on the database or computes for long (ingest
 batches, incremental resolution, audio) runs in a pool of ``workers`` threads, so long calls never hold up
 short ones and no crowd of threads contends for the interpreter lock; and a full resolution runs in a child
 process at low CPU priority (:mod:`service.resolution_process`), so it holds neither the interpreter lock nor

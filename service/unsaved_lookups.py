@@ -27,12 +27,9 @@ def find_unsaved_batch(catalog: LiveCatalog, queries: list[UnsavedQuery]) -> lis
     """Answers to ``queries`` in their order, from ``catalog``'s published snapshot; a query whose track is not
     usable gets the error naming its bad field instead."""
     table, valid, errors = validated_unsaved([track for track, _, _ in queries])
-    results: list[UnsavedAnswer | RequestError] = [errors.get(k) for k in range(len(queries))]  # type: ignore[misc]
-    if valid:
-        found = catalog.find_unsaved_many(table, [queries[k][1] for k in valid], [queries[k][2] for k in valid])
-        for k, answer in zip(valid, found, strict=True):
-            results[k] = answer
-    return results
+    found = iter(catalog.find_unsaved_many(table, [queries[k][1] for k in valid], [queries[k][2] for k in valid])
+                 if valid else ())  # in the order of ``valid``: the positions without an error
+    return [errors[k] if k in errors else next(found) for k in range(len(queries))]
 
 
 def validated_unsaved(tracks: list[pb.Track]) -> tuple[pa.Table, list[int], dict[int, RequestError]]:

@@ -27,6 +27,7 @@ from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.ingest import BATCH_RECORDS, MAX_LISTED_REJECTION_BYTES, MAX_LISTED_REJECTIONS
 from catalog_er.service.page_tokens import MAX_PAGE_TOKEN_CHARS, TOKEN_FORMAT, page_token, parse_page_token
 from catalog_er.service.server import SERVICE_NAME, RunningServer, ServerSettings, start_server
+from tests.messages import track_message
 
 TOKEN = "hostile-test-token"
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -348,9 +349,7 @@ def test_of_two_concurrent_whole_reviews_exactly_one_is_acknowledged(tmp_path: P
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks(iter(pb.IngestTracksRequest(track=pb.Track(
-                track_id=r["track_id"], title=r["title"], artist=r["artist"] or "", album=r["album"] or "",
-                duration_ms=r["duration_ms"] or 0, isrc=r["isrc"] or "")) for r in catalog.tracks.to_pylist()))
+            stub.IngestTracks(iter(pb.IngestTracksRequest(track=track_message(r)) for r in catalog.tracks.to_pylist()))
             stub.Resolve(pb.ResolveRequest(full=True), timeout=300)
             proposals = [m.proposal.proposal_id for m in stub.ListMergeProposals(
                 pb.ListMergeProposalsRequest(status=pb.PROPOSAL_STATUS_OPEN, page_size=20))]

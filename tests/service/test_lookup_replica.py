@@ -18,15 +18,10 @@ from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from catalog_er.service.server import RunningServer, ServerSettings, start_server
 from catalog_er.service.unsaved_lookups import find_unsaved_batch
 from tests.fuzz.served import TOKEN, serve
+from tests.messages import track_message
 from tests.processes import children_of, live_stat
 
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
-
-
-def _track(row: dict, **changes: object) -> pb.Track:
-    row = {**row, **changes}
-    return pb.Track(track_id=row["track_id"], title=row["title"] or "", artist=row["artist"] or "",
-                    album=row["album"] or "", duration_ms=row["duration_ms"] or 0, isrc=row["isrc"] or "")
 
 
 def _wait_until(condition, what: str, seconds: float = 120.0) -> None:
@@ -43,7 +38,7 @@ def served(tmp_path: Path, small_catalog: SyntheticCatalog
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks(pb.IngestTracksRequest(track=_track(r)) for r in small_catalog.tracks.to_pylist())
+            stub.IngestTracks(pb.IngestTracksRequest(track=track_message(r)) for r in small_catalog.tracks.to_pylist())
             stub.Resolve(pb.ResolveRequest(full=True), timeout=300)
             yield running, stub
     finally:
@@ -70,12 +65,12 @@ def test_the_process_answers_as_the_server_and_follows_ingest_and_retraining(
     _wait_until(lambda: replica.ready, "the look-up process is ready")
     rows = small_catalog.tracks.to_pylist()
     for row in rows[:40:4]:
-        query = _track(row, track_id="", album=(row["album"] or "") + " (Deluxe)")
+        query = track_message(row, track_id="", album=(row["album"] or "") + " (Deluxe)")
         assert _unsaved(stub, query) == _here(running, query)
 
     twin = {**rows[7], "track_id": "new-twin", "album": "Another Compilation"}  # a new delivery of rows[7]
-    stub.IngestTracks(iter([pb.IngestTracksRequest(track=_track(twin))]))
-    query = _track(rows[7], track_id="", album="Yet Another Compilation")
+    stub.IngestTracks(iter([pb.IngestTracksRequest(track=track_message(twin))]))
+    query = track_message(rows[7], track_id="", album="Yet Another Compilation")
     stub.FindDuplicates(pb.FindDuplicatesRequest(track_id="new-twin"))  # the server's snapshot has it now
     _wait_until(lambda: "new-twin" in [i for i, _ in _unsaved(stub, query)], "the process sees the new track")
     assert _unsaved(stub, query) == _here(running, query)
@@ -93,12 +88,12 @@ def test_a_dead_look_up_process_costs_no_look_up(served: tuple[RunningServer, pb
     assert replica is not None
     _wait_until(lambda: replica.ready, "the look-up process is ready")
     row = small_catalog.tracks.to_pylist()[3]
-    query = _track(row, track_id="", album="Best Of")
+    query = track_message(row, track_id="", album="Best Of")
     before = _unsaved(stub, query)
-    pid = replica._process.pid
+    pid = replica.pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    replica._process.join(10)
+    _wait_until(functools.partial(_all_ended, {pid}), "the look-up process is dead")
     assert _unsaved(stub, query) == before == _here(running, query)  # answered by the server itself
     assert not replica.ready
     bad = pb.Track(title="")  # a bad request still gets its status
@@ -136,8 +131,8 @@ def test_the_served_process_outlives_its_look_up_process(tmp_path: Path, small_c
     for served in serve(tmp_path / "served.sqlite", log=tmp_path / "served.log"):
         with served.channel() as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks((pb.IngestTracksRequest(track=_track(r)) for r in rows), metadata=AUTH)
-            query = _track(rows[9], track_id="", album="Greatest Hits")
+            stub.IngestTracks((pb.IngestTracksRequest(track=track_message(r)) for r in rows), metadata=AUTH)
+            query = track_message(rows[9], track_id="", album="Greatest Hits")
             _wait_until(functools.partial(_handed_over, stub, query, served.log_lines), "the look-up process is ready")
             before = _unsaved(stub, query)
             children = children_of(served.process.pid)

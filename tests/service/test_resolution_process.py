@@ -30,6 +30,7 @@ from catalog_er.service.resolution_process import (
     resolve_full,
 )
 from catalog_er.service.server import ServerSettings, start_server
+from tests.messages import track_message
 
 NO_DECISIONS = PairDecisions(np.array([], object), np.array([], object), np.array([], bool))
 
@@ -105,9 +106,7 @@ def test_a_resolution_whose_process_dies_fails_unavailable_and_the_server_goes_o
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks(iter(pb.IngestTracksRequest(track=pb.Track(
-                track_id=r["track_id"], title=r["title"], artist=r["artist"] or "", album=r["album"] or "",
-                duration_ms=r["duration_ms"] or 0, isrc=r["isrc"] or "")) for r in catalog.tracks.to_pylist()))
+            stub.IngestTracks(iter(pb.IngestTracksRequest(track=track_message(r)) for r in catalog.tracks.to_pylist()))
             outcome: list[object] = []
             caller = threading.Thread(target=lambda: outcome.append(_status_of(stub.Resolve, pb.ResolveRequest(
                 full=True), timeout=120)))

@@ -30,6 +30,7 @@ from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from tests.fuzz.served import TOKEN, ServedProcess, serve
+from tests.messages import track_message
 from tests.processes import children_of, outlived
 
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -50,19 +51,14 @@ class Rounds:
     problems: list[str] = field(default_factory=list)
 
 
-def _track(row: dict, track_id: str) -> pb.Track:
-    return pb.Track(track_id=track_id, title=row["title"] or "", artist=row["artist"] or "", album=row["album"] or "",
-                    duration_ms=row["duration_ms"] or 0, isrc=row["isrc"] or "")
-
-
 def _ingest(stub: pb_grpc.CatalogErServiceStub, rows: list[dict], rounds: Rounds, id_pool: int,
             rng: random.Random) -> None:
     """One stream of re-deliveries of random catalog rows, upserted into the next ids of the pool."""
     start = rounds.ingest_batches * INGEST_BATCH
     rounds.ingest_batches += 1
     ids = [f"crash-{(start + i) % id_pool}" for i in range(INGEST_BATCH)]
-    stub.IngestTracks(iter([pb.IngestTracksRequest(track=_track(rows[rng.randrange(len(rows))], i)) for i in ids]),
-                      metadata=AUTH, timeout=60)
+    stream = [pb.IngestTracksRequest(track=track_message(rows[rng.randrange(len(rows))], track_id=i)) for i in ids]
+    stub.IngestTracks(iter(stream), metadata=AUTH, timeout=60)
     rounds.acknowledged_tracks.update(ids)
 
 
@@ -134,7 +130,7 @@ def run(work: Path, *, rounds_count: int, tracks: int = 2_000, seed: int = 21, m
     for served in serve(db, log=work / "setup.log"):
         with served.channel() as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks((pb.IngestTracksRequest(track=_track(r, r["track_id"])) for r in rows), metadata=AUTH)
+            stub.IngestTracks((pb.IngestTracksRequest(track=track_message(r)) for r in rows), metadata=AUTH)
             _resolve(stub, rounds)
     for number in range(rounds_count):
         kind = KINDS[number % len(KINDS)]

@@ -37,6 +37,7 @@ from catalog_er.resolver.synthetic import generate_catalog
 from catalog_er.service.api import catalog_er_pb2 as pb
 from catalog_er.service.api import catalog_er_pb2_grpc as pb_grpc
 from tests.fuzz.served import TOKEN, ServedProcess, serve
+from tests.messages import track_message
 from tests.processes import children_of
 
 EXPECTED_STATUSES = frozenset({"OK", "ALREADY_EXISTS"})
@@ -59,12 +60,6 @@ class Load:
     def record(self, started_at: float, origin: float, kind: str, code: str) -> None:
         with self.lock:
             self.calls.append((int(started_at - origin), kind, code, (time.perf_counter() - started_at) * 1000))
-
-
-def _track(row: dict, **changes: object) -> pb.Track:
-    row = {**row, **changes}
-    return pb.Track(track_id=row["track_id"], title=row["title"] or "", artist=row["artist"] or "",
-                    album=row["album"] or "", duration_ms=row["duration_ms"] or 0, isrc=row["isrc"] or "")
 
 
 def _timed(load: Load, origin: float, kind: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -107,7 +102,7 @@ def run(work: Path, *, seconds: float, tracks: int = 20_000, lookup_clients: int
     for served in serve(work / "soak.sqlite", log=work / "server.log"):
         with served.channel() as channel:
             stub = pb_grpc.CatalogErServiceStub(channel)
-            stub.IngestTracks((pb.IngestTracksRequest(track=_track(r)) for r in rows), metadata=AUTH)
+            stub.IngestTracks((pb.IngestTracksRequest(track=track_message(r)) for r in rows), metadata=AUTH)
             stub.Resolve(pb.ResolveRequest(full=True), metadata=AUTH, timeout=1800)
         _drive(served, load, rows, seconds=seconds, clients=(lookup_clients, listing_clients, reviewers, ingesters),
                resolve_every_seconds=resolve_every_seconds, think_seconds=think_seconds, seed=seed,
@@ -133,7 +128,7 @@ def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: floa
                     kind, request = "lookup stored", pb.FindDuplicatesRequest(track_id=row["track_id"], limit=5)
                 else:
                     kind, request = "lookup unsaved", pb.FindDuplicatesRequest(unsaved=pb.UnsavedTrack(
-                        track=_track(row, track_id="", album=(row["album"] or "") + " (Deluxe)")), limit=5)
+                        track=track_message(row, track_id="", album=(row["album"] or "") + " (Deluxe)")), limit=5)
                 _timed(load, origin, kind, stub.FindDuplicates, request, timeout=30)
 
     def list_pages(k: int) -> None:
@@ -175,7 +170,7 @@ def _drive(served: ServedProcess, load: Load, rows: list[dict], *, seconds: floa
                 ids = [f"soak-{k}-{batch_number}-{i}" for i in range(INGEST_BATCH)] if ingest_pool is None else [
                     f"soak-{k}-{(batch_number * INGEST_BATCH + i) % ingest_pool}" for i in range(INGEST_BATCH)]
                 sources = [rows[rng.randrange(len(rows))] for _ in ids]
-                stream = [pb.IngestTracksRequest(track=_track(row, track_id=track_id))
+                stream = [pb.IngestTracksRequest(track=track_message(row, track_id=track_id))
                           for track_id, row in zip(ids, sources, strict=True)]
                 done = _timed(load, origin, "ingest", stub.IngestTracks, iter(stream), metadata=AUTH, timeout=60)
                 if done is not None:
