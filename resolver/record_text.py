@@ -8,7 +8,7 @@ the album matches the record that keeps them in their own columns. Words are ide
 text (stable across runs and processes, so a catalog and a single look-up agree without a shared vocabulary).
 
 Tokenization is vectorized in Arrow (split, dictionary-encode, one CRC per distinct word); similarities of
-many pairs are one sparse row-wise product (scipy), chunked.
+many pairs are one sparse row-wise product (sorted token keys in numpy), chunked.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import csr_matrix
 
 MIN_TOKEN_CHARS = 2
 """Shorter words ("a", "1") carry nothing."""
 MAX_RECORD_CHARS = 1_000
 """Only the first this many characters of a record text are tokenized (bounds the work on hostile input)."""
-_PAIR_CHUNK = 1_000_000
-"""Pairs compared per sparse product (bounds the temporary matrices)."""
+_PAIR_CHUNK = 200_000
+"""Pairs compared per sparse product (bounds the temporary arrays: a few MB per thousand pairs)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,8 @@ class TokenStatistics:
         return (np.log((self.records + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
 
 
-def _unit_rows(tokens: RecordTokens, statistics: TokenStatistics) -> csr_matrix:
-    """``(n, 2³²)`` sparse matrix of each record's IDF weights, rows scaled to unit length."""
+def _unit_rows(tokens: RecordTokens, statistics: TokenStatistics) -> _SparseRows:
+    """Each record's IDF weights as a sparse row, scaled to unit length."""
     weights = statistics.idf(tokens.hashes)
     norms = np.sqrt(np.bincount(tokens.rows, weights=weights.astype(np.float64) ** 2, minlength=tokens.n))
     return _sparse_rows(tokens, weights / np.maximum(norms[tokens.rows], 1e-12).astype(np.float32))
@@ -154,21 +153,52 @@ class RecordWords:
         return out
 
 
-def _rowwise_products(first: csr_matrix, a: np.ndarray, second: csr_matrix, b: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class _SparseRows:
+    """Records as sparse rows over the token hashes: row ``r`` holds ``values[indptr[r]:indptr[r + 1]]`` at the
+    tokens ``hashes[indptr[r]:indptr[r + 1]]``, ascending within the row. ``indptr`` ``(n + 1,)`` int64,
+    ``hashes`` ``(m,)`` int64, ``values`` ``(m,)`` float32."""
+
+    indptr: np.ndarray
+    hashes: np.ndarray
+    values: np.ndarray
+
+    def gathered(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens of ``rows[0]``, ``rows[1]`` … one after another: ``(keys, values)``, where a key is
+        ``i << 32 | hash`` for a token of ``rows[i]`` (so ascending), both ``(sum of the rows' lengths,)``."""
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        positions += np.arange(len(positions), dtype=np.int64)
+        keys = np.repeat(np.arange(len(rows), dtype=np.int64) << 32, lengths)
+        keys |= self.hashes[positions]
+        return keys, self.values[positions]
+
+
+def _rowwise_products(first: _SparseRows, a: np.ndarray, second: _SparseRows, b: np.ndarray) -> np.ndarray:
     """``(len(a),)`` float32 in [0, 1]: the dot product of row ``a[i]`` of ``first`` and row ``b[i]`` of
-    ``second``, in chunks of :data:`_PAIR_CHUNK` pairs (bounds the temporary matrices)."""
+    ``second``: each token of one row looked up among the other's (sorted keys, no per-pair loop), in chunks of
+    :data:`_PAIR_CHUNK` pairs (bounds the temporary arrays)."""
     out = np.empty(len(a), dtype=np.float32)
     for start in range(0, len(a), _PAIR_CHUNK):
         stop = min(start + _PAIR_CHUNK, len(a))
-        products = np.asarray(first[a[start:stop]].multiply(second[b[start:stop]]).sum(axis=1)).ravel()
+        left_keys, left_values = first.gathered(a[start:stop])
+        right_keys, right_values = second.gathered(b[start:stop])
+        products = np.zeros(stop - start, dtype=np.float64)
+        if len(left_keys) and len(right_keys):
+            position = np.minimum(np.searchsorted(right_keys, left_keys), len(right_keys) - 1)
+            shared = right_keys[position] == left_keys
+            weight = left_values[shared].astype(np.float64) * right_values[position[shared]]
+            products = np.bincount(left_keys[shared] >> 32, weights=weight, minlength=stop - start)
         out[start:stop] = np.clip(products, 0.0, 1.0)
     return out
 
 
-def _sparse_rows(tokens: RecordTokens, values: np.ndarray) -> csr_matrix:
-    """``(n, 2³²)`` sparse matrix holding ``values`` (one per token) at each record's token hashes."""
+def _sparse_rows(tokens: RecordTokens, values: np.ndarray) -> _SparseRows:
+    """Each record's row holding ``values`` (one per token) at its token hashes (``tokens`` are sorted by record
+    then hash, so rows come out ascending)."""
     indptr = np.concatenate(([0], np.cumsum(np.bincount(tokens.rows, minlength=tokens.n)))).astype(np.int64)
-    return csr_matrix((values, tokens.hashes.astype(np.int64), indptr), shape=(tokens.n, 1 << 32))
+    return _SparseRows(indptr, tokens.hashes.astype(np.int64), values.astype(np.float32, copy=False))
 
 
 def signature_tokens(tokens: RecordTokens, statistics: TokenStatistics, *, max_share: float

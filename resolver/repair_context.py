@@ -50,7 +50,8 @@ def flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def true_mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean Arrow column as a numpy mask, null → False."""
-    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+    filled = pc.fill_null(values, False) if values.null_count else values
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def int_values(values: pa.Array | pa.ChunkedArray, missing: int) -> np.ndarray:

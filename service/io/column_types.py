@@ -60,6 +60,8 @@ def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Con
     kind = original.type
     unusable = np.zeros(len(original), dtype=bool)
     problem = ""
+    if original.null_count == len(original) and (is_text_or_binary(kind) or pa.types.is_null(kind)):
+        return Converted(pa.nulls(len(original), pa.string()), original, unusable, unusable.copy(), problem)
     if pa.types.is_null(kind):
         text = pa.nulls(len(original), pa.string())
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -78,7 +80,7 @@ def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Con
         raise _type_error(file, field, kind, "string (text, or numbers that can be written as text)")
     stripped = pc.utf8_trim_whitespace(text)
     blank = numpy_mask(pc.equal(pc.utf8_length(stripped), 0))
-    values = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), stripped)
+    values = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), stripped) if blank.any() else stripped
     return Converted(values, original, unusable, blank, problem)
 
 
@@ -177,7 +179,7 @@ def flat_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def numpy_mask(mask: pa.Array) -> np.ndarray:
     """Arrow boolean -> numpy bool, null counted as False."""
-    return mask.fill_null(False).to_numpy(zero_copy_only=False)
+    return (mask.fill_null(False) if mask.null_count else mask).to_numpy(zero_copy_only=False)
 
 
 def is_text_or_binary(kind: pa.DataType) -> bool:

@@ -52,6 +52,7 @@ from catalog_er.resolver.regex_kernels import regex_match
 from catalog_er.service.io.column_types import (
     Converted,
     flat_array,
+    is_text_or_binary,
     numpy_mask,
     to_duration_ms,
     to_int64,
@@ -375,7 +376,7 @@ def _drop_too_long(rejections: _Rejections, frame: _Frame, kept: np.ndarray, tab
     list column of ``table`` is checked but ``skip`` (checked by the caller)."""
     for field in table.schema:
         limit = MAX_FIELD_CHARS.get(field.name)
-        if limit is None or field.name == skip:
+        if limit is None or field.name == skip or _all_within(table[field.name], limit):
             continue
         if field.name in _LIST_FIELDS:
             kept = _drop_long_lists(rejections, frame, kept, table[field.name], field.name, limit)
@@ -383,6 +384,32 @@ def _drop_too_long(rejections: _Rejections, frame: _Frame, kept: np.ndarray, tab
         lengths = pc.utf8_length(to_text(table[field.name], file=rejections.file, field=field.name).values)
         kept = _drop_over(rejections, frame, kept, lengths, field.name, too_long, limit)
     return kept
+
+
+def _all_within(column: pa.ChunkedArray, limit: int) -> bool:
+    """Whether no value of a text, binary or list-of-text ``column`` can exceed ``limit`` characters (nor, for a
+    list, ``MAX_LIST_ITEMS`` items): true when the whole column holds at most ``limit`` bytes of text (a character
+    takes at least one byte) and, for lists, at most ``MAX_LIST_ITEMS`` items in all. Constant time per chunk; a
+    false answer only means the values must be measured one by one."""
+    total_bytes = total_items = 0
+    for chunk in column.chunks:
+        if pa.types.is_list(chunk.type) or pa.types.is_large_list(chunk.type):
+            total_items += _offsets_span(chunk)
+            chunk = chunk.flatten()
+        if not is_text_or_binary(chunk.type):
+            return False
+        total_bytes += _offsets_span(chunk)
+    return total_bytes <= limit and total_items <= MAX_LIST_ITEMS
+
+
+def _offsets_span(chunk: pa.Array) -> int:
+    """Bytes of data (text, binary) or items (lists) a variable-length ``chunk`` holds, read off its offsets."""
+    if len(chunk) == 0:
+        return 0
+    large = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type) or pa.types.is_large_list(
+        chunk.type)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if large else np.int32)
+    return int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
 
 
 def _drop_long_lists(rejections: _Rejections, frame: _Frame, kept: np.ndarray, column: pa.ChunkedArray,
@@ -492,6 +519,8 @@ def show_value(value: object) -> str:
 
 def _quote(values: pa.Array, positions: np.ndarray, template: str) -> list[str]:
     """``template`` with each value at ``positions`` in place of ``{}`` (loops over rejected rows only)."""
+    if len(positions) == 0:
+        return []
     return [
         template.format(show_value(value)) for value in values.take(pa.array(positions, pa.int64())).to_pylist()
     ]

@@ -155,6 +155,31 @@ def test_rare_shared_words_count_more_than_common_ones() -> None:
     assert rare > common
 
 
+def test_record_similarity_is_the_idf_cosine_of_the_word_sets_in_every_chunk(monkeypatch: pytest.MonkeyPatch
+                                                                              ) -> None:
+    """Computed from the definition (each side's distinct words, IDF-weighted, one dot product per pair), with
+    pairs split into chunks of 7 so that a chunk boundary falls inside the run of one record's pairs."""
+    import catalog_er.resolver.record_text as record_text
+
+    monkeypatch.setattr(record_text, "_PAIR_CHUNK", 7)
+    catalog = np.concatenate([CATALOG, texts("", "nina nina vale")])
+    statistics = catalog_statistics()
+    rng = np.random.default_rng(11)
+    left, right = rng.integers(0, len(catalog), 50), rng.integers(0, len(catalog), 50)
+    left[:9] = 0  # one record's pairs running across the first boundary
+
+    def weights(text: str) -> dict[int, float]:
+        hashes = np.array(sorted(crc(*[w for w in text.split() if len(w) >= MIN_TOKEN_CHARS])), dtype=np.uint32)
+        idf = statistics.idf(hashes).astype(np.float64)
+        return dict(zip(hashes.tolist(), (idf / max(np.sqrt((idf ** 2).sum()), 1e-12)).tolist(), strict=True))
+
+    expected = []
+    for a, b in zip(left, right, strict=True):
+        first, second = weights(catalog[a]), weights(catalog[b])
+        expected.append(sum(w * second.get(h, 0.0) for h, w in first.items()) if first and second else np.nan)
+    np.testing.assert_allclose(record_similarity(catalog, left, right, statistics), expected, atol=1e-6)
+
+
 def test_no_pairs_no_work() -> None:
     empty = np.empty(0, np.int64)
     assert record_similarity(CATALOG, empty, empty, catalog_statistics()).shape == (0,)

@@ -78,6 +78,25 @@ def test_a_track_text_over_its_limit_drops_the_row_and_no_other(field: str) -> N
     assert entry["reason"] == f"{field} is {limit + 1} characters long (limit {limit})"
 
 
+@pytest.mark.parametrize("field", ["album", "artist_ids"])
+def test_one_short_record_and_a_slice_of_a_longer_table_are_measured_right(field: str) -> None:
+    """A table whose text fits in a field's limit altogether is accepted without measuring each value: one record
+    at the limit passes and one character more does not; a slice is measured by its own rows, not by the long
+    values of the table it was cut from."""
+    limit = MAX_FIELD_CHARS[field]
+
+    def value(characters: int) -> object:
+        return ["a" * characters] if field == "artist_ids" else "a" * characters
+
+    for characters, kept in ((limit, 1), (limit + 1, 0)):
+        loaded = validate_tracks(pa.Table.from_pylist([_track(**{field: value(characters)})]), "one.parquet")
+        assert loaded.table.num_rows == kept
+    table = pa.Table.from_pylist([_track(track_id="long", **{field: value(limit * 3)}),
+                                  _track(track_id="short", **{field: value(3)})])
+    assert validate_tracks(table.slice(1), "slice.parquet").table["track_id"].to_pylist() == ["short"]
+    assert validate_tracks(table.slice(0, 1), "slice.parquet").table.num_rows == 0
+
+
 def test_lengths_count_characters_after_stripping() -> None:
     rows = [_track(track_id="t1", album=" " * 5_000 + "é" * MAX_NAME_CHARS + " " * 5_000)]
     assert validate_tracks(pa.Table.from_pylist(rows), "tracks.csv").table["album"].to_pylist() == ["é" * 1_000]
