@@ -15,7 +15,8 @@ Same blockers, comparisons and model as the batch pipeline — nothing here matc
 - :attr:`TrackIndex.neighbours` holds every indexed track's scored candidates
   (:class:`resolver.neighbours.ScoredNeighbours`): a stored track's look-up is a slice of it. Built from the
   batch blockers (the pairs a full resolution scores); rows changed later are re-searched with the buckets
-  above and their pairs re-scored.
+  above and their pairs re-scored. An index that only answers unsaved tracks (``stored_lookups=False``) keeps
+  none: it is built and updated without scoring the catalog's own pairs.
 """
 
 from __future__ import annotations
@@ -55,12 +56,15 @@ class TrackIndex:
 
     def __init__(self, features: TrackFeatures, model: FellegiSunterModel, config: ResolverConfig,
                  scored_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, *,
-                 repair_context: RepairContext, statistics: TokenStatistics | None = None) -> None:
+                 repair_context: RepairContext, statistics: TokenStatistics | None = None,
+                 stored_lookups: bool = True) -> None:
         """``features``: of the catalog's tracks, repaired with ``repair_context`` (which look-ups repair with
         too: :meth:`prepare`); ``scored_pairs``: ``(left, right, levels)`` of the batch candidate pairs of
         ``features`` when a resolution has just compared them (otherwise they are found and compared here);
         ``statistics``: the catalog's word frequencies that resolution used (otherwise learned from
-        ``features``). Look-ups and rows added later are weighed with these same statistics."""
+        ``features``). Look-ups and rows added later are weighed with these same statistics.
+        ``stored_lookups``: keep :attr:`neighbours` (False: the index answers unsaved tracks only, and neither
+        building nor updating it scores the catalog's own pairs)."""
         self.features, self.model, self.config, self.repair_context = features, model, config, repair_context
         self.statistics = statistics or TokenStatistics.learn(tokenize(features.record_text))
         self._evidence = _evidence_tables(model)
@@ -70,10 +74,12 @@ class TrackIndex:
         self._buckets = {name: BucketIndex.build(keys, np.arange(len(features)))
                          for name, keys in self._bucket_keys(blockers).items()}
         self._isrc_sorted, self._isrc_rows = _isrc_lookup(features)
-        if scored_pairs is None:
-            pairs = candidate_pairs(features, config=config.blocking, statistics=self.statistics)
-            scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
-        self.neighbours = ScoredNeighbours.from_pairs(len(features), *scored_pairs, model)
+        self.neighbours: ScoredNeighbours | None = None
+        if stored_lookups:
+            if scored_pairs is None:
+                pairs = candidate_pairs(features, config=config.blocking, statistics=self.statistics)
+                scored_pairs = (pairs.left, pairs.right, self._levels(pairs.left, pairs.right))
+            self.neighbours = ScoredNeighbours.from_pairs(len(features), *scored_pairs, model)
 
     def with_rows(self, rows: np.ndarray, features: TrackFeatures) -> TrackIndex:
         """A new index where row ``rows[i]`` holds row ``i`` of ``features``; ``rows`` at or past the end are
@@ -81,7 +87,7 @@ class TrackIndex:
 
         Only the changed rows are hashed; each band's sorted keys are rebuilt from the old ones by dropping
         the replaced rows and merging the new keys in (no full re-sort); the changed rows' candidates are
-        searched and scored, and merged into :attr:`neighbours`."""
+        searched and scored, and merged into :attr:`neighbours` (when the index keeps them)."""
         n_old = len(self.features)
         appended = rows >= n_old
         if not np.array_equal(rows[appended], n_old + np.arange(int(appended.sum()))):
@@ -95,6 +101,9 @@ class TrackIndex:
         keys = self._bucket_keys(text_blockers(features, self.config.blocking))
         new._buckets = {name: self._buckets[name].merged(blocker_keys, rows) for name, blocker_keys in keys.items()}
         new._isrc_sorted, new._isrc_rows = _isrc_lookup(new.features)
+        new.neighbours = None
+        if self.neighbours is None:
+            return new
         query, found = new._candidates(features, keys, query_rows=rows)
         changed, other = rows[query], found
         distinct = changed != other
@@ -218,7 +227,8 @@ class TrackIndex:
 
     def neighbour_rows(self, row: int) -> np.ndarray:
         """Indexed row ``row``'s candidates (int64 rows, ascending): the rows its look-up scores."""
-        return np.sort(self.neighbours.target[self.neighbours.of(row)]).astype(np.int64)
+        neighbours = self._scored_neighbours()
+        return np.sort(neighbours.target[neighbours.of(row)]).astype(np.int64)
 
     def rescored_matches(self, row: int, audio: AudioEvidence, *, limit: int | None = None,
                          min_probability: float = 0.0) -> list[Match]:
@@ -231,12 +241,17 @@ class TrackIndex:
     def stored_matches(self, row: int, *, limit: int | None = None, min_probability: float = 0.0) -> list[Match]:
         """Indexed row ``row``'s scored candidates from :attr:`neighbours`, most likely first (at most
         ``limit``, at least ``min_probability``)."""
-        entries = self.neighbours.of(row)
-        probability = self.neighbours.probability[entries]
+        neighbours = self._scored_neighbours()
+        entries = neighbours.of(row)
+        probability = neighbours.probability[entries]
         kept = int(np.searchsorted(-probability, -min_probability, side="right"))  # sorted descending
         chosen = slice(entries.start, entries.start + min(kept, len(probability) if limit is None else limit))
-        return self._matches(self.neighbours.target[chosen], self.neighbours.probability[chosen],
-                             self.neighbours.levels[chosen])
+        return self._matches(neighbours.target[chosen], neighbours.probability[chosen], neighbours.levels[chosen])
+
+    def _scored_neighbours(self) -> ScoredNeighbours:
+        if self.neighbours is None:
+            raise RuntimeError("this index answers unsaved tracks only (built with stored_lookups=False)")
+        return self.neighbours
 
     def _matches(self, rows: np.ndarray, probability: np.ndarray, levels: np.ndarray) -> list[Match]:
         """:class:`Match` objects, evidence labelled per comparison, for already ranked candidates."""

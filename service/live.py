@@ -76,10 +76,16 @@ class LiveCatalog:
     """See the module docstring. Thread-safe: readers take the current snapshot, writers swap it."""
 
     def __init__(self, store: Store, config: ResolverConfig | None = None, *,
-                 run_full: Callable[[FullResolutionInput], FullResolutionOutput] = resolve_full) -> None:
+                 run_full: Callable[[FullResolutionInput], FullResolutionOutput] = resolve_full,
+                 unsaved_only: bool = False) -> None:
         """``run_full``: how a full resolution's computation runs (here by default; the server passes
-        :meth:`service.resolution_process.ResolutionProcess.resolve` to run it in a child process)."""
+        :meth:`service.resolution_process.ResolutionProcess.resolve` to run it in a child process).
+        ``unsaved_only``: a copy that only answers look-ups of unsaved tracks (the server's look-up process):
+        it never writes to ``store`` (a model it has to train stays in memory), and its index keeps no scored
+        neighbours (:class:`resolver.online.TrackIndex` with ``stored_lookups=False``), so following the
+        catalog costs it no pair scoring; stored look-ups and resolutions are refused."""
         self.store, self.config, self._run_full = store, config or ResolverConfig(), run_full
+        self.unsaved_only = unsaved_only
         self._lock = threading.RLock()  # taken to advance the published snapshot
         self._resolving = threading.Lock()
         self._counting = threading.Lock()
@@ -133,8 +139,7 @@ class LiveCatalog:
         tracks, versions, row_of = _merge(old, changed, changed_versions)
         self._reload_fingerprints()
         if tracks.num_rows >= 2 and self._model is None:
-            self._model = self._saved_model() or self._save_model(
-                score_tracks(tracks, config=self.config, timer=StageTimer(None)).model)
+            self._model = self._saved_model() or self._trained_model(tracks)
             self.model_generation += 1
         index = old.index
         if self._model is not None:
@@ -164,7 +169,7 @@ class LiveCatalog:
         if old.index is None or old.index.model is not model:
             context = RepairContext.learn(tracks)
             return TrackIndex(extract_track_features(tracks, context=context), model, self.config,
-                              repair_context=context)
+                              repair_context=context, stored_lookups=not self.unsaved_only)
         changed = np.flatnonzero(versions > _max_version(old))
         if len(changed) == 0:
             return old.index
@@ -180,6 +185,11 @@ class LiveCatalog:
         except (ModelMismatchError, json.JSONDecodeError) as error:
             log.warning("the saved track model is not reused; training a new one", extra={"reason": str(error)})
             return None
+
+    def _trained_model(self, tracks: pa.Table) -> FellegiSunterModel:
+        """A model trained on ``tracks`` (no resolution has saved one yet), saved unless this copy never writes."""
+        model = score_tracks(tracks, config=self.config, timer=StageTimer(None)).model
+        return model if self.unsaved_only else self._save_model(model)
 
     def _save_model(self, model: FellegiSunterModel) -> FellegiSunterModel:
         self.store.set_meta("track_model", json.dumps(model_parameters(model)))
@@ -200,6 +210,7 @@ class LiveCatalog:
     def find_stored(self, track_id: str, limit: int, min_confidence: float) -> tuple[list[tuple[str, Match]], int]:
         """A stored track's likely duplicates, best first (at most ``limit``, at least ``min_confidence``), with
         audio verified when both sides have it, and how many candidates were scored."""
+        self._refuse_if_unsaved_only("a stored track's look-up")
         view = self._view
         if track_id not in view.row_of:
             raise NotFoundError(f"track_id {show_value(track_id)} is not stored")
@@ -237,6 +248,10 @@ class LiveCatalog:
         found = index.find_many(index.prepare(tracks), limits, min_confidences)
         return [(self._ranked(view, matches), scored) for matches, scored in found]
 
+    def _refuse_if_unsaved_only(self, what: str) -> None:
+        if self.unsaved_only:
+            raise RuntimeError(f"{what} needs the server's catalog: this copy answers unsaved tracks only")
+
     def _ready(self, view: _View) -> TrackIndex:
         if view.index is None:
             raise NotReadyError("the catalog holds fewer than two tracks: nothing to match against yet")
@@ -255,6 +270,7 @@ class LiveCatalog:
     def resolve(self, *, full: bool) -> ResolveStats:
         """Resolve the catalog: incremental (the tracks new records can affect, with the trained model) unless
         ``full`` or nothing was resolved yet; then retrain and regroup everything, artists included."""
+        self._refuse_if_unsaved_only("a resolution")
         started = time.perf_counter()
         with self._resolving:  # one resolution at a time; look-ups and refreshes go on meanwhile
             view = self.refresh()

@@ -3,9 +3,10 @@
 An unsaved look-up costs 7–11 ms of interpreter time (validation, repairs, normalization, hashing, scoring),
 most of it fixed per call. In the server that time is taken from the one interpreter lock the event loop, the
 ingest streams and the stored look-ups share; on a busy server look-ups queued behind one another. The look-up
-process answers them on another core: it opens the same SQLite file (read-only use: it never writes), keeps its
-own :class:`service.live.LiveCatalog` over it, and answers batches the server's look-up thread sends over a
-pipe (tracks as proto bytes; answers as ids and matches).
+process answers them on another core: it opens the same SQLite file, keeps its own
+:class:`service.live.LiveCatalog` over it (``unsaved_only``: it never writes, and its index scores none of the
+catalog's own pairs, so it holds less than the server's and catches up faster), and answers batches the server's
+look-up thread sends over a pipe (tracks as proto bytes; answers as ids and matches).
 
 It follows the server's catalog: each batch carries the server's count of announced store changes and of track
 models; when the first moved, the process refreshes its snapshot in the background (answering from the last one
@@ -122,7 +123,7 @@ class _FollowingCatalog:
 
     def __init__(self, db_path: Path, config: ResolverConfig) -> None:
         self._db_path, self._config = db_path, config
-        self.catalog = LiveCatalog(Store(db_path), config)
+        self.catalog = LiveCatalog(Store(db_path), config, unsaved_only=True)
         self._changes: int | None = None
         self._model_generation: int | None = None
         self._catching_up: threading.Thread | None = None
@@ -148,7 +149,7 @@ class _FollowingCatalog:
 
     def _rebuild(self) -> None:
         """A new catalog over the file (its saved model is the one just trained), swapped in once built."""
-        old, self.catalog = self.catalog, LiveCatalog(Store(self._db_path), self._config)
+        old, self.catalog = self.catalog, LiveCatalog(Store(self._db_path), self._config, unsaved_only=True)
         old.store.close()
 
 

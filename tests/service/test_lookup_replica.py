@@ -144,3 +144,39 @@ def test_the_served_process_outlives_its_look_up_process(tmp_path: Path, small_c
                 assert _unsaved(stub, query) == before
             assert served.alive()
             assert any("stopped answering" in line for line in served.log_lines)
+
+
+def test_a_copy_for_unsaved_look_ups_writes_nothing_scores_no_stored_pairs_and_answers_the_same(
+        tmp_path: Path, small_catalog: SyntheticCatalog) -> None:
+    from catalog_er.service.live import LiveCatalog
+    from catalog_er.service.store import Store
+    from catalog_er.service.unsaved_lookups import validated_unsaved
+
+    store = Store(tmp_path / "copy.sqlite")
+    store.upsert_tracks(small_catalog.tracks.slice(0, 1_500))
+    copy = LiveCatalog(store, unsaved_only=True)  # no resolution yet: it trains a model for itself
+    assert store.get_meta("track_model") is None
+    assert copy.refresh().index is not None and copy.refresh().index.neighbours is None
+    with pytest.raises(RuntimeError, match="unsaved tracks only"):
+        copy.find_stored(small_catalog.tracks["track_id"][0].as_py(), 5, 0.0)
+    with pytest.raises(RuntimeError, match="unsaved tracks only"):
+        copy.resolve(full=True)
+
+    catalog = LiveCatalog(store)  # trains the same model on the same tracks, and saves it
+    assert store.get_meta("track_model") is not None
+    store.upsert_tracks(small_catalog.tracks.slice(1_500, 300))  # both follow an ingest
+    for follower in (copy, catalog):
+        follower.mark_stale()
+        assert len(follower.refresh().index) == 1_800
+    rows = small_catalog.tracks.to_pylist()
+    queries = [track_message(row, track_id="", album=(row["album"] or "") + " (Deluxe)") for row in rows[:1_800:90]]
+    table, valid, _ = validated_unsaved(queries)
+    limits, floors = [5] * len(valid), [0.0] * len(valid)
+
+    def answers(live: LiveCatalog) -> list:
+        return [[(i, round(m.probability, 9)) for i, m in found] for found, _ in
+                live.find_unsaved_many(table, limits, floors)]
+
+    assert answers(copy) == answers(catalog)
+    assert any(answers(catalog))
+    store.close()
