@@ -184,13 +184,14 @@ def _rowwise_products(first: _SparseRows, a: np.ndarray, second: _SparseRows, b:
         stop = min(start + _PAIR_CHUNK, len(a))
         left_keys, left_values = first.gathered(a[start:stop])
         right_keys, right_values = second.gathered(b[start:stop])
-        products = np.zeros(stop - start, dtype=np.float64)
-        if len(left_keys) and len(right_keys):
-            position = np.minimum(np.searchsorted(right_keys, left_keys), len(right_keys) - 1)
-            shared = right_keys[position] == left_keys
-            weight = left_values[shared].astype(np.float64) * right_values[position[shared]]
-            products = np.bincount(left_keys[shared] >> 32, weights=weight, minlength=stop - start)
-        out[start:stop] = np.clip(products, 0.0, 1.0)
+        if not (len(left_keys) and len(right_keys)):
+            out[start:stop] = 0.0
+            continue
+        position = np.minimum(np.searchsorted(right_keys, left_keys), len(right_keys) - 1)
+        shared = right_keys[position] == left_keys
+        weight = left_values[shared].astype(np.float64) * right_values[position[shared]]
+        out[start:stop] = np.clip(np.bincount(left_keys[shared] >> 32, weights=weight, minlength=stop - start),
+                                  0.0, 1.0)
     return out
 
 
