@@ -207,7 +207,9 @@ class BucketIndex:
     def merged(self, keys: np.ndarray, rows: np.ndarray) -> BucketIndex:
         """This index with every key of ``rows`` replaced by ``keys`` (``(len(rows), bands)``): the old keys of
         those rows dropped, the new ones merged in (no full re-sort)."""
-        keep = ~np.isin(self.rows, rows)
+        replaced = np.zeros(max(int(rows.max(initial=-1)), int(self.rows.max(initial=-1))) + 1, dtype=bool)
+        replaced[rows] = True  # a mask over row numbers: no sort of the whole index (np.isin would sort it)
+        keep = ~replaced[self.rows]
         kept_keys, kept_rows = self.keys[keep], self.rows[keep]
         added = BucketIndex.build(keys, rows)
         position = np.searchsorted(kept_keys, added.keys, side="right")

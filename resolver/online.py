@@ -100,7 +100,7 @@ class TrackIndex:
         new._sort_by_duration, new._smeared_only = self._sort_by_duration, self._smeared_only
         keys = self._bucket_keys(text_blockers(features, self.config.blocking))
         new._buckets = {name: self._buckets[name].merged(blocker_keys, rows) for name, blocker_keys in keys.items()}
-        new._isrc_sorted, new._isrc_rows = _isrc_lookup(new.features)
+        new._isrc_sorted, new._isrc_rows = self._isrc_merged(rows, features.isrc)
         new.neighbours = None
         if self.neighbours is None:
             return new
@@ -131,6 +131,18 @@ class TrackIndex:
                 signed[key] = blocker.signatures(self.config.blocking, self.statistics)
             out[name] = blocker.bucket_keys(signed.get(key))
         return out
+
+    def _isrc_merged(self, rows: np.ndarray, isrcs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ISRC look-up with rows ``rows`` holding ``isrcs`` now: their old entries dropped and the new ones
+        inserted where they sort (O(n) moves and O(k log n) comparisons, no re-sort of the catalog's ISRCs; the
+        rows of one ISRC may then be out of row order, which no look-up depends on)."""
+        replaced = np.zeros(max(int(rows.max(initial=-1)), len(self._isrc_rows) - 1) + 1, dtype=bool)
+        replaced[rows] = True
+        keep = ~replaced[self._isrc_rows]
+        kept_isrcs, kept_rows = self._isrc_sorted[keep], self._isrc_rows[keep]
+        order = np.argsort(isrcs, kind="stable")
+        position = np.searchsorted(kept_isrcs, isrcs[order], side="right")
+        return np.insert(kept_isrcs, position, isrcs[order]), np.insert(kept_rows, position, rows[order])
 
     def _levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """``(len(left), n_comparisons)`` comparison levels of indexed rows' pairs (text and metadata only)."""

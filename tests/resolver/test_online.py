@@ -128,6 +128,33 @@ def test_appended_copy_is_found_from_both_sides(small_catalog: SyntheticCatalog,
     assert len(index.neighbours.indptr) == n + 1  # the old index is untouched
 
 
+def test_an_updated_index_finds_what_one_built_afresh_finds(small_catalog: SyntheticCatalog, index: TrackIndex
+                                                            ) -> None:
+    """Rows replaced (one takes another's ISRC, one loses its own) and rows appended: the buckets and the ISRC
+    look-up, merged rather than rebuilt, give every query the candidates an index built on the final features
+    gives it; an index for unsaved tracks only (no neighbours) finds the same."""
+    rows = small_catalog.tracks.to_pylist()
+    with_isrc = [k for k, row in enumerate(rows) if row["isrc"]]
+    a, b, c, d = with_isrc[:4]
+    changed = [{**rows[a], "isrc": rows[b]["isrc"]}, {**rows[c], "isrc": None, "title": "Zqxv Unheard Of"},
+               {**rows[d], "track_id": "copy-d"}, {**rows[b], "track_id": "copy-b", "album": "Deluxe"}]
+    n = len(index)
+    update = extract_track_features(pa.Table.from_pylist(changed, schema=small_catalog.tracks.schema),
+                                    context=index.repair_context)
+    for stored_lookups in (True, False):
+        start = TrackIndex(index.features, index.model, index.config, repair_context=index.repair_context,
+                           statistics=index.statistics, stored_lookups=stored_lookups)
+        updated = start.with_rows(np.array([a, c, n, n + 1]), update)
+        fresh = TrackIndex(updated.features, index.model, index.config, repair_context=index.repair_context,
+                           statistics=index.statistics, stored_lookups=False)
+        queries = updated.features.take(np.array([a, b, c, d, n, n + 1, 0, 1, 2])).concat(
+            index.features.take(np.array([a, c])))  # the replaced rows as they were: their old keys must be gone
+        for found, expected in zip(updated.candidates(queries), fresh.candidates(queries), strict=True):
+            np.testing.assert_array_equal(found, expected)
+        assert (updated.neighbours is None) == (not stored_lookups)
+        assert set(updated.candidate_rows(updated.features.take(np.array([b])))) >= {a, b, n + 1}
+
+
 def _crowded_catalog(small_catalog: SyntheticCatalog) -> pa.Table:
     """The small catalog with an ISRC shared by 230 deliveries (a data error, over ``max_isrc_block_size``), 90
     songs called "Intro" (a title bucket over ``max_bucket_size``) and 20 scraped copies of catalog songs (the
