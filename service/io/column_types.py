@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from catalog_er.resolver.regex_kernels import regex_match, regex_replace
 from catalog_er.service.errors import SchemaError
+from catalog_er.service.io.legacy_text import decode_legacy
 
 LIST_SEPARATOR = ";"
 """Separator used to split a plain-text ``artist_ids`` / ``genres`` value into a list."""
@@ -46,20 +47,23 @@ class Converted:
     unusable: np.ndarray  # bool: a value was present but could not be converted
     blank: np.ndarray  # bool: a text value was present but empty after stripping
     problem: str = ""  # what is wrong with the unusable values, e.g. "cannot be read as a whole number"
+    decoded: np.ndarray | None = None  # bool: bytes that were not UTF-8, read in ``encoding`` (service.io.legacy_text)
+    encoding: str = ""
 
 
 def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
     """Convert a column to stripped ``string`` values, blank -> null.
 
     Accepts text, integers and decimals (written as text), floats (whole ones without a fraction, NaN as
-    null, infinities unusable), UTF-8 binary (invalid UTF-8 is unusable) and, for ``release_date`` only,
+    null, infinities unusable), binary (UTF-8; the values that are not are read in the legacy encoding the
+    column most likely used, :mod:`service.io.legacy_text`, and marked ``decoded``) and, for ``release_date`` only,
     dates and timestamps (``YYYY-MM-DD``). Any other type raises ``SchemaError`` naming ``file`` and
     ``field``.
     """
     original = flat_array(column)
     kind = original.type
     unusable = np.zeros(len(original), dtype=bool)
-    problem = ""
+    problem, decoded, encoding = "", None, ""
     if original.null_count == len(original) and (is_text_or_binary(kind) or pa.types.is_null(kind)):
         return Converted(pa.nulls(len(original), pa.string()), original, unusable, unusable.copy(), problem)
     if pa.types.is_null(kind):
@@ -67,8 +71,7 @@ def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Con
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = original.cast(pa.string())
     elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-        text, unusable = _as_text(original)
-        problem = "is not valid UTF-8 text"
+        text, decoded, encoding = decode_binary(original)
     elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
         text = original.cast(pa.string())
     elif pa.types.is_floating(kind):
@@ -81,7 +84,7 @@ def to_text(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Con
     stripped = pc.utf8_trim_whitespace(text)
     blank = numpy_mask(pc.equal(pc.utf8_length(stripped), 0))
     values = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), stripped) if blank.any() else stripped
-    return Converted(values, original, unusable, blank, problem)
+    return Converted(values, original, unusable, blank, problem, decoded, encoding)
 
 
 def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Converted:
@@ -89,7 +92,7 @@ def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Co
 
     Accepts any integer type (``uint64`` values above the ``int64`` range are unusable), floats and
     decimals with whole values (NaN is null) and numeric text such as ``" +215000 "`` or ``"2.15e5"`` (binary
-    is read as UTF-8 text; invalid UTF-8 is unusable); other values are unusable. Any other type raises
+    is read as text, as :func:`to_text` reads it); other values are unusable. Any other type raises
     ``SchemaError`` naming ``file`` and ``field``.
     """
     original = flat_array(column)
@@ -107,9 +110,7 @@ def to_int64(column: pa.ChunkedArray | pa.Array, *, file: str, field: str) -> Co
     elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values, unusable = _float_whole(original.cast(pa.float64()))
     elif is_text_or_binary(kind):
-        text, undecodable = _as_text(original)
-        values, unusable = _text_whole(text)
-        unusable |= undecodable
+        values, unusable = _text_whole(_as_text(original))
     else:
         raise _type_error(file, field, kind, "int64 (whole numbers, or text holding them)")
     blank = np.zeros(len(original), dtype=bool)
@@ -129,7 +130,7 @@ def to_duration_ms(column: pa.ChunkedArray | pa.Array, *, file: str, field: str)
     numbers = to_int64(column, file=file, field=field)
     if not numbers.unusable.any() or not is_text_or_binary(numbers.original.type):
         return replace(numbers, problem=DURATION_PROBLEM)
-    text, _ = _as_text(numbers.original)
+    text = _as_text(numbers.original)
     durations = _text_duration_ms(pc.utf8_trim_whitespace(text))
     found = numbers.unusable & numpy_mask(durations.is_valid())
     values = pc.if_else(pa.array(found), durations, numbers.values)
@@ -205,11 +206,11 @@ def _clean_lists(lists: pa.ListArray) -> pa.ListArray:
     )
 
 
-def _as_text(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Text or binary -> ``string``, with a mask of the values that are not valid UTF-8 (then null)."""
+def _as_text(values: pa.Array) -> pa.Array:
+    """Text or binary -> ``string`` (binary as :func:`decode_binary` reads it)."""
     if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-        return _decode_utf8(values)
-    return values.cast(pa.string()), np.zeros(len(values), dtype=bool)
+        return decode_binary(values)[0]
+    return values.cast(pa.string())
 
 
 def _text_duration_ms(text: pa.Array) -> pa.Array:
@@ -239,8 +240,10 @@ def _milliseconds(parts: pa.Array) -> pa.Array:
     return pc.round(pc.multiply(total_seconds, 1000.0)).cast(pa.int64())
 
 
-def _decode_utf8(binary: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Binary -> string; values that are not valid UTF-8 become null and are marked unusable."""
+def decode_binary(binary: pa.Array) -> tuple[pa.Array, np.ndarray | None, str]:
+    """Binary -> string: UTF-8, and the values that are not read together in their likely legacy encoding
+    (:func:`service.io.legacy_text.decode_legacy`). Returns the text, a mask of those values (None when every
+    value was UTF-8) and the encoding they were read in."""
     invalid = np.zeros(len(binary), dtype=bool)
 
     def find_invalid(values: pa.Array, start: int) -> None:  # bisection: a few casts per bad value
@@ -255,9 +258,14 @@ def _decode_utf8(binary: pa.Array) -> tuple[pa.Array, np.ndarray]:
             find_invalid(values.slice(half), start + half)
 
     find_invalid(binary, 0)
-    if invalid.any():
-        binary = pc.if_else(pa.array(invalid), pa.scalar(None, binary.type), binary)
-    return binary.cast(pa.string()), invalid
+    if not invalid.any():
+        return binary.cast(pa.string()), None, ""
+    positions = np.flatnonzero(invalid)
+    texts, encoding = decode_legacy(binary.take(pa.array(positions)).to_pylist())
+    valid_text = pc.if_else(pa.array(invalid), pa.scalar(None, binary.type), binary).cast(pa.string())
+    full = np.array(valid_text.to_pylist(), dtype=object)
+    full[positions] = texts
+    return pa.array(full.tolist(), pa.string()), invalid, encoding
 
 
 def _float_text(numbers: pa.Array) -> tuple[pa.Array, np.ndarray]:

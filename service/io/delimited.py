@@ -2,9 +2,10 @@
 
 The first record must name the columns. Every contract column is read as raw bytes (``binary``): nothing is
 inferred, so ``"007"`` and ``"1999"`` stay text and the validator converts each column exactly as it converts
-a Parquet text column, reading the bytes as UTF-8 (a value that is not valid UTF-8 is an unusable value, never
-an error about the whole file). Quoted values may hold the delimiter, quotes (doubled) and line breaks. A
-record with more or fewer fields than the header is a dropped row in the rejected report. Row numbers are
+a Parquet text column (the dump reader first reads the bytes as UTF-8, or those that are not in the file's likely
+legacy encoding: :func:`service.io.parts.with_text_decoded`; never an error about the whole file). Quoted values
+may hold the delimiter, quotes (doubled) and line breaks. A record with more or fewer fields than the header is a
+dropped row in the rejected report. Row numbers are
 0-based record numbers after the header (a quoted value spanning lines is one record; blank lines are skipped).
 """
 

@@ -53,6 +53,7 @@ from catalog_er.service.io.parts import (
     PartFile,
     RawPart,
     join_parts,
+    with_text_decoded,
 )
 from catalog_er.service.io.validation import (
     LoadedTable,
@@ -130,7 +131,9 @@ def read_dump(path: str | Path, schema: pa.Schema, required: Sequence[str]) -> R
     several = len(files) > 1
     if several:
         files = [file for file in files if Path(file.path).stat().st_size > 0]
-    parts = [_READERS[file.format](file, schema, required) for file in files]
+    id_field = "artist_id" if "artist_id" in schema.names else "track_id"
+    decoded = [with_text_decoded(_READERS[file.format](file, schema, required), file, id_field) for file in files]
+    parts = [part for part, _ in decoded]
     if sum(part.table.num_rows + part.rejected.num_rows for part in parts) == 0:
         raise EmptyInputError(f"{label}: no rows in any of the files" if several else f"{label}: the file has no rows",
                               path=str(path))
@@ -141,7 +144,8 @@ def read_dump(path: str | Path, schema: pa.Schema, required: Sequence[str]) -> R
         np.repeat(np.arange(len(parts), dtype=np.int64), [part.table.num_rows for part in parts]),
         np.concatenate([part.rows for part in parts]),
     )
-    rejected = pa.concat_tables([part.rejected for part in parts]) if parts else REJECTED_SCHEMA.empty_table()
+    rejected = pa.concat_tables([part.rejected for part in parts] + [report for _, report in decoded]
+                                ) if parts else REJECTED_SCHEMA.empty_table()
     return RawDump(table, origins, rejected)
 
 

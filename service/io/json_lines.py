@@ -8,8 +8,8 @@ The whole file is parsed at once. When pyarrow refuses it, the file is parsed ag
 the line pyarrow names: a line pyarrow cannot read on its own (not a JSON object, a repeated key, a list mixing
 text and numbers) becomes a dropped row in the rejected report, and pieces whose values differ in type (``7``
 in one line, ``"7a"`` in the next) are read apart and joined as :func:`service.io.parts.join_parts` joins part
-files. A string value that is not valid UTF-8 is an unusable value (the column is read as binary), as in a
-CSV file.
+files. A string value that is not valid UTF-8 makes pyarrow read its column as binary, which is then read as a
+CSV file's columns are (UTF-8, or the file's likely legacy encoding).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from catalog_er.resolver.records import REJECTED_SCHEMA
 from catalog_er.service.errors import SchemaError
-from catalog_er.service.io.column_types import is_text_or_binary, to_text, to_text_list
-from catalog_er.service.io.validation import ROW_DROPPED, show_value
+from catalog_er.service.io.column_types import decode_binary, flat_array, is_text_or_binary, to_text, to_text_list
+from catalog_er.service.io.validation import FIELD_DECODED, ROW_DROPPED, show_value, shown_ids
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,38 @@ class RawPart:
     table: pa.Table
     rows: np.ndarray
     rejected: pa.Table
+
+
+def with_text_decoded(part: RawPart, file: PartFile, id_field: str) -> tuple[RawPart, pa.Table]:
+    """``part`` with each binary column read as text, and a ``field decoded`` rejected-report entry for each value
+    that was not UTF-8 and was read in the legacy encoding its column most likely uses
+    (:func:`service.io.column_types.decode_binary`). Done per file, where one encoding was used: a dump whose
+    files come from different sources may mix them. ``id_field`` names the report's ``id``."""
+    table, found = part.table, []
+    for index, name in enumerate(table.column_names):
+        if not (pa.types.is_binary(table.schema.field(name).type) or pa.types.is_large_binary(
+                table.schema.field(name).type)):
+            continue
+        original = flat_array(table[name])
+        text, decoded, encoding = decode_binary(original)
+        table = table.set_column(index, name, text)
+        if decoded is not None:
+            found.append((name, original, text, np.flatnonzero(decoded), encoding))
+    entries = [REJECTED_SCHEMA.empty_table()]
+    ids = table[id_field] if id_field in table.column_names else pa.nulls(table.num_rows, pa.string())
+    for name, original, text, positions, encoding in found:
+        taken = pa.array(positions, pa.int64())
+        reasons = [f"{name} {show_value(raw)} is not UTF-8: read as {encoding} {show_value(read)}"
+                   for raw, read in zip(original.take(taken).to_pylist(), text.take(taken).to_pylist(), strict=True)]
+        entries.append(pa.table({
+            "file": pa.repeat(file.path, len(positions)),
+            "row": pa.array(part.rows[positions], pa.int64()),
+            "id": shown_ids(flat_array(ids).take(taken).cast(pa.string())),
+            "field": pa.repeat(name, len(positions)),
+            "reason": pa.array(reasons, pa.string()),
+            "action": pa.repeat(FIELD_DECODED, len(positions)),
+        }, schema=REJECTED_SCHEMA))
+    return RawPart(table, part.rows, part.rejected), pa.concat_tables(entries)
 
 
 def malformed_rows(file: PartFile, rows: Sequence[int], problems: Sequence[str], texts: Sequence[str]) -> pa.Table:

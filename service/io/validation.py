@@ -12,8 +12,11 @@ Conversions, all vectorized (applied per column, never per row; implemented in `
   types.
 - Text columns: surrounding whitespace is stripped and a blank value counts as null. Integers and decimals
   are written as text (the song "1999"); floats too, whole ones without a fraction (``42.0`` -> ``"42"``)
-  and NaN as null. Binary columns (how CSV files are read) are read as UTF-8; a value that is not valid
-  UTF-8 is unusable. ``release_date`` also accepts date and timestamp columns (written as ``YYYY-MM-DD``).
+  and NaN as null. Binary columns (how CSV files are read) are read as UTF-8; the values of a column that are
+  not valid UTF-8 are read in the legacy encoding they most likely use (``service.io.legacy_text``: Windows-1252
+  unless the values read clearly better as Cyrillic, Greek, Central European, Japanese, Chinese or Korean text),
+  each with a ``field decoded`` entry (a dump's files are decoded one by one: ``service.io.parts``).
+  ``release_date`` also accepts date and timestamp columns (written as ``YYYY-MM-DD``).
 - Whole-number columns (``duration_ms``, ``plays``): any integer type; floats and decimals with whole
   values (NaN is null); numeric text such as ``"215000"``, ``" +215000 "`` or ``"2.15e5"``. Anything else is
   unusable, except in ``duration_ms``, which also reads duration text as milliseconds: ``"4:05"``,
@@ -62,6 +65,8 @@ from catalog_er.service.io.column_types import (
 
 ROW_DROPPED = "row dropped"
 FIELD_NULLED = "field nulled"
+FIELD_DECODED = "field decoded"
+"""The value was not UTF-8 and was read in a legacy encoding (``service.io.legacy_text``); row and value kept."""
 MAX_DURATION_MS = 24 * 60 * 60 * 1000
 """Longest plausible track: longer durations are export errors (seconds x 1000 twice, epoch times)."""
 MAX_SHOWN_CHARS = 80
@@ -158,7 +163,7 @@ class _Rejections:
         columns = [
             files,
             pa.array(frame.rows[positions], pa.int64()),
-            _shown_ids(frame.ids.take(pa.array(positions))),
+            shown_ids(frame.ids.take(pa.array(positions))),
             pa.repeat(field, count),
             pa.array(reasons, pa.string()),
             pa.repeat(action, count),
@@ -204,6 +209,8 @@ def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, n
     kept = _drop_bad_names(rejections, frame, kept, name, name_field, max_chars)
     kept = _drop_too_long(rejections, frame, kept, table, skip=name_field)
     kept = _drop_duplicates(rejections, frame, kept, id_field)
+    for column, field in ((ids, id_field), (name, name_field)):
+        _report_decoded(rejections, frame, column, field, kept)
     return _NamedRows(table.filter(pa.array(kept)), frame.take(kept), name.values.filter(pa.array(kept)), rejections)
 
 
@@ -472,7 +479,20 @@ def _optional(table: pa.Table, target: pa.Field, rejections: _Rejections, frame:
     positions = np.flatnonzero(column.unusable)
     reasons = _quote(column.original, positions, f"{target.name} {{}} {column.problem}")
     rejections.add(frame, positions, target.name, reasons, FIELD_NULLED)
+    _report_decoded(rejections, frame, column, target.name, np.ones(table.num_rows, dtype=bool))
     return column.values
+
+
+def _report_decoded(rejections: _Rejections, frame: _Frame, column: Converted, field: str, kept: np.ndarray) -> None:
+    """One ``field decoded`` entry per kept value of ``column`` that was read in a legacy encoding."""
+    if column.decoded is None:
+        return
+    positions = np.flatnonzero(column.decoded & kept)
+    read = column.values.take(pa.array(positions, pa.int64())).to_pylist()
+    originals = _quote(column.original, positions, "{}")
+    reasons = [f"{field} {original} is not UTF-8: read as {column.encoding} {show_value(text)}"
+               for original, text in zip(originals, read, strict=True)]
+    rejections.add(frame, positions, field, reasons, FIELD_DECODED)
 
 
 def _assemble(columns: dict[str, pa.Array], schema: pa.Schema) -> pa.Table:
@@ -497,7 +517,7 @@ def too_long(field: str, length: int, limit: int) -> str:
     return f"{field} is {length} characters long (limit {limit})"
 
 
-def _shown_ids(ids: pa.Array) -> pa.Array:
+def shown_ids(ids: pa.Array) -> pa.Array:
     """Ids as the rejected report names them: an id over ``MAX_ID_CHARS`` (never a stored one) cut to
     ``MAX_SHOWN_CHARS`` characters and "…", so the report stays small; the others whole."""
     long = pc.fill_null(pc.greater(pc.utf8_length(ids), MAX_ID_CHARS), False)

@@ -14,7 +14,7 @@ import pytest
 
 from catalog_er.service.errors import EmptyInputError, InputFileError, SchemaError
 from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
-from catalog_er.service.io.validation import FIELD_NULLED, ROW_DROPPED, LoadedTable, validate_tracks
+from catalog_er.service.io.validation import FIELD_DECODED, FIELD_NULLED, ROW_DROPPED, LoadedTable, validate_tracks
 from tests.service.test_cli import run_cli
 
 Records = dict[str, list[str]]
@@ -95,8 +95,8 @@ GOOD_AND_BAD = [  # (track_id, title, duration_ms, artist_ids) per record; None:
     ("t5", b"caf\xe9", "1:00", ""),
     ("t6", "Six", "4m 5sec", "a3"),
 ]
-"""Rows 1 (no id), 3 (a repeated id), 4 (malformed) and 5 (a byte that is not UTF-8) are dropped; row 2's
-duration is nulled."""
+"""Rows 1 (no id), 3 (a repeated id) and 4 (malformed) are dropped; row 2's duration is nulled; row 5's title,
+not UTF-8, is read as Windows-1252."""
 
 
 def _delimited_bytes(delimiter: bytes) -> bytes:
@@ -143,6 +143,7 @@ def test_good_and_bad_rows_of_each_text_format(tmp_path: Path, name: str, conten
     assert rows == [
         {"track_id": "007", "title": "1999", "duration_ms": 245_000, "artist_ids": ["a1", "a2"]},
         {"track_id": "t2", "title": "Soon", "duration_ms": None, "artist_ids": None},
+        {"track_id": "t5", "title": "caf\u00e9", "duration_ms": 60_000, "artist_ids": None},
         {"track_id": "t6", "title": "Six", "duration_ms": 245_000, "artist_ids": ["a3"]},
     ]
     file = str(path)
@@ -151,14 +152,14 @@ def test_good_and_bad_rows_of_each_text_format(tmp_path: Path, name: str, conten
         (file, 2, "t2", "duration_ms", FIELD_NULLED),
         (file, 3, "007", "track_id", ROW_DROPPED),
         (file, 4, None, None, ROW_DROPPED),
-        (file, 5, "t5", "title", ROW_DROPPED),
+        (file, 5, "t5", "title", FIELD_DECODED),
     ]
     reasons = loaded.rejected["reason"].to_pylist()
     assert reasons[0] in {"track_id is blank", "track_id is null"}
     assert reasons[1] == "duration_ms 'soon' cannot be read as a duration (whole ms, '4:05', '4m 5s')"
     assert reasons[2] == "duplicate track_id '007': first seen at row 0"
     assert reasons[3].startswith(malformed)
-    assert reasons[4] == "title b'caf\\xe9' is not valid UTF-8 text"
+    assert reasons[4] == "title b'caf\\xe9' is not UTF-8: read as cp1252 'caf\u00e9'"
 
 
 def test_csv_rows_are_records_not_lines(tmp_path: Path) -> None:
@@ -363,8 +364,8 @@ def test_resolve_import_and_show_read_text_dumps(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rejected = pq.read_table(out / "rejected.parquet").to_pylist()
     assert [(r["file"], r["row"], r["action"]) for r in rejected] == [
-        (str(tracks), 3, ROW_DROPPED), (str(tracks), 4, ROW_DROPPED)]
-    assert json.loads((out / "summary.json").read_text())["counts"]["tracks"] == 3
+        (str(tracks), 3, ROW_DROPPED), (str(tracks), 4, FIELD_DECODED)]
+    assert json.loads((out / "summary.json").read_text())["counts"]["tracks"] == 4
     shown = run_cli("show", "--out", str(out), "--tracks", str(tracks))
     assert shown.returncode == 0, shown.stderr
 
@@ -408,3 +409,28 @@ def test_help_says_what_a_dump_may_be() -> None:
         done = run_cli(command, "--help")
         text = " ".join(done.stdout.split())
         assert "CSV" in text and "JSON Lines" in text and "folder of part files" in text and "glob" in text
+
+
+def test_each_file_of_a_dump_is_read_in_its_own_legacy_encoding(tmp_path: Path) -> None:
+    """A dump gathered from three sources: one writes UTF-8, one Windows-1251 (Cyrillic), one Windows-1252. Every
+    value is kept and read as its source wrote it; each one that was not UTF-8 is reported as decoded, naming
+    its file and the encoding it was read in."""
+    rows = {"utf8.csv": ("utf-8", [("u1", "Группа крови", "Кино"), ("u2", "Déjà Vu", "Beyoncé")]),
+            "cyrillic.csv": ("cp1251", [("c1", "Группа крови", "Кино"), ("c2", "Звезда по имени Солнце", "Кино"),
+                                        ("c3", "Хочешь", "Земфира"), ("c4", "Blue", "Plain Ascii")]),
+            "western.csv": ("cp1252", [("w1", "Déjà Vu", "Beyoncé"), ("w2", "Ágætis byrjun", "Sigur Rós")])}
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    for name, (encoding, records) in rows.items():
+        lines = ["track_id,title,artist"] + [",".join(record) for record in records]
+        (folder / name).write_bytes("\n".join(lines).encode(encoding) + b"\n")
+    loaded = read_tracks(folder)
+    read = {r["track_id"]: (r["title"], r["artist"]) for r in loaded.table.to_pylist()}
+    assert read == {track_id: (title, artist) for _, records in rows.values() for track_id, title, artist in records}
+    decoded = [(Path(r["file"]).name, r["id"], r["field"], r["reason"].rsplit(" read as ", 1)[1].split(" ")[0])
+               for r in loaded.rejected.to_pylist()]
+    assert all(r["action"] == "field decoded" for r in loaded.rejected.to_pylist())
+    fields = ("title", "artist")
+    assert sorted(decoded) == sorted(
+        [("cyrillic.csv", track_id, field, "cp1251") for track_id in ("c1", "c2", "c3") for field in fields]
+        + [("western.csv", track_id, field, "cp1252") for track_id in ("w1", "w2") for field in fields])

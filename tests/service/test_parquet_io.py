@@ -13,7 +13,7 @@ from catalog_er.resolver.records import ARTIST_SCHEMA, ENGAGEMENT_SCHEMA, REJECT
 from catalog_er.service.errors import EmptyInputError, InputFileError, SchemaError
 from catalog_er.service.io.files import read_artists, read_engagement, read_tracks
 from catalog_er.service.io.parquet import write_rejected, write_table
-from catalog_er.service.io.validation import FIELD_NULLED, ROW_DROPPED, LoadedTable
+from catalog_er.service.io.validation import FIELD_DECODED, FIELD_NULLED, ROW_DROPPED, LoadedTable
 
 
 def write(tmp_path: Path, columns: dict[str, pa.Array | list], name: str = "tracks.parquet") -> Path:
@@ -311,21 +311,23 @@ def test_artist_id_lists_are_cleaned_and_converted(tmp_path: Path) -> None:
     assert loaded.table["artist_ids"].to_pylist() == [["p"], ["q"], None]
 
 
-def test_invalid_utf8_in_binary_columns(tmp_path: Path) -> None:
+def test_binary_that_is_not_utf8_is_read_in_its_legacy_encoding(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 are read as the column's likely legacy encoding (Windows-1252 for Western text),
+    kept, and reported as decoded; the UTF-8 values of the same column are untouched."""
     columns = {
         "track_id": pa.array([b"a", b"b\xff", b"c"], pa.binary()),
         "title": ["x", "y", "z"],
-        "album": pa.array([b"\xfe\xfe", b"ok", b"fine"], pa.binary()),
+        "album": pa.array([b"Caf\xe9 del Mar", b"ok", "Caf\u00e9 Tacvba".encode()], pa.binary()),
     }
     loaded = read_tracks(write(tmp_path, columns))
-    assert loaded.table["track_id"].to_pylist() == ["a", "c"]
-    assert loaded.table["album"].to_pylist() == [None, "fine"]
+    assert loaded.table["track_id"].to_pylist() == ["a", "b\u00ff", "c"]
+    assert loaded.table["album"].to_pylist() == ["Caf\u00e9 del Mar", "ok", "Caf\u00e9 Tacvba"]
     entries = rejected_rows(loaded)
     assert [(e["row"], e["field"], e["action"]) for e in entries] == [
-        (0, "album", FIELD_NULLED),
-        (1, "track_id", ROW_DROPPED),
+        (0, "album", FIELD_DECODED),
+        (1, "track_id", FIELD_DECODED),
     ]
-    assert entries[1]["reason"] == "track_id b'b\\xff' is not valid UTF-8 text"
+    assert entries[0]["reason"] == "album b'Caf\\xe9 del Mar' is not UTF-8: read as cp1252 'Caf\u00e9 del Mar'"
 
 
 def test_release_dates_as_dates(tmp_path: Path) -> None:
