@@ -39,6 +39,30 @@ def read_delimited_part(file: PartFile, schema: pa.Schema, required: Sequence[st
     check_columns(file, header, schema.names, required)
     present = [name for name in schema.names if name in header]
     malformed: list[tuple[int, str, str]] = []
+    try:
+        table = _read(file, delimiter, present, malformed, encoding="utf8")
+    except _UndecodableMalformedRow:
+        # pyarrow cannot quote a malformed row that is not UTF-8 (it decodes the row for the handler and fails the
+        # read): read the file again as Latin-1, which any byte sequence is, and take each value's bytes back
+        malformed.clear()
+        table = _latin1_undone(_read(file, delimiter, present, malformed, encoding="latin-1"))
+    records = table.num_rows + len(malformed)
+    bad_rows = np.array([row for row, _, _ in malformed], dtype=np.int64)
+    rows = np.delete(np.arange(records, dtype=np.int64), bad_rows)
+    rejected = malformed_rows(file, bad_rows.tolist(), [problem for _, problem, _ in malformed],
+                              [text for _, _, text in malformed])
+    return RawPart(table, rows, rejected)
+
+
+class _UndecodableMalformedRow(Exception):
+    """A row with the wrong number of fields holds bytes that are not UTF-8 (see :func:`_read`)."""
+
+
+def _read(file: PartFile, delimiter: str, present: list[str], malformed: list[tuple[int, str, str]], *,
+          encoding: str) -> pa.Table:
+    """The ``present`` columns of ``file`` as binary, the rows with a wrong number of fields left out and listed in
+    ``malformed`` as ``(record number, problem, text)``. ``encoding``: what pyarrow decodes the file as (``utf8``:
+    the bytes as they are; another: transcoded to UTF-8 first, see :func:`_latin1_undone`)."""
 
     def skip_malformed(row: pcsv.InvalidRow) -> str:
         if row.number is None:  # only known when parsing in one thread, which this reader does
@@ -51,23 +75,28 @@ def read_delimited_part(file: PartFile, schema: pa.Schema, required: Sequence[st
     try:
         with _undecodable_malformed_rows() as undecodable:
             reader = pcsv.open_csv(
-            file.path,
-                read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
+                file.path,
+                read_options=pcsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES, encoding=encoding),
                 parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                                 invalid_row_handler=skip_malformed),
                 convert_options=pcsv.ConvertOptions(include_columns=present,
                                                     column_types={name: pa.binary() for name in present}),
             )
-            table = reader.read_all()
+            return reader.read_all()
     except (pa.ArrowException, OSError) as error:
-        detail = " (that row also holds bytes that are not UTF-8)" if undecodable else ""
-        raise InputFileError(f"{file.label}: cannot be read ({error}){detail}", path=file.path) from error
-    records = table.num_rows + len(malformed)
-    bad_rows = np.array([row for row, _, _ in malformed], dtype=np.int64)
-    rows = np.delete(np.arange(records, dtype=np.int64), bad_rows)
-    rejected = malformed_rows(file, bad_rows.tolist(), [problem for _, problem, _ in malformed],
-                              [text for _, _, text in malformed])
-    return RawPart(table, rows, rejected)
+        if undecodable:
+            raise _UndecodableMalformedRow from error
+        raise InputFileError(f"{file.label}: cannot be read ({error})", path=file.path) from error
+
+
+def _latin1_undone(table: pa.Table) -> pa.Table:
+    """A table read from a file transcoded as Latin-1 with each value's original bytes back (Latin-1 maps every
+    byte to one character, so the UTF-8 pyarrow made of it decodes and re-encodes to the bytes of the file)."""
+    for index, name in enumerate(table.column_names):
+        values = [None if value is None else value.decode("utf-8").encode("latin-1")
+                  for value in table[name].to_pylist()]
+        table = table.set_column(index, name, pa.array(values, pa.binary()))
+    return table
 
 
 @contextmanager
