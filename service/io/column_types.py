@@ -244,28 +244,23 @@ def decode_binary(binary: pa.Array) -> tuple[pa.Array, np.ndarray | None, str]:
     """Binary -> string: UTF-8, and the values that are not read together in their likely legacy encoding
     (:func:`service.io.legacy_text.decode_legacy`). Returns the text, a mask of those values (None when every
     value was UTF-8) and the encoding they were read in."""
-    invalid = np.zeros(len(binary), dtype=bool)
-
-    def find_invalid(values: pa.Array, start: int) -> None:  # bisection: a few casts per bad value
-        try:
-            values.cast(pa.string())
-        except pa.ArrowInvalid:
-            if len(values) == 1:
-                invalid[start] = True
-                return
-            half = len(values) // 2
-            find_invalid(values.slice(0, half), start)
-            find_invalid(values.slice(half), start + half)
-
-    find_invalid(binary, 0)
-    if not invalid.any():
+    try:
         return binary.cast(pa.string()), None, ""
+    except pa.ArrowInvalid:  # some value is not UTF-8: find which, one by one (only on such a column)
+        invalid = np.array([value is not None and not _is_utf8(value) for value in binary.to_pylist()], dtype=bool)
     positions = np.flatnonzero(invalid)
     texts, encoding = decode_legacy(binary.take(pa.array(positions)).to_pylist())
-    valid_text = pc.if_else(pa.array(invalid), pa.scalar(None, binary.type), binary).cast(pa.string())
-    full = np.array(valid_text.to_pylist(), dtype=object)
-    full[positions] = texts
-    return pa.array(full.tolist(), pa.string()), invalid, encoding
+    mask = pa.array(invalid)
+    valid_text = pc.if_else(mask, pa.scalar(None, binary.type), binary).cast(pa.string())
+    return pc.replace_with_mask(valid_text, mask, pa.array(texts, pa.string())), invalid, encoding
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _float_text(numbers: pa.Array) -> tuple[pa.Array, np.ndarray]:
