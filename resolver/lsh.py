@@ -187,6 +187,14 @@ def bucket_pairs(keys: np.ndarray, *, max_bucket_size: int, neighbours: int = 0,
     return left, right, oversized
 
 
+def not_among(rows: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """``(len(rows),)`` bool: which of ``rows`` (non-negative row numbers) are not in ``removed``, through a mask
+    over row numbers (O(n + max row); ``np.isin`` would sort both)."""
+    gone = np.zeros(max(int(rows.max(initial=-1)), int(removed.max(initial=-1))) + 1, dtype=bool)
+    gone[removed] = True
+    return ~gone[rows]
+
+
 @dataclass(frozen=True)
 class BucketIndex:
     """One blocker's buckets over all bands, for look-ups: ``keys`` ``(m,)`` int64 sorted bucket keys of every
@@ -207,9 +215,7 @@ class BucketIndex:
     def merged(self, keys: np.ndarray, rows: np.ndarray) -> BucketIndex:
         """This index with every key of ``rows`` replaced by ``keys`` (``(len(rows), bands)``): the old keys of
         those rows dropped, the new ones merged in (no full re-sort)."""
-        replaced = np.zeros(max(int(rows.max(initial=-1)), int(self.rows.max(initial=-1))) + 1, dtype=bool)
-        replaced[rows] = True  # a mask over row numbers: no sort of the whole index (np.isin would sort it)
-        keep = ~replaced[self.rows]
+        keep = not_among(self.rows, rows)
         kept_keys, kept_rows = self.keys[keep], self.rows[keep]
         added = BucketIndex.build(keys, rows)
         position = np.searchsorted(kept_keys, added.keys, side="right")

@@ -34,7 +34,7 @@ from catalog_er.resolver.comparisons import TRACK_COMPARISONS, comparison_levels
 from catalog_er.resolver.config import ResolverConfig
 from catalog_er.resolver.features import TrackFeatures, extract_track_features
 from catalog_er.resolver.fellegi_sunter import FellegiSunterModel
-from catalog_er.resolver.lsh import BucketIndex
+from catalog_er.resolver.lsh import BucketIndex, not_among
 from catalog_er.resolver.neighbours import ScoredNeighbours
 from catalog_er.resolver.pairing import concatenated_ranges, dedupe_pairs, sorted_neighbourhood
 from catalog_er.resolver.record_text import TokenStatistics, tokenize
@@ -136,9 +136,7 @@ class TrackIndex:
         """The ISRC look-up with rows ``rows`` holding ``isrcs`` now: their old entries dropped and the new ones
         inserted where they sort (O(n) moves and O(k log n) comparisons, no re-sort of the catalog's ISRCs; the
         rows of one ISRC may then be out of row order, which no look-up depends on)."""
-        replaced = np.zeros(max(int(rows.max(initial=-1)), len(self._isrc_rows) - 1) + 1, dtype=bool)
-        replaced[rows] = True
-        keep = ~replaced[self._isrc_rows]
+        keep = not_among(self._isrc_rows, rows)
         kept_isrcs, kept_rows = self._isrc_sorted[keep], self._isrc_rows[keep]
         order = np.argsort(isrcs, kind="stable")
         position = np.searchsorted(kept_isrcs, isrcs[order], side="right")

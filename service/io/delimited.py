@@ -5,8 +5,8 @@ inferred, so ``"007"`` and ``"1999"`` stay text and the validator converts each 
 a Parquet text column (the dump reader first reads the bytes as UTF-8, or those that are not in the file's likely
 legacy encoding: :func:`service.io.parts.with_text_decoded`; never an error about the whole file). Quoted values
 may hold the delimiter, quotes (doubled) and line breaks. A record with more or fewer fields than the header is a
-dropped row in the rejected report. Row numbers are
-0-based record numbers after the header (a quoted value spanning lines is one record; blank lines are skipped).
+dropped row in the rejected report. Row numbers are 0-based record numbers after the header (a quoted value
+spanning lines is one record; blank lines are skipped).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ implausible character sequences, and its "coherence", how well the letters fit a
 is no candidate), and a later candidate replaces an earlier one only when it reads clearly better; the list
 starts with Windows-1252, the most common, so short or ambiguous samples are read as Western European text. A
 value the chosen encoding cannot decode is read as Windows-1252 with its five unassigned bytes taken as Latin-1,
-which reads any byte string. Callers report each
-value read this way (its field is kept: ``field decoded`` in the rejected report).
+which reads any byte string. Callers report each value read this way (its field is kept: ``field decoded`` in the
+rejected report).
 """
 
 from __future__ import annotations
@@ -52,18 +52,19 @@ def decode_legacy(values: list[bytes]) -> tuple[list[str], str]:
 
 def likely_encoding(values: list[bytes]) -> str:
     """The candidate encoding (:data:`LEGACY_ENCODINGS`) that reads ``values`` most plausibly."""
-    sample = bytearray()
+    gathered = bytearray()
     for value in values:
-        if len(sample) >= SAMPLE_BYTES:
+        if len(gathered) >= SAMPLE_BYTES:
             break
-        sample += value[:SAMPLE_BYTES] + b"\n"
+        gathered += value[:SAMPLE_BYTES] + b"\n"
+    sample = bytes(gathered)
     best, best_score = LEGACY_ENCODINGS[0], None
     for encoding in LEGACY_ENCODINGS:
         try:
-            bytes(sample).decode(encoding)
+            sample.decode(encoding)
         except UnicodeDecodeError:
             continue
-        match = from_bytes(bytes(sample), cp_isolation=[encoding], preemptive_behaviour=False).best()
+        match = from_bytes(sample, cp_isolation=[encoding], preemptive_behaviour=False).best()
         if match is None:  # too chaotic a reading to be considered
             continue
         if best_score is None or _clearly_better((match.chaos, match.coherence), best_score):

@@ -18,7 +18,7 @@ import pyarrow as pa
 from catalog_er.resolver.records import REJECTED_SCHEMA
 from catalog_er.service.errors import SchemaError
 from catalog_er.service.io.column_types import decode_binary, flat_array, is_text_or_binary, to_text, to_text_list
-from catalog_er.service.io.validation import FIELD_DECODED, ROW_DROPPED, show_value, shown_ids
+from catalog_er.service.io.validation import FIELD_DECODED, ROW_DROPPED, decoded_reasons, show_value, shown_ids
 
 
 @dataclass(frozen=True)
@@ -72,30 +72,37 @@ def with_text_decoded(part: RawPart, file: PartFile, id_field: str) -> tuple[Raw
     (:func:`service.io.column_types.decode_binary`). Done per file, where one encoding was used: a dump whose
     files come from different sources may mix them. ``id_field`` names the report's ``id``."""
     table, found = part.table, []
-    for index, name in enumerate(table.column_names):
-        if not (pa.types.is_binary(table.schema.field(name).type) or pa.types.is_large_binary(
-                table.schema.field(name).type)):
+    for index, field in enumerate(table.schema):
+        if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
             continue
-        original = flat_array(table[name])
+        original = flat_array(table[field.name])
         text, decoded, encoding = decode_binary(original)
-        table = table.set_column(index, name, text)
+        table = table.set_column(index, field.name, text)
         if decoded is not None:
-            found.append((name, original, text, np.flatnonzero(decoded), encoding))
-    entries = [REJECTED_SCHEMA.empty_table()]
-    ids = table[id_field] if id_field in table.column_names else pa.nulls(table.num_rows, pa.string())
-    for name, original, text, positions, encoding in found:
-        taken = pa.array(positions, pa.int64())
-        reasons = [f"{name} {show_value(raw)} is not UTF-8: read as {encoding} {show_value(read)}"
-                   for raw, read in zip(original.take(taken).to_pylist(), text.take(taken).to_pylist(), strict=True)]
-        entries.append(pa.table({
-            "file": pa.repeat(file.path, len(positions)),
-            "row": pa.array(part.rows[positions], pa.int64()),
-            "id": shown_ids(flat_array(ids).take(taken).cast(pa.string())),
-            "field": pa.repeat(name, len(positions)),
-            "reason": pa.array(reasons, pa.string()),
-            "action": pa.repeat(FIELD_DECODED, len(positions)),
-        }, schema=REJECTED_SCHEMA))
+            found.append((field.name, original, text, np.flatnonzero(decoded), encoding))
+    if not found:
+        return RawPart(table, part.rows, part.rejected), REJECTED_SCHEMA.empty_table()
+    ids = _report_ids(table, id_field)
+    entries = [pa.table({
+        "file": pa.repeat(file.path, len(positions)),
+        "row": pa.array(part.rows[positions], pa.int64()),
+        "id": shown_ids(ids.take(pa.array(positions, pa.int64()))),
+        "field": pa.repeat(name, len(positions)),
+        "reason": pa.array(decoded_reasons(name, original, text, positions, encoding), pa.string()),
+        "action": pa.repeat(FIELD_DECODED, len(positions)),
+    }, schema=REJECTED_SCHEMA) for name, original, text, positions, encoding in found]
     return RawPart(table, part.rows, part.rejected), pa.concat_tables(entries)
+
+
+def _report_ids(table: pa.Table, id_field: str) -> pa.Array:
+    """The ``id_field`` column as report ids (text); nulls when the file has none or of a type that cannot be
+    written as text (validation then names that column's type)."""
+    if id_field in table.column_names:
+        try:
+            return flat_array(table[id_field]).cast(pa.string())
+        except pa.ArrowException:
+            pass
+    return pa.nulls(table.num_rows, pa.string())
 
 
 def malformed_rows(file: PartFile, rows: Sequence[int], problems: Sequence[str], texts: Sequence[str]) -> pa.Table:

@@ -210,7 +210,8 @@ def _keep_named_rows(table: pa.Table, source: str | RowOrigins, id_field: str, n
     kept = _drop_too_long(rejections, frame, kept, table, skip=name_field)
     kept = _drop_duplicates(rejections, frame, kept, id_field)
     for column, field in ((ids, id_field), (name, name_field)):
-        _report_decoded(rejections, frame, column, field, kept)
+        _report_decoded(rejections, frame, column, field, np.flatnonzero(column.decoded & kept)
+                        if column.decoded is not None else None)
     return _NamedRows(table.filter(pa.array(kept)), frame.take(kept), name.values.filter(pa.array(kept)), rejections)
 
 
@@ -479,20 +480,28 @@ def _optional(table: pa.Table, target: pa.Field, rejections: _Rejections, frame:
     positions = np.flatnonzero(column.unusable)
     reasons = _quote(column.original, positions, f"{target.name} {{}} {column.problem}")
     rejections.add(frame, positions, target.name, reasons, FIELD_NULLED)
-    _report_decoded(rejections, frame, column, target.name, np.ones(table.num_rows, dtype=bool))
+    _report_decoded(rejections, frame, column, target.name,
+                    np.flatnonzero(column.decoded) if column.decoded is not None else None)
     return column.values
 
 
-def _report_decoded(rejections: _Rejections, frame: _Frame, column: Converted, field: str, kept: np.ndarray) -> None:
-    """One ``field decoded`` entry per kept value of ``column`` that was read in a legacy encoding."""
-    if column.decoded is None:
+def _report_decoded(rejections: _Rejections, frame: _Frame, column: Converted, field: str,
+                    positions: np.ndarray | None) -> None:
+    """One ``field decoded`` entry per value of ``column`` at ``positions`` (read in a legacy encoding; None:
+    none was)."""
+    if positions is None or len(positions) == 0:
         return
-    positions = np.flatnonzero(column.decoded & kept)
-    read = column.values.take(pa.array(positions, pa.int64())).to_pylist()
-    originals = _quote(column.original, positions, "{}")
-    reasons = [f"{field} {original} is not UTF-8: read as {column.encoding} {show_value(text)}"
-               for original, text in zip(originals, read, strict=True)]
+    reasons = decoded_reasons(field, column.original, column.values, positions, column.encoding)
     rejections.add(frame, positions, field, reasons, FIELD_DECODED)
+
+
+def decoded_reasons(field: str, originals: pa.Array, texts: pa.Array, positions: np.ndarray, encoding: str
+                    ) -> list[str]:
+    """The rejected-report reason of each value at ``positions`` that was read in ``encoding`` (``originals``:
+    the bytes as read, ``texts``: as decoded): ``title b'Caf\\xe9' is not UTF-8: read as cp1252 'Café'``."""
+    taken = pa.array(positions, pa.int64())
+    return [f"{field} {show_value(raw)} is not UTF-8: read as {encoding} {show_value(text)}"
+            for raw, text in zip(originals.take(taken).to_pylist(), texts.take(taken).to_pylist(), strict=True)]
 
 
 def _assemble(columns: dict[str, pa.Array], schema: pa.Schema) -> pa.Table:
